@@ -1,0 +1,13 @@
+using FacePlatform.Attributes.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddAttributesServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapAttributesEndpoints();
+
+app.Run();

@@ -1,0 +1,13 @@
+using FacePlatform.Embedding.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddEmbeddingServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapEmbeddingEndpoints();
+
+app.Run();

@@ -1,0 +1,86 @@
+using FacePlatform.Contracts.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client.Configuration;
+using Grpc.Net.ClientFactory;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace FacePlatform.Gateway.Clients;
+
+/// <summary>
+/// Typed gRPC clients of the internal services, each registered with a health check on its service. Deadlines and
+/// cancellation flow from the incoming call (<c>EnableCallContextPropagation</c>); retries happen only on UNAVAILABLE.
+/// </summary>
+internal static class ServiceClients
+{
+    public static void AddServiceClients(this IHostApplicationBuilder builder)
+    {
+        AddClient<IdentityService.IdentityServiceClient>(builder, "Identity", HealthStatus.Unhealthy);
+        AddClient<EmbeddingService.EmbeddingServiceClient>(builder, "Embedding", HealthStatus.Unhealthy);
+        // Attributes are optional: analyse answers without them (with a warning) when the service is down.
+        AddClient<AttributesService.AttributesServiceClient>(builder, "Attributes", HealthStatus.Degraded);
+    }
+
+    private static void AddClient<TClient>(IHostApplicationBuilder builder, string name, HealthStatus failureStatus)
+        where TClient : ClientBase<TClient>
+    {
+        var address = new Uri(builder.Configuration[$"Services:{name}:Url"]
+            ?? throw new InvalidOperationException($"Services:{name}:Url is not set"));
+
+        builder.Services.AddGrpcClient<TClient>(options =>
+            {
+                options.Address = address;
+                options.ChannelOptionsActions.Add(channel => channel.ServiceConfig = RetryOnUnavailable);
+            })
+            .EnableCallContextPropagation(options => options.SuppressContextNotFoundErrors = true)
+            .AddInterceptor(sp => new DefaultDeadlineInterceptor(
+                TimeSpan.FromSeconds(sp.GetRequiredService<IConfiguration>().GetValue("Services:DeadlineSeconds", 10))));
+
+        builder.Services.AddGrpcClient<Health.HealthClient>(name, options => options.Address = address);
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            name.ToLowerInvariant(),
+            sp => new GrpcServiceHealthCheck(sp.GetRequiredService<GrpcClientFactory>()
+                .CreateClient<Health.HealthClient>(name)),
+            failureStatus,
+            [ServiceDefaultsExtensions.ReadyTag]));
+    }
+
+    private static readonly ServiceConfig RetryOnUnavailable = new()
+    {
+        MethodConfigs =
+        {
+            new MethodConfig
+            {
+                Names = { MethodName.Default },
+                RetryPolicy = new RetryPolicy
+                {
+                    MaxAttempts = 3,
+                    InitialBackoff = TimeSpan.FromMilliseconds(100),
+                    MaxBackoff = TimeSpan.FromSeconds(1),
+                    BackoffMultiplier = 2,
+                    RetryableStatusCodes = { StatusCode.Unavailable },
+                },
+            },
+        },
+    };
+}
+
+/// <summary>Ready when the service's grpc.health.v1 answers SERVING within two seconds.</summary>
+internal sealed class GrpcServiceHealthCheck(Health.HealthClient client) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var answer = await client.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2),
+                cancellationToken: cancellationToken);
+            return answer.Status == HealthCheckResponse.Types.ServingStatus.Serving
+                ? HealthCheckResult.Healthy()
+                : new HealthCheckResult(context.Registration.FailureStatus, $"status {answer.Status}");
+        }
+        catch (RpcException exception)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, exception.Status.Detail);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using FacePlatform.ServiceDefaults.Errors;
+using Grpc.Core;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace FacePlatform.Gateway.Errors;
+
+/// <summary>
+/// Every failure of a REST call becomes RFC 9457 problem details: malformed requests are 400, statuses of the internal
+/// services map through <see cref="StatusMapping"/>, anything else is a 500 without internals.
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            RpcException rpc => (StatusMapping.ToHttpStatus(rpc.StatusCode), StatusMapping.Title(rpc.StatusCode), Describe(rpc)),
+            OperationCanceledException when context.RequestAborted.IsCancellationRequested =>
+                (StatusCodes.Status499ClientClosedRequest, "Client closed request", "the request was cancelled"),
+            _ => (StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; it has been logged"),
+        };
+        if (status >= 500)
+        {
+            LogFailure(logger, context.Request.Path, exception);
+        }
+
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    private static string Describe(RpcException rpc) => rpc.StatusCode switch
+    {
+        StatusCode.Unavailable => "a required service is unavailable; retry later",
+        StatusCode.DeadlineExceeded => "a required service did not answer in time",
+        StatusCode.Internal or StatusCode.Unknown => "an internal service failed; it has been logged",
+        _ => rpc.Status.Detail,
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {Path} failed")]
+    private static partial void LogFailure(ILogger logger, PathString path, Exception exception);
+}

@@ -1,0 +1,48 @@
+using FacePlatform.Gateway.Auth;
+using FacePlatform.Gateway.Clients;
+using FacePlatform.Gateway.Errors;
+using FacePlatform.Gateway.Grpc;
+using FacePlatform.Gateway.OpenApi;
+using FacePlatform.Gateway.Rest;
+using Microsoft.AspNetCore.Authentication;
+using Scalar.AspNetCore;
+
+namespace FacePlatform.Gateway.Extensions;
+
+/// <summary>Wiring of the gateway: auth, clients of the internal services, REST, gRPC and OpenAPI.</summary>
+internal static class Extensions
+{
+    public static void AddGatewayServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddServiceClients();
+
+        builder.Services.AddMemoryCache(options => options.SizeLimit = 100_000);
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Read, policy => policy.RequireClaim(Caller.ScopeClaim, Policies.Granting(Policies.Read).Select(s => s.ToString())))
+            .AddPolicy(Policies.Write, policy => policy.RequireClaim(Caller.ScopeClaim, Policies.Granting(Policies.Write).Select(s => s.ToString())))
+            .AddPolicy(Policies.Admin, policy => policy.RequireClaim(Caller.ScopeClaim, Policies.Granting(Policies.Admin).Select(s => s.ToString())));
+
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiKeySecurityTransformer>());
+    }
+
+    public static void UseGatewayPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+    }
+
+    public static void MapGatewayEndpoints(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs", options => options.WithTitle("FacePlatform API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapCollectionEndpoints();
+        app.MapAdminEndpoints();
+        app.MapGrpcService<FaceGrpcService>();
+    }
+}

@@ -1,0 +1,89 @@
+using FacePlatform.Contracts.V1;
+using Grpc.Core;
+
+namespace FacePlatform.Gateway.Rest;
+
+// REST shapes of the public API. They exist beside the proto messages for one reason: the JSON and OpenAPI schema of
+// the REST API (camelCase, ISO timestamps, plain numbers), which the protobuf types do not describe to OpenAPI.
+
+/// <summary>Body of <c>POST /v1/collections</c>.</summary>
+/// <param name="Name">1–100 characters: letters, digits, '.', '_' and '-'; unique per tenant.</param>
+/// <param name="Description">Free text, at most 1000 characters.</param>
+/// <param name="ModelId">Embedding model of the collection; empty for the platform's default recogniser.</param>
+/// <param name="Dimension">Dimension of the model's vectors; needed only for a model other than the default.</param>
+public sealed record CreateCollectionBody(string Name, string? Description = null, string? ModelId = null, int? Dimension = null);
+
+/// <summary>A gallery of subjects, bound to one embedding model.</summary>
+public sealed record CollectionView(
+    string Id,
+    string Name,
+    string Description,
+    string ModelId,
+    int Dimension,
+    long SubjectCount,
+    long FaceCount,
+    long Version,
+    DateTimeOffset CreatedAt)
+{
+    internal static CollectionView From(Collection c) => new(
+        c.Id, c.Name, c.Description, c.ModelId, c.Dimension, c.SubjectCount, c.FaceCount, c.Version,
+        c.CreatedAt.ToDateTimeOffset());
+}
+
+/// <summary>One page of collections.</summary>
+/// <param name="Collections">The page, oldest first.</param>
+/// <param name="NextPageToken">Pass as <c>pageToken</c> for the next page; null on the last page.</param>
+public sealed record CollectionPage(IReadOnlyList<CollectionView> Collections, string? NextPageToken);
+
+/// <summary>What a delete removed, cascades included.</summary>
+public sealed record DeleteResult(long DeletedSubjects, long DeletedFaces)
+{
+    internal static DeleteResult From(DeleteResponse r) => new(r.DeletedSubjects, r.DeletedFaces);
+}
+
+/// <summary>Body of <c>POST /v1/admin/tenants</c>.</summary>
+public sealed record CreateTenantBody(string Name);
+
+/// <summary>A tenant.</summary>
+public sealed record TenantView(string Id, string Name, DateTimeOffset CreatedAt)
+{
+    internal static TenantView From(Tenant t) => new(t.Id, t.Name, t.CreatedAt.ToDateTimeOffset());
+}
+
+/// <summary>Body of <c>POST /v1/admin/tenants/{tenantId}/keys</c>.</summary>
+/// <param name="Name">A label for the key.</param>
+/// <param name="Scopes">Any of "read", "write", "admin".</param>
+public sealed record CreateApiKeyBody(string? Name, IReadOnlyList<string> Scopes);
+
+/// <summary>An API key as listed; the secret itself is never shown again.</summary>
+public sealed record ApiKeyView(string Id, string TenantId, string Name, IReadOnlyList<string> Scopes, string Prefix,
+    DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt)
+{
+    internal static ApiKeyView From(ApiKey k) => new(
+        k.Id, k.TenantId, k.Name, k.Scopes.Select(ScopeNames.ToName).ToList(), k.Prefix, k.CreatedAt.ToDateTimeOffset(),
+        k.RevokedAt?.ToDateTimeOffset());
+}
+
+/// <summary>A new API key: <paramref name="Key"/> is shown this once.</summary>
+public sealed record CreatedApiKey(ApiKeyView ApiKey, string Key);
+
+/// <summary>The REST names of scopes.</summary>
+internal static class ScopeNames
+{
+    public static string ToName(Scope scope) => scope switch
+    {
+        Scope.Read => "read",
+        Scope.Write => "write",
+        Scope.Admin => "admin",
+        _ => "unspecified",
+    };
+
+    public static Scope Parse(string name) => name.ToLowerInvariant() switch
+    {
+        "read" => Scope.Read,
+        "write" => Scope.Write,
+        "admin" => Scope.Admin,
+        _ => throw new RpcException(new Status(StatusCode.InvalidArgument,
+            $"unknown scope '{name}'; use read, write or admin")),
+    };
+}

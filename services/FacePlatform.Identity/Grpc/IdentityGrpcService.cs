@@ -1,0 +1,332 @@
+using System.Text.RegularExpressions;
+using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Keys;
+using FacePlatform.Identity.Storage;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace FacePlatform.Identity.Grpc;
+
+/// <summary>
+/// The gRPC face of the identity service. Every query is filtered by the tenant the gateway passes: a resource of
+/// another tenant is indistinguishable from one that does not exist (NOT_FOUND).
+/// </summary>
+internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions<IdentityOptions> options)
+    : IdentityService.IdentityServiceBase
+{
+    /// <summary>The tenant the bootstrap admin key belongs to; its admin keys manage every tenant.</summary>
+    public const string PlatformTenantName = "admin";
+
+    private const string NotYet = "arrives with the identity issue (#5): subjects, faces, search and verification";
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
+    private static partial Regex NamePattern();
+
+    public override async Task<AuthenticateApiKeyResponse> AuthenticateApiKey(AuthenticateApiKeyRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Key))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "no API key was given"));
+        }
+
+        var hash = ApiKeys.Hash(request.Key);
+        var key = await db.ApiKeys.AsNoTracking()
+            .FirstOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key is unknown or revoked"));
+        var platformAdmin = await db.Tenants.AnyAsync(t => t.Id == key.TenantId && t.Name == PlatformTenantName, context.CancellationToken);
+        var response = new AuthenticateApiKeyResponse
+        {
+            TenantId = key.TenantId.ToString(),
+            KeyId = key.Id.ToString(),
+            PlatformAdmin = platformAdmin,
+        };
+        response.Scopes.AddRange(key.Scopes.Select(s => (Scope)s));
+        return response;
+    }
+
+    public override async Task<Tenant> CreateTenant(CreateTenantRequest request, ServerCallContext context)
+    {
+        RequireName(request.Name, "tenant name");
+        var tenant = new TenantEntity { Id = Guid.CreateVersion7(), Name = request.Name, CreatedAt = DateTimeOffset.UtcNow };
+        db.Tenants.Add(tenant);
+        await db.SaveChangesAsync(context.CancellationToken);
+        return ToMessage(tenant);
+    }
+
+    public override async Task<ListTenantsResponse> ListTenants(ListTenantsRequest request, ServerCallContext context)
+    {
+        var size = Paging.Size(request.Page);
+        var after = Paging.After(request.Page);
+        var tenants = await db.Tenants.AsNoTracking()
+            .Where(t => after == null || t.Id > after)
+            .OrderBy(t => t.Id)
+            .Take(size + 1)
+            .ToListAsync(context.CancellationToken);
+        var response = new ListTenantsResponse { Page = Paging.Next(tenants, size, t => t.Id) };
+        response.Tenants.AddRange(tenants.Select(ToMessage));
+        return response;
+    }
+
+    public override async Task<CreateApiKeyResponse> CreateApiKey(CreateApiKeyRequest request, ServerCallContext context)
+    {
+        var tenantId = Ids.Parse(request.TenantId, "tenant");
+        if (!await db.Tenants.AnyAsync(t => t.Id == tenantId, context.CancellationToken))
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"tenant '{request.TenantId}' was not found"));
+        }
+
+        if (request.Scopes.Count == 0 || request.Scopes.Any(s => s == Scope.Unspecified || !System.Enum.IsDefined(s)))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "scopes must name at least one of read, write, admin"));
+        }
+
+        var secret = ApiKeys.NewKey();
+        var key = new ApiKeyEntity
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenantId,
+            Name = string.IsNullOrWhiteSpace(request.Name) ? "unnamed" : request.Name,
+            Prefix = ApiKeys.VisiblePrefix(secret),
+            Hash = ApiKeys.Hash(secret),
+            Scopes = request.Scopes.Select(s => (int)s).Distinct().ToArray(),
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync(context.CancellationToken);
+        return new CreateApiKeyResponse { ApiKey = ToMessage(key), Key = secret };
+    }
+
+    public override async Task<ListApiKeysResponse> ListApiKeys(ListApiKeysRequest request, ServerCallContext context)
+    {
+        var tenantId = Ids.Parse(request.TenantId, "tenant");
+        var size = Paging.Size(request.Page);
+        var after = Paging.After(request.Page);
+        var keys = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.TenantId == tenantId && (after == null || k.Id > after))
+            .OrderBy(k => k.Id)
+            .Take(size + 1)
+            .ToListAsync(context.CancellationToken);
+        var response = new ListApiKeysResponse { Page = Paging.Next(keys, size, k => k.Id) };
+        response.ApiKeys.AddRange(keys.Select(ToMessage));
+        return response;
+    }
+
+    public override async Task<ApiKey> RevokeApiKey(RevokeApiKeyRequest request, ServerCallContext context)
+    {
+        var tenantId = Ids.Parse(request.TenantId, "tenant");
+        var keyId = Ids.Parse(request.KeyId, "API key");
+        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == keyId && k.TenantId == tenantId, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"API key '{request.KeyId}' was not found"));
+        key.RevokedAt ??= DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(context.CancellationToken);
+        return ToMessage(key);
+    }
+
+    public override async Task<Collection> CreateCollection(CreateCollectionRequest request, ServerCallContext context)
+    {
+        var tenantId = Ids.Tenant(request.TenantId);
+        RequireName(request.Name, "collection name");
+        if (request.Description.Length > 1000)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "description must be at most 1000 characters"));
+        }
+
+        var (modelId, dimension) = ResolveModel(request.ModelId, request.Dimension);
+        var collection = new CollectionEntity
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenantId,
+            Name = request.Name,
+            Description = request.Description,
+            ModelId = modelId,
+            Dimension = dimension,
+            Version = 1,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.Collections.Add(collection);
+        await db.SaveChangesAsync(context.CancellationToken);
+        return ToMessage(collection, 0, 0);
+    }
+
+    public override async Task<Collection> GetCollection(GetCollectionRequest request, ServerCallContext context)
+    {
+        var tenantId = Ids.Tenant(request.TenantId);
+        var collectionId = Ids.Parse(request.CollectionId, "collection");
+        var found = await CollectionsWithCounts(tenantId)
+            .FirstOrDefaultAsync(c => c.Collection.Id == collectionId, context.CancellationToken)
+            ?? throw CollectionNotFound(request.CollectionId);
+        return ToMessage(found.Collection, found.Subjects, found.Faces);
+    }
+
+    public override async Task<ListCollectionsResponse> ListCollections(ListCollectionsRequest request, ServerCallContext context)
+    {
+        var tenantId = Ids.Tenant(request.TenantId);
+        var size = Paging.Size(request.Page);
+        var after = Paging.After(request.Page);
+        var page = await CollectionsWithCounts(tenantId)
+            .Where(c => after == null || c.Collection.Id > after)
+            .OrderBy(c => c.Collection.Id)
+            .Take(size + 1)
+            .ToListAsync(context.CancellationToken);
+        var response = new ListCollectionsResponse { Page = Paging.Next(page, size, c => c.Collection.Id) };
+        response.Collections.AddRange(page.Select(c => ToMessage(c.Collection, c.Subjects, c.Faces)));
+        return response;
+    }
+
+    public override async Task<Collection> UpdateCollection(UpdateCollectionRequest request, ServerCallContext context)
+    {
+        var tenantId = Ids.Tenant(request.TenantId);
+        var collectionId = Ids.Parse(request.CollectionId, "collection");
+        var collection = await db.Collections.FirstOrDefaultAsync(c => c.Id == collectionId && c.TenantId == tenantId, context.CancellationToken)
+            ?? throw CollectionNotFound(request.CollectionId);
+        var paths = request.UpdateMask?.Paths ?? [];
+        if (paths.Count == 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "update_mask must name at least one of: name, description"));
+        }
+
+        foreach (var path in paths)
+        {
+            switch (path)
+            {
+                case "name":
+                    RequireName(request.Name, "collection name");
+                    collection.Name = request.Name;
+                    break;
+                case "description":
+                    collection.Description = request.Description;
+                    break;
+                default:
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{path}' cannot be updated; use name or description"));
+            }
+        }
+
+        collection.Version++;
+        await db.SaveChangesAsync(context.CancellationToken);
+        return await GetCollection(new GetCollectionRequest { TenantId = request.TenantId, CollectionId = request.CollectionId }, context);
+    }
+
+    public override async Task<DeleteResponse> DeleteCollection(DeleteCollectionRequest request, ServerCallContext context)
+    {
+        var tenantId = Ids.Tenant(request.TenantId);
+        var collectionId = Ids.Parse(request.CollectionId, "collection");
+        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        var faces = await db.Faces.Where(f => f.CollectionId == collectionId && f.TenantId == tenantId)
+            .ExecuteDeleteAsync(context.CancellationToken);
+        var subjects = await db.Subjects.Where(s => s.CollectionId == collectionId && s.TenantId == tenantId)
+            .ExecuteDeleteAsync(context.CancellationToken);
+        var collections = await db.Collections.Where(c => c.Id == collectionId && c.TenantId == tenantId)
+            .ExecuteDeleteAsync(context.CancellationToken);
+        if (collections == 0)
+        {
+            throw CollectionNotFound(request.CollectionId);
+        }
+
+        await transaction.CommitAsync(context.CancellationToken);
+        return new DeleteResponse { DeletedSubjects = subjects, DeletedFaces = faces };
+    }
+
+    public override Task<Subject> CreateSubject(CreateSubjectRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<Subject> GetSubject(GetSubjectRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<ListSubjectsResponse> ListSubjects(ListSubjectsRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<Subject> UpdateSubject(UpdateSubjectRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<DeleteResponse> DeleteSubject(DeleteSubjectRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<ListFacesResponse> ListFaces(ListFacesRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<DeleteResponse> DeleteFace(DeleteFaceRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context) => throw Unimplemented();
+
+    public override Task<VerifyEmbeddingResponse> Verify(VerifyEmbeddingRequest request, ServerCallContext context) => throw Unimplemented();
+
+    private IQueryable<CollectionWithCounts> CollectionsWithCounts(Guid tenantId) =>
+        db.Collections.AsNoTracking()
+            .Where(c => c.TenantId == tenantId)
+            .Select(c => new CollectionWithCounts(
+                c,
+                db.Subjects.LongCount(s => s.CollectionId == c.Id),
+                db.Faces.LongCount(f => f.CollectionId == c.Id)));
+
+    private (string ModelId, int Dimension) ResolveModel(string modelId, int dimension)
+    {
+        var defaults = options.Value;
+        if (string.IsNullOrEmpty(modelId) || modelId == defaults.DefaultModelId)
+        {
+            if (dimension != 0 && dimension != defaults.DefaultDimension)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                    $"model '{defaults.DefaultModelId}' makes {defaults.DefaultDimension}-d vectors, not {dimension}-d"));
+            }
+
+            return (defaults.DefaultModelId, defaults.DefaultDimension);
+        }
+
+        if (dimension is <= 0 or > IdentityDbContext.EmbeddingColumnDimension)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"dimension must be between 1 and {IdentityDbContext.EmbeddingColumnDimension} for model '{modelId}'"));
+        }
+
+        return (modelId, dimension);
+    }
+
+    private static void RequireName(string name, string what)
+    {
+        if (!NamePattern().IsMatch(name))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"{what} must be 1-100 characters of letters, digits, '.', '_' and '-'"));
+        }
+    }
+
+    private static RpcException CollectionNotFound(string id) =>
+        new(new Status(StatusCode.NotFound, $"collection '{id}' was not found"));
+
+    private static RpcException Unimplemented() => new(new Status(StatusCode.Unimplemented, NotYet));
+
+    private static Tenant ToMessage(TenantEntity tenant) => new()
+    {
+        Id = tenant.Id.ToString(),
+        Name = tenant.Name,
+        CreatedAt = Timestamp.FromDateTimeOffset(tenant.CreatedAt),
+    };
+
+    private static ApiKey ToMessage(ApiKeyEntity key)
+    {
+        var message = new ApiKey
+        {
+            Id = key.Id.ToString(),
+            TenantId = key.TenantId.ToString(),
+            Name = key.Name,
+            Prefix = key.Prefix,
+            CreatedAt = Timestamp.FromDateTimeOffset(key.CreatedAt),
+            RevokedAt = key.RevokedAt is { } revoked ? Timestamp.FromDateTimeOffset(revoked) : null,
+        };
+        message.Scopes.AddRange(key.Scopes.Select(s => (Scope)s));
+        return message;
+    }
+
+    private static Collection ToMessage(CollectionEntity collection, long subjects, long faces) => new()
+    {
+        Id = collection.Id.ToString(),
+        Name = collection.Name,
+        Description = collection.Description,
+        ModelId = collection.ModelId,
+        Dimension = collection.Dimension,
+        SubjectCount = subjects,
+        FaceCount = faces,
+        CreatedAt = Timestamp.FromDateTimeOffset(collection.CreatedAt),
+        Version = collection.Version,
+    };
+
+    private sealed record CollectionWithCounts(CollectionEntity Collection, long Subjects, long Faces);
+}

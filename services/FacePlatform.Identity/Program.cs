@@ -1,0 +1,13 @@
+using FacePlatform.Identity.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddIdentityServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapIdentityEndpoints();
+
+app.Run();

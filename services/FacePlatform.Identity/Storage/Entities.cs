@@ -1,0 +1,77 @@
+using Pgvector;
+
+namespace FacePlatform.Identity.Storage;
+
+/// <summary>An organisation using the platform; everything else belongs to exactly one tenant.</summary>
+internal sealed class TenantEntity
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An API key. Only the SHA-256 of the secret is stored, never the secret.</summary>
+internal sealed class ApiKeyEntity
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public required string Name { get; set; }
+    /// <summary>The first characters of the key, shown in listings so people can recognise their keys.</summary>
+    public required string Prefix { get; set; }
+    public required byte[] Hash { get; set; }
+    /// <summary>Values of <c>faceplatform.v1.Scope</c>.</summary>
+    public required int[] Scopes { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>A gallery, bound to one embedding model and its dimension.</summary>
+internal sealed class CollectionEntity
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public required string Name { get; set; }
+    public string Description { get; set; } = string.Empty;
+    public required string ModelId { get; set; }
+    public int Dimension { get; set; }
+    /// <summary>Bumped by every change of the contents; cached search answers are keyed by it.</summary>
+    public long Version { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A known person of a collection.</summary>
+internal sealed class SubjectEntity
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public Guid CollectionId { get; set; }
+    public required string ExternalId { get; set; }
+    public string DisplayName { get; set; } = string.Empty;
+    /// <summary>The caller's metadata as a JSON object (jsonb).</summary>
+    public string Metadata { get; set; } = "{}";
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>One enrolled face: its vector and where it came from. No photo is stored.</summary>
+internal sealed class FaceEntity
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public Guid CollectionId { get; set; }
+    public Guid SubjectId { get; set; }
+    public required string ModelId { get; set; }
+    /// <summary>
+    /// The L2-normalised embedding, zero-padded to <see cref="IdentityDbContext.EmbeddingColumnDimension"/>.
+    /// Padding with zeros leaves dot products and norms — so cosine similarity — unchanged, which lets one HNSW index
+    /// serve models of any dimension up to that size.
+    /// </summary>
+    public required Vector Embedding { get; set; }
+    public float Quality { get; set; }
+    public float BoxX { get; set; }
+    public float BoxY { get; set; }
+    public float BoxWidth { get; set; }
+    public float BoxHeight { get; set; }
+    public string ImageSha256 { get; set; } = string.Empty;
+    public string? RequestId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

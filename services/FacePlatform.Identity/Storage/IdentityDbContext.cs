@@ -1,0 +1,77 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace FacePlatform.Identity.Storage;
+
+/// <summary>Tenants, keys and galleries in PostgreSQL with pgvector.</summary>
+internal sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> options) : DbContext(options)
+{
+    /// <summary>Width of the embedding column. Every supported recogniser has at most this many dimensions.</summary>
+    public const int EmbeddingColumnDimension = 1024;
+
+    public DbSet<TenantEntity> Tenants => Set<TenantEntity>();
+    public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
+    public DbSet<CollectionEntity> Collections => Set<CollectionEntity>();
+    public DbSet<SubjectEntity> Subjects => Set<SubjectEntity>();
+    public DbSet<FaceEntity> Faces => Set<FaceEntity>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasPostgresExtension("vector");
+
+        modelBuilder.Entity<TenantEntity>(tenant =>
+        {
+            tenant.ToTable("tenants");
+            tenant.Property(t => t.Name).HasMaxLength(100);
+            tenant.HasIndex(t => t.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<ApiKeyEntity>(key =>
+        {
+            key.ToTable("api_keys");
+            key.Property(k => k.Name).HasMaxLength(100);
+            key.Property(k => k.Prefix).HasMaxLength(16);
+            key.HasIndex(k => k.Hash).IsUnique();
+            key.HasIndex(k => k.TenantId);
+            key.HasOne<TenantEntity>().WithMany().HasForeignKey(k => k.TenantId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<CollectionEntity>(collection =>
+        {
+            collection.ToTable("collections");
+            collection.Property(c => c.Name).HasMaxLength(100);
+            collection.Property(c => c.Description).HasMaxLength(1000);
+            collection.Property(c => c.ModelId).HasMaxLength(100);
+            collection.Property(c => c.Version).IsConcurrencyToken();
+            collection.HasIndex(c => new { c.TenantId, c.Name }).IsUnique();
+            collection.HasOne<TenantEntity>().WithMany().HasForeignKey(c => c.TenantId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<SubjectEntity>(subject =>
+        {
+            subject.ToTable("subjects");
+            subject.Property(s => s.ExternalId).HasMaxLength(200);
+            subject.Property(s => s.DisplayName).HasMaxLength(200);
+            subject.Property(s => s.Metadata).HasColumnType("jsonb");
+            subject.HasIndex(s => new { s.CollectionId, s.ExternalId }).IsUnique();
+            subject.HasOne<CollectionEntity>().WithMany().HasForeignKey(s => s.CollectionId)
+                .OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<FaceEntity>(face =>
+        {
+            face.ToTable("faces");
+            face.Property(f => f.ModelId).HasMaxLength(100);
+            face.Property(f => f.ImageSha256).HasMaxLength(64);
+            face.Property(f => f.RequestId).HasMaxLength(200);
+            face.Property(f => f.Embedding).HasColumnType($"vector({EmbeddingColumnDimension})");
+            face.HasIndex(f => f.SubjectId);
+            face.HasIndex(f => f.CollectionId);
+            face.HasIndex(f => f.Embedding)
+                .HasMethod("hnsw")
+                .HasOperators("vector_cosine_ops")
+                .HasStorageParameter("m", 16)
+                .HasStorageParameter("ef_construction", 64);
+            face.HasOne<SubjectEntity>().WithMany().HasForeignKey(f => f.SubjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}

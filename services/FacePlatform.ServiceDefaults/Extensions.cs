@@ -1,0 +1,65 @@
+using FacePlatform.ServiceDefaults.Health;
+using FacePlatform.ServiceDefaults.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// What every FacePlatform service shares: OpenTelemetry, health (HTTP and grpc.health.v1), gRPC with reflection,
+/// and problem details. One call when building, one when mapping.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>Tag of health checks that must pass for the service to take traffic (<c>/readyz</c>).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Registers telemetry, health checks, gRPC, gRPC reflection and gRPC health, and problem details.</summary>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddPlatformTelemetry();
+
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy("process is running"), ["live"]);
+
+        builder.Services.AddGrpc(options =>
+        {
+            // Limits of the internal gRPC endpoints; the gateway checks the public limits before anything is sent on.
+            options.MaxReceiveMessageSize = 64 * 1024 * 1024;
+            options.EnableDetailedErrors = builder.Environment.IsDevelopment();
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks(options =>
+        {
+            // The overall status ("") of grpc.health.v1 is readiness: Kubernetes probes it as it probes /readyz.
+            options.Services.Map(string.Empty, registration => registration.Tags.Contains(ReadyTag));
+        });
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps <c>/healthz</c> (alive), <c>/readyz</c> (dependencies reachable), <c>/metrics</c> (Prometheus),
+    /// grpc.health.v1 and gRPC reflection. They are mapped in every environment: Kubernetes needs them everywhere.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/healthz", new HealthCheckOptions
+        {
+            Predicate = registration => registration.Tags.Contains("live"),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = registration => registration.Tags.Contains(ReadyTag) || registration.Tags.Contains("live"),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}
