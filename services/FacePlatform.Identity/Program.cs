@@ -11,3 +11,4 @@ app.MapDefaultEndpoints();
 app.MapIdentityEndpoints();
 
 app.Run();
+public partial class Program;

@@ -35,7 +35,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddGrpcHealthChecks(options =>
         {
             // The overall status ("") of grpc.health.v1 is readiness: Kubernetes probes it as it probes /readyz.
-            options.Services.Map(string.Empty, registration => registration.Tags.Contains(ReadyTag));
+            options.Services.Map(string.Empty, registration => registration.Tags.Contains(ReadyTag) || registration.Tags.Contains("live"));
         });
         builder.Services.AddProblemDetails();
         return builder;

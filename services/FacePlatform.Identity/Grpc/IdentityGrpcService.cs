@@ -154,8 +154,8 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
     {
         var tenantId = Ids.Tenant(request.TenantId);
         var collectionId = Ids.Parse(request.CollectionId, "collection");
-        var found = await CollectionsWithCounts(tenantId)
-            .FirstOrDefaultAsync(c => c.Collection.Id == collectionId, context.CancellationToken)
+        var found = await WithCounts(db.Collections.Where(c => c.TenantId == tenantId && c.Id == collectionId))
+            .FirstOrDefaultAsync(context.CancellationToken)
             ?? throw CollectionNotFound(request.CollectionId);
         return ToMessage(found.Collection, found.Subjects, found.Faces);
     }
@@ -165,10 +165,10 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
         var tenantId = Ids.Tenant(request.TenantId);
         var size = Paging.Size(request.Page);
         var after = Paging.After(request.Page);
-        var page = await CollectionsWithCounts(tenantId)
-            .Where(c => after == null || c.Collection.Id > after)
-            .OrderBy(c => c.Collection.Id)
-            .Take(size + 1)
+        var page = await WithCounts(db.Collections
+                .Where(c => c.TenantId == tenantId && (after == null || c.Id > after))
+                .OrderBy(c => c.Id)
+                .Take(size + 1))
             .ToListAsync(context.CancellationToken);
         var response = new ListCollectionsResponse { Page = Paging.Next(page, size, c => c.Collection.Id) };
         response.Collections.AddRange(page.Select(c => ToMessage(c.Collection, c.Subjects, c.Faces)));
@@ -248,9 +248,8 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
 
     public override Task<VerifyEmbeddingResponse> Verify(VerifyEmbeddingRequest request, ServerCallContext context) => throw Unimplemented();
 
-    private IQueryable<CollectionWithCounts> CollectionsWithCounts(Guid tenantId) =>
-        db.Collections.AsNoTracking()
-            .Where(c => c.TenantId == tenantId)
+    private IQueryable<CollectionWithCounts> WithCounts(IQueryable<CollectionEntity> collections) =>
+        collections.AsNoTracking()
             .Select(c => new CollectionWithCounts(
                 c,
                 db.Subjects.LongCount(s => s.CollectionId == c.Id),

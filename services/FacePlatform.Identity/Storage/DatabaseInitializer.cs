@@ -13,6 +13,7 @@ namespace FacePlatform.Identity.Storage;
 internal sealed partial class DatabaseInitializer(
     IServiceScopeFactory scopes,
     IOptions<IdentityOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<DatabaseInitializer> logger) : BackgroundService, IHealthCheck
 {
     private volatile bool _ready;
@@ -35,6 +36,11 @@ internal sealed partial class DatabaseInitializer(
                 await EnsureBootstrapAdminAsync(db, stoppingToken);
                 _ready = true;
                 LogReady(logger);
+                if (options.Value.MigrateOnly)
+                {
+                    lifetime.StopApplication();
+                }
+
                 return;
             }
             catch (Exception exception) when (exception is not OperationCanceledException)

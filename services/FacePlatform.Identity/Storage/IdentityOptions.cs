@@ -21,6 +21,9 @@ internal sealed class IdentityOptions
     /// </summary>
     public string? BootstrapAdminApiKey { get; set; }
 
+    /// <summary>Apply the migrations (and the bootstrap key), then exit: the Helm chart's pre-upgrade hook runs this.</summary>
+    public bool MigrateOnly { get; set; }
+
     /// <summary>Seconds between attempts to reach PostgreSQL at start.</summary>
     [Range(1, 60)]
     public int StartupRetrySeconds { get; set; } = 2;

@@ -1,0 +1,84 @@
+using FacePlatform.Contracts.V1;
+using FacePlatform.Testing;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace FacePlatform.IntegrationTests.Identity;
+
+/// <summary>
+/// The identity service in-process (ASP.NET Core test server) against a fresh database on the real PostgreSQL and
+/// the real Redis; one per test class.
+/// </summary>
+public sealed class IdentityServiceFixture : IAsyncLifetime
+{
+    private WebApplicationFactory<Program>? _factory;
+
+    public Servers Servers { get; private set; } = null!;
+
+    public string Database { get; private set; } = string.Empty;
+
+    public IdentityService.IdentityServiceClient Client { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Servers = await Infrastructure.GetAsync();
+        Database = await Servers.CreateDatabaseAsync("identity");
+        _factory = Start(Database, Servers.Redis);
+        Http = _factory.CreateClient();
+        await WaitUntilReadyAsync(Http);
+        var channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress,
+            new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() });
+        Client = new IdentityService.IdentityServiceClient(channel);
+    }
+
+    /// <summary>Another identity service on the same test server machinery, with other settings.</summary>
+    public static WebApplicationFactory<Program> Start(string postgres, string redis) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseEnvironment("Production");
+            builder.UseSetting("ConnectionStrings:Postgres", postgres);
+            builder.UseSetting("ConnectionStrings:Redis", redis);
+            builder.UseSetting("Identity:StartupRetrySeconds", "1");
+        });
+
+    /// <summary>Polls <c>/readyz</c> until the migrations are applied (at most 60 s).</summary>
+    public static async Task WaitUntilReadyAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            var answer = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+            if (answer.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            last = await answer.Content.ReadAsStringAsync();
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"identity did not become ready within 60 s: {last}");
+    }
+
+    /// <summary>A new tenant of its own, so no test sees another's rows.</summary>
+    public async Task<string> NewTenantAsync() =>
+        (await Client.CreateTenantAsync(new CreateTenantRequest { Name = "t-" + Guid.NewGuid().ToString("N")[..12] })).Id;
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        if (Servers is not null && Database.Length > 0)
+        {
+            await Servers.DropDatabaseAsync(Database);
+        }
+    }
+}
