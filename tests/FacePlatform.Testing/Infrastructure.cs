@@ -103,7 +103,8 @@ public sealed record Servers(string Postgres, string Redis, string Origin)
     /// </summary>
     public async Task<string> CreateDatabaseAsync(string purpose)
     {
-        var name = $"fp_{purpose}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
+        var unique = $"fp_{purpose}_{Guid.NewGuid():N}".ToLowerInvariant();
+        var name = unique[..Math.Min(unique.Length, 63)];
         await using (var connection = new NpgsqlConnection(Postgres))
         {
             await connection.OpenAsync();

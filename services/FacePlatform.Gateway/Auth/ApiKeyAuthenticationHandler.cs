@@ -51,11 +51,15 @@ internal sealed class ApiKeyAuthenticationHandler(
                 return AuthenticateResult.Fail("the API key is unknown or revoked");
             }
 
-            cache.Set(cacheKey, answer, new MemoryCacheEntryOptions
+            var seconds = configuration.GetValue("Auth:KeyCacheSeconds", 10);
+            if (seconds > 0)
             {
-                AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(configuration.GetValue("Auth:KeyCacheSeconds", 10)),
-                Size = 1,
-            });
+                cache.Set(cacheKey, answer, new MemoryCacheEntryOptions
+                {
+                    AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(seconds),
+                    Size = 1,
+                });
+            }
         }
 
         var claims = new List<Claim>

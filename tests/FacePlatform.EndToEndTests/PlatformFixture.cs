@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using FacePlatform.Contracts.V1;
+using FacePlatform.Testing;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace FacePlatform.EndToEndTests;
+
+/// <summary>
+/// The whole platform, started once for the end-to-end tests: identity, embedding, attributes and the gateway as
+/// processes on free ports, a fresh database on the real PostgreSQL, the real Redis, and a bootstrap admin key.
+/// Tests make their own tenants, so none depends on another's data.
+/// </summary>
+public sealed class PlatformFixture : IAsyncLifetime
+{
+    private readonly List<ServiceProcess> _services = [];
+    private Servers _servers = null!;
+    private string _database = string.Empty;
+
+    public string AdminKey { get; } = "fp_e2e-admin-" + Guid.NewGuid().ToString("N");
+
+    public ServiceProcess Identity { get; private set; } = null!;
+
+    public ServiceProcess Gateway { get; private set; } = null!;
+
+    public IReadOnlyList<ServiceProcess> Services => _services;
+
+    /// <summary>REST client of the gateway without a key.</summary>
+    public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>gRPC channel to the gateway's public gRPC port.</summary>
+    public GrpcChannel Channel { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _servers = await Infrastructure.GetAsync();
+        _database = await _servers.CreateDatabaseAsync("e2e");
+        var models = Environment.GetEnvironmentVariable("FACEPLATFORM_MODELS_DIR")
+            ?? Path.Combine(RepositoryPaths.Root, ".data", "models");
+
+        Identity = Add("Identity", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = _database,
+            ["ConnectionStrings__Redis"] = _servers.Redis,
+            ["Identity__BootstrapAdminApiKey"] = AdminKey,
+        });
+        var embedding = Add("Embedding", new Dictionary<string, string> { ["Models__Directory"] = models });
+        var attributes = Add("Attributes", new Dictionary<string, string> { ["Models__Directory"] = models });
+        Gateway = Add("Gateway", new Dictionary<string, string>
+        {
+            ["Services__Identity__Url"] = Identity.GrpcAddress.ToString(),
+            ["Services__Embedding__Url"] = embedding.GrpcAddress.ToString(),
+            ["Services__Attributes__Url"] = attributes.GrpcAddress.ToString(),
+            ["ConnectionStrings__Redis"] = _servers.Redis,
+            // Revocation must show at once in tests; in production a few seconds of caching saves a call per request.
+            ["Auth__KeyCacheSeconds"] = "0",
+        });
+
+        foreach (var service in _services)
+        {
+            service.Start();
+        }
+
+        await Task.WhenAll(_services.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(120))));
+        Http = new HttpClient { BaseAddress = Gateway.HttpAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Channel = GrpcChannel.ForAddress(new Uri($"http://127.0.0.1:{Gateway.GrpcPort}"));
+    }
+
+    /// <summary>Stops identity and starts it again on the same ports and database.</summary>
+    public async Task RestartIdentityAsync()
+    {
+        await Identity.StopAsync();
+        Identity.Start();
+        await Identity.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await Gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>A REST request with an API key.</summary>
+    public static HttpRequestMessage Request(HttpMethod method, string path, string? key, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (key is not null)
+        {
+            request.Headers.Add("X-Api-Key", key);
+        }
+
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        return request;
+    }
+
+    /// <summary>A new tenant and a key of it with the given scopes, made through the admin API.</summary>
+    public async Task<(string TenantId, string Key)> NewTenantAsync(params string[] scopes)
+    {
+        using var tenantAnswer = await Http.SendAsync(Request(HttpMethod.Post, "/v1/admin/tenants", AdminKey,
+            new { name = "e2e-" + Guid.NewGuid().ToString("N")[..12] }));
+        Assert.Equal(HttpStatusCode.Created, tenantAnswer.StatusCode);
+        var tenantId = (await tenantAnswer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        return (tenantId, await NewKeyAsync(tenantId, scopes.Length == 0 ? ["read", "write", "admin"] : scopes));
+    }
+
+    /// <summary>A new key of an existing tenant.</summary>
+    public async Task<string> NewKeyAsync(string tenantId, params string[] scopes)
+    {
+        using var keyAnswer = await Http.SendAsync(Request(HttpMethod.Post, $"/v1/admin/tenants/{tenantId}/keys", AdminKey,
+            new { name = "e2e", scopes }));
+        Assert.Equal(HttpStatusCode.Created, keyAnswer.StatusCode);
+        return (await keyAnswer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+    }
+
+    /// <summary>gRPC call options carrying <paramref name="key"/> in metadata <c>x-api-key</c>.</summary>
+    public static CallOptions WithKey(string? key) =>
+        new(headers: key is null ? [] : new Metadata { { "x-api-key", key } }, deadline: DateTime.UtcNow.AddSeconds(30));
+
+    public FaceService.FaceServiceClient FaceClient => new(Channel);
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        Channel?.Dispose();
+        foreach (var service in _services)
+        {
+            await service.DisposeAsync();
+        }
+
+        if (_database.Length > 0)
+        {
+            await _servers.DropDatabaseAsync(_database);
+        }
+    }
+
+    private ServiceProcess Add(string name, Dictionary<string, string> environment)
+    {
+        var service = new ServiceProcess(name, FreePort(), FreePort(), environment);
+        _services.Add(service);
+        return service;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>All end-to-end tests share one running platform and run one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class PlatformCollection : ICollectionFixture<PlatformFixture>
+{
+    public const string Name = "platform";
+}
+
+/// <summary>Reads RFC 9457 problem details.</summary>
+internal static class Problems
+{
+    public static async Task<JsonElement> ReadProblemAsync(this HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((int)response.StatusCode, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
+        return problem;
+    }
+
+    public static MediaTypeHeaderValue Json { get; } = new("application/json");
+}
