@@ -88,8 +88,9 @@ public sealed class ServiceProcess(string name, int grpcPort, int httpPort, IRea
 
                 last = $"{(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}";
             }
-            catch (HttpRequestException exception)
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or IOException)
             {
+                // Not listening yet, or too busy to answer within the probe's own timeout: ask again.
                 last = exception.Message;
             }
 

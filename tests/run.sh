@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# README command 2: run every test against real servers.
+#
+# Provisions PostgreSQL + pgvector and Redis the way deploy/local/up.sh does (deploy/local/infra.sh), imports the
+# models when missing, builds the solution, runs the unit, integration and end-to-end tests and the deployment checks,
+# stops what it started, and ends with one line: "N passed, N failed" (", N skipped" when any were skipped).
+# Exit status 0 only when nothing failed. Results: tests/artifacts/ (git-ignored).
+set -uo pipefail
+FP_TAG=tests
+source "$(dirname "${BASH_SOURCE[0]}")/../deploy/local/lib.sh"
+set -e
+
+require_dotnet
+artifacts="$FP_ROOT/tests/artifacts"
+rm -rf "$artifacts/results"
+mkdir -p "$artifacts/results"
+
+started_infra=0
+if ! "$FP_ROOT/deploy/local/infra.sh" status >/dev/null 2>&1; then
+  started_infra=1
+fi
+"$FP_ROOT/deploy/local/infra.sh" start
+eval "$("$FP_ROOT/deploy/local/infra.sh" env)"
+export FACEPLATFORM_POSTGRES FACEPLATFORM_REDIS
+
+cleanup() {
+  if (( started_infra )); then
+    "$FP_ROOT/deploy/local/infra.sh" stop || true
+  fi
+}
+trap cleanup EXIT
+
+import_models
+build_web
+build_solution || true
+set +e
+
+passed=0
+failed=0
+skipped=0
+
+say "running .NET tests (unit, integration on ${FACEPLATFORM_POSTGRES%%;Username*} and Redis $FACEPLATFORM_REDIS, end-to-end)"
+FACEPLATFORM_CONFIGURATION=Release dotnet test "$FP_ROOT/FacePlatform.sln" -c Release --no-build --nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$artifacts/results" \
+  2>&1 | tee "$artifacts/dotnet-test.log" | grep -E '^\s*(Passed|Failed|Skipped) FacePlatform|^(Passed|Failed)!|^\s*Error Message|^\s+(Assert|System)\.' || true
+
+trx_count=0
+for trx in "$artifacts"/results/*.trx; do
+  [[ -f "$trx" ]] || continue
+  trx_count=$((trx_count + 1))
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
+  value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  total="$(value total)"; ok="$(value passed)"; bad="$(value failed)"; errors="$(value error)"; executed="$(value executed)"
+  passed=$((passed + ${ok:-0}))
+  failed=$((failed + ${bad:-0} + ${errors:-0}))
+  skipped=$((skipped + ${total:-0} - ${executed:-0}))
+done
+expected_projects=0
+while read -r project; do
+  [[ "$project" == *.csproj ]] && grep -q 'Microsoft.NET.Test.Sdk' "$FP_ROOT/$project" && expected_projects=$((expected_projects + 1))
+done < <(dotnet sln "$FP_ROOT/FacePlatform.sln" list 2>/dev/null | tr '\\' '/')
+if (( trx_count < expected_projects )); then
+  say "only $trx_count of $expected_projects test projects reported results (a test host crashed or did not build)"
+  failed=$((failed + expected_projects - trx_count))
+fi
+
+if [[ -x "$FP_ROOT/tests/deploy/check.sh" ]]; then
+  say "running deployment checks (Helm chart, Kubernetes schemas, Dockerfiles)"
+  "$FP_ROOT/tests/deploy/check.sh" 2>&1 | tee "$artifacts/deploy-checks.log"
+  line="$(grep -E '^deploy-checks: [0-9]+ passed, [0-9]+ failed' "$artifacts/deploy-checks.log" | tail -1)"
+  if [[ -n "$line" ]]; then
+    read -r ok bad <<<"$(sed -E 's/^deploy-checks: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")"
+    passed=$((passed + ok)); failed=$((failed + bad))
+  else
+    say "the deployment checks printed no summary"
+    failed=$((failed + 1))
+  fi
+fi
+
+trap - EXIT
+cleanup
+summary="$passed passed, $failed failed"
+(( skipped > 0 )) && summary="$summary, $skipped skipped"
+echo "$summary"
+(( failed == 0 ))
