@@ -1,0 +1,171 @@
+{{/* Names ---------------------------------------------------------------------------------------------------- */}}
+
+{{- define "face-platform.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "face-platform.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The four services of the platform. */}}
+{{- define "face-platform.services" -}}
+gateway identity embedding attributes
+{{- end -}}
+
+{{- define "face-platform.isInference" -}}
+{{- if or (eq . "embedding") (eq . "attributes") -}}true{{- end -}}
+{{- end -}}
+
+{{/* Labels: dict "ctx" $ "component" "gateway" ---------------------------------------------------------------- */}}
+
+{{- define "face-platform.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "face-platform.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "face-platform.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "face-platform.selectorLabels" . }}
+app.kubernetes.io/part-of: faceplatform
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end -}}
+
+{{/* Images ---------------------------------------------------------------------------------------------------- */}}
+
+{{/* dict "ctx" $ "image" .Values.gateway.image "suffix" "" */}}
+{{- define "face-platform.image" -}}
+{{- $tag := default (default .ctx.Chart.AppVersion .ctx.Values.imageTag) .image.tag -}}
+{{- printf "%s%s:%s%s" .ctx.Values.imageRegistry .image.repository $tag (default "" .suffix) -}}
+{{- end -}}
+
+{{/* Image of a service: the CUDA variant for embedding/attributes when the GPU is on. dict "ctx" $ "component" name */}}
+{{- define "face-platform.serviceImage" -}}
+{{- $svc := index .ctx.Values .component -}}
+{{- $suffix := "" -}}
+{{- if and (include "face-platform.isInference" .component) .ctx.Values.inference.gpu.enabled -}}
+{{- $suffix = .ctx.Values.inference.gpu.imageTagSuffix -}}
+{{- end -}}
+{{- include "face-platform.image" (dict "ctx" .ctx "image" $svc.image "suffix" $suffix) -}}
+{{- end -}}
+
+{{- define "face-platform.modelImportImage" -}}
+{{- include "face-platform.image" (dict "ctx" . "image" .Values.models.import.image) -}}
+{{- end -}}
+
+{{/* Misc ------------------------------------------------------------------------------------------------------ */}}
+
+{{- define "face-platform.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "face-platform.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "face-platform.secretName" -}}
+{{- default (include "face-platform.fullname" .) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{- define "face-platform.modelsClaimName" -}}
+{{- default (printf "%s-models" (include "face-platform.fullname" .)) .Values.models.persistence.existingClaim -}}
+{{- end -}}
+
+{{/* Whether Redis needs a password. */}}
+{{- define "face-platform.redisAuth" -}}
+{{- if or .Values.redis.enabled .Values.externalRedis.auth -}}true{{- end -}}
+{{- end -}}
+
+{{/* Address of an internal service's gRPC endpoint, as the gateway dials it. dict "ctx" $ "component" name */}}
+{{- define "face-platform.upstreamUrl" -}}
+{{- $svc := index .ctx.Values .component -}}
+{{- $host := printf "%s-%s" (include "face-platform.fullname" .ctx) .component -}}
+{{- if .ctx.Values.gateway.upstreams.clientSideLoadBalancing -}}
+{{- printf "dns:///%s.%s.svc.cluster.local:%v" $host .ctx.Release.Namespace $svc.ports.grpc -}}
+{{- else -}}
+{{- printf "http://%s:%v" $host $svc.ports.grpc -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Connection settings (env entries) ------------------------------------------------------------------------ */}}
+
+{{/* Env entries that build ConnectionStrings__Postgres; the password comes from the Secret and is expanded by the
+     kubelet ($(VAR)), so it never appears in a manifest or ConfigMap. */}}
+{{- define "face-platform.postgresEnv" -}}
+{{- $host := "" -}}{{- $port := "" -}}{{- $db := "" -}}{{- $user := "" -}}{{- $params := "" -}}
+{{- if .Values.postgresql.enabled -}}
+{{- $host = printf "%s-postgresql" (include "face-platform.fullname" .) -}}
+{{- $port = "5432" -}}
+{{- $db = .Values.postgresql.auth.database -}}
+{{- $user = .Values.postgresql.auth.username -}}
+{{- else -}}
+{{- $host = required "externalDatabase.host is required when postgresql.enabled=false" .Values.externalDatabase.host -}}
+{{- $port = toString .Values.externalDatabase.port -}}
+{{- $db = .Values.externalDatabase.database -}}
+{{- $user = .Values.externalDatabase.username -}}
+{{- $params = .Values.externalDatabase.parameters -}}
+{{- end -}}
+- name: FACEPLATFORM_POSTGRES_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "face-platform.secretName" . }}
+      key: {{ .Values.secrets.keys.postgresPassword }}
+- name: ConnectionStrings__Postgres
+  value: {{ printf "Host=%s;Port=%s;Username=%s;Password=$(FACEPLATFORM_POSTGRES_PASSWORD);Database=%s%s" $host $port $user $db (ternary (printf ";%s" (trimPrefix ";" $params)) "" (ne $params "")) | quote }}
+{{- end -}}
+
+{{/* Env entries that build ConnectionStrings__Redis (StackExchange.Redis). abortConnect=false: Redis is a cache,
+     a service must start (slower) without it. */}}
+{{- define "face-platform.redisEnv" -}}
+{{- $host := "" -}}{{- $port := "" -}}{{- $extra := "" -}}
+{{- if .Values.redis.enabled -}}
+{{- $host = printf "%s-redis" (include "face-platform.fullname" .) -}}
+{{- $port = "6379" -}}
+{{- else -}}
+{{- $host = required "externalRedis.host is required when redis.enabled=false" .Values.externalRedis.host -}}
+{{- $port = toString .Values.externalRedis.port -}}
+{{- if .Values.externalRedis.ssl -}}{{- $extra = ",ssl=true" -}}{{- end -}}
+{{- if .Values.externalRedis.parameters -}}{{- $extra = printf "%s,%s" $extra (trimPrefix "," .Values.externalRedis.parameters) -}}{{- end -}}
+{{- end -}}
+{{- if include "face-platform.redisAuth" . }}
+- name: FACEPLATFORM_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "face-platform.secretName" . }}
+      key: {{ .Values.secrets.keys.redisPassword }}
+- name: ConnectionStrings__Redis
+  value: {{ printf "%s:%s,password=$(FACEPLATFORM_REDIS_PASSWORD),abortConnect=false%s" $host $port $extra | quote }}
+{{- else }}
+- name: ConnectionStrings__Redis
+  value: {{ printf "%s:%s,abortConnect=false%s" $host $port $extra | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Downward-API env and OpenTelemetry resource attributes shared by every service container. */}}
+{{- define "face-platform.commonEnv" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: "k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE),k8s.node.name=$(NODE_NAME)"
+{{- end -}}
