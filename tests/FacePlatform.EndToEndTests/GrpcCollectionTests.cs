@@ -67,15 +67,15 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task Operations_of_later_issues_answer_unimplemented_with_a_reason()
+    public async Task Analyze_without_a_photo_is_an_invalid_argument_with_a_reason()
     {
         var (_, key) = await platform.NewTenantAsync();
 
         var error = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.AnalyzeAsync(
             new AnalyzeRequest(), PlatformFixture.WithKey(key)).ResponseAsync);
 
-        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
-        Assert.False(string.IsNullOrWhiteSpace(error.Status.Detail));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("image", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -26,17 +26,34 @@ internal static class ServiceClients
     {
         var address = new Uri(builder.Configuration[$"Services:{name}:Url"]
             ?? throw new InvalidOperationException($"Services:{name}:Url is not set"));
+        // dns:///service.namespace.svc:port resolves every pod of a headless Service and balances calls over them on
+        // the client, as HTTP/2 connections would otherwise pin all calls to one pod (grpc-dotnet's Kubernetes advice).
+        var clientSideBalancing = address.Scheme == "dns";
 
         builder.Services.AddGrpcClient<TClient>(options =>
             {
                 options.Address = address;
-                options.ChannelOptionsActions.Add(channel => channel.ServiceConfig = RetryOnUnavailable);
+                options.ChannelOptionsActions.Add(channel =>
+                {
+                    channel.ServiceConfig = RetryOnUnavailable(clientSideBalancing);
+                    if (clientSideBalancing)
+                    {
+                        channel.Credentials = ChannelCredentials.Insecure;
+                    }
+                });
             })
             .EnableCallContextPropagation(options => options.SuppressContextNotFoundErrors = true)
             .AddInterceptor(sp => new DefaultDeadlineInterceptor(
                 TimeSpan.FromSeconds(sp.GetRequiredService<IConfiguration>().GetValue("Services:DeadlineSeconds", 10))));
 
-        builder.Services.AddGrpcClient<Health.HealthClient>(name, options => options.Address = address);
+        builder.Services.AddGrpcClient<Health.HealthClient>(name, options =>
+        {
+            options.Address = address;
+            if (clientSideBalancing)
+            {
+                options.ChannelOptionsActions.Add(channel => channel.Credentials = ChannelCredentials.Insecure);
+            }
+        });
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             name.ToLowerInvariant(),
             sp => new GrpcServiceHealthCheck(sp.GetRequiredService<GrpcClientFactory>()
@@ -45,24 +62,33 @@ internal static class ServiceClients
             [ServiceDefaultsExtensions.ReadyTag]));
     }
 
-    private static readonly ServiceConfig RetryOnUnavailable = new()
+    private static ServiceConfig RetryOnUnavailable(bool roundRobin)
     {
-        MethodConfigs =
+        var config = new ServiceConfig
         {
-            new MethodConfig
+            MethodConfigs =
             {
-                Names = { MethodName.Default },
-                RetryPolicy = new RetryPolicy
+                new MethodConfig
                 {
-                    MaxAttempts = 3,
-                    InitialBackoff = TimeSpan.FromMilliseconds(100),
-                    MaxBackoff = TimeSpan.FromSeconds(1),
-                    BackoffMultiplier = 2,
-                    RetryableStatusCodes = { StatusCode.Unavailable },
+                    Names = { MethodName.Default },
+                    RetryPolicy = new RetryPolicy
+                    {
+                        MaxAttempts = 3,
+                        InitialBackoff = TimeSpan.FromMilliseconds(100),
+                        MaxBackoff = TimeSpan.FromSeconds(1),
+                        BackoffMultiplier = 2,
+                        RetryableStatusCodes = { StatusCode.Unavailable },
+                    },
                 },
             },
-        },
-    };
+        };
+        if (roundRobin)
+        {
+            config.LoadBalancingConfigs.Add(new RoundRobinConfig());
+        }
+
+        return config;
+    }
 }
 
 /// <summary>Ready when the service's grpc.health.v1 answers SERVING within two seconds.</summary>

@@ -15,6 +15,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     {
         var (status, title, detail) = exception switch
         {
+            ApiProblemException problem => (problem.HttpStatus, problem.Title, problem.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } bad => (bad.StatusCode, "Request too large", bad.Message),
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
             RpcException rpc => (StatusMapping.ToHttpStatus(rpc.StatusCode), StatusMapping.Title(rpc.StatusCode), Describe(rpc)),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested =>

@@ -1,4 +1,9 @@
 using FacePlatform.Gateway.Auth;
+using FacePlatform.Gateway.Caching;
+using FacePlatform.Gateway.Faces;
+using FacePlatform.Gateway.Imaging;
+using FacePlatform.Gateway.Limits;
+using FacePlatform.ServiceDefaults.Caching;
 using FacePlatform.Gateway.Clients;
 using FacePlatform.Gateway.Errors;
 using FacePlatform.Gateway.Grpc;
@@ -15,6 +20,17 @@ internal static class Extensions
     public static void AddGatewayServices(this IHostApplicationBuilder builder)
     {
         builder.AddServiceClients();
+        builder.AddPlatformRedis();
+
+        builder.Services.AddOptions<ImageLimitsOptions>().Bind(builder.Configuration.GetSection(ImageLimitsOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<RecognitionOptions>().Bind(builder.Configuration.GetSection(RecognitionOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ImageGate>();
+        builder.Services.AddSingleton<GatewayTelemetry>();
+        builder.Services.AddSingleton<AnalysisCache>();
+        builder.Services.AddScoped<FaceOperations>();
+        builder.AddRequestLimits();
 
         builder.Services.AddMemoryCache(options => options.SizeLimit = 100_000);
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -33,8 +49,12 @@ internal static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // The web UI, built by services/web into wwwroot.
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
     }
 
     public static void MapGatewayEndpoints(this WebApplication app)
@@ -42,6 +62,8 @@ internal static class Extensions
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", options => options.WithTitle("FacePlatform API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapCollectionEndpoints();
+        app.MapSubjectEndpoints();
+        app.MapFaceEndpoints();
         app.MapAdminEndpoints();
         app.MapGrpcService<FaceGrpcService>();
     }

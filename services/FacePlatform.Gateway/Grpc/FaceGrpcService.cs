@@ -1,17 +1,35 @@
 using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Auth;
+using FacePlatform.Gateway.Errors;
+using FacePlatform.Gateway.Faces;
+using FacePlatform.Gateway.Imaging;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 
 namespace FacePlatform.Gateway.Grpc;
 
 /// <summary>
-/// The public gRPC API. Same operations and semantics as REST; the key comes in metadata <c>x-api-key</c>. Statuses
-/// of the internal services pass through unchanged, so NOT_FOUND of another tenant's collection stays NOT_FOUND.
+/// The public gRPC API: the same operations and semantics as REST (both go through <see cref="FaceOperations"/> and
+/// the identity client); the key comes in metadata <c>x-api-key</c>. Statuses of the internal services pass through,
+/// so NOT_FOUND of another tenant's collection stays NOT_FOUND; the gateway's own refusals (oversize or unsupported
+/// photos) are INVALID_ARGUMENT, no face for enrolment FAILED_PRECONDITION.
 /// </summary>
 [Authorize(Policies.Read)]
-internal sealed class FaceGrpcService(IdentityService.IdentityServiceClient identity) : FaceService.FaceServiceBase
+internal sealed class FaceGrpcService(
+    IdentityService.IdentityServiceClient identity,
+    FaceOperations faces,
+    ImageGate gate) : FaceService.FaceServiceBase
 {
+    public override Task<AnalyzeResponse> Analyze(AnalyzeRequest request, ServerCallContext context) => Guard(() =>
+        faces.AnalyzeAsync(TenantOf(context), Photo(request.Image, "image"),
+            AnalyzeOptions.Create(request.CollectionId, request.Include, request.MaxFaces, request.MinFaceSize),
+            context.CancellationToken));
+
+    public override Task<VerifyResponse> Verify(VerifyRequest request, ServerCallContext context) => Guard(() =>
+        faces.VerifyAsync(TenantOf(context), Photo(request.Image1, "image1"),
+            request.Image2 is { SourceCase: Image.SourceOneofCase.Content } ? Photo(request.Image2, "image2") : null,
+            request.CollectionId, request.SubjectId, request.HasThreshold ? request.Threshold : null, context.CancellationToken));
+
     [Authorize(Policies.Write)]
     public override Task<Collection> CreateCollection(CreateCollectionCall request, ServerCallContext context) =>
         identity.CreateCollectionAsync(new CreateCollectionRequest
@@ -44,13 +62,91 @@ internal sealed class FaceGrpcService(IdentityService.IdentityServiceClient iden
             CollectionId = request.CollectionId,
         }).ResponseAsync;
 
-    public override Task<AnalyzeResponse> Analyze(AnalyzeRequest request, ServerCallContext context) =>
-        throw NotYet("analysis arrives with the public API issue (#6)");
+    [Authorize(Policies.Write)]
+    public override Task<Subject> CreateSubject(CreateSubjectCall request, ServerCallContext context) =>
+        identity.CreateSubjectAsync(new CreateSubjectRequest
+        {
+            TenantId = TenantOf(context),
+            CollectionId = request.CollectionId,
+            ExternalId = request.ExternalId,
+            DisplayName = request.DisplayName,
+            Metadata = request.Metadata,
+        }).ResponseAsync;
 
-    public override Task<VerifyResponse> Verify(VerifyRequest request, ServerCallContext context) =>
-        throw NotYet("verification arrives with the public API issue (#6)");
+    public override Task<Subject> GetSubject(SubjectRef request, ServerCallContext context) =>
+        identity.GetSubjectAsync(new GetSubjectRequest
+        {
+            TenantId = TenantOf(context),
+            CollectionId = request.CollectionId,
+            SubjectId = request.SubjectId,
+        }).ResponseAsync;
+
+    public override Task<ListSubjectsResponse> ListSubjects(ListSubjectsCall request, ServerCallContext context) =>
+        identity.ListSubjectsAsync(new ListSubjectsRequest
+        {
+            TenantId = TenantOf(context),
+            CollectionId = request.CollectionId,
+            Page = request.Page,
+            Filter = request.Filter,
+        }).ResponseAsync;
+
+    [Authorize(Policies.Write)]
+    public override Task<Subject> UpdateSubject(UpdateSubjectCall request, ServerCallContext context) =>
+        identity.UpdateSubjectAsync(new UpdateSubjectRequest
+        {
+            TenantId = TenantOf(context),
+            CollectionId = request.CollectionId,
+            SubjectId = request.SubjectId,
+            DisplayName = request.DisplayName,
+            Metadata = request.Metadata,
+            UpdateMask = request.UpdateMask,
+        }).ResponseAsync;
+
+    [Authorize(Policies.Write)]
+    public override Task<DeleteResponse> DeleteSubject(SubjectRef request, ServerCallContext context) =>
+        identity.DeleteSubjectAsync(new DeleteSubjectRequest
+        {
+            TenantId = TenantOf(context),
+            CollectionId = request.CollectionId,
+            SubjectId = request.SubjectId,
+        }).ResponseAsync;
+
+    [Authorize(Policies.Write)]
+    public override Task<EnrollResponse> EnrollFace(EnrollFaceCall request, ServerCallContext context) => Guard(() =>
+        faces.EnrollAsync(TenantOf(context), request.CollectionId, request.SubjectId, Photo(request.Image, "image"),
+            string.Equals(request.Face, "largest", StringComparison.OrdinalIgnoreCase),
+            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken));
+
+    [Authorize(Policies.Write)]
+    public override Task<DeleteResponse> DeleteFace(FaceRef request, ServerCallContext context) =>
+        identity.DeleteFaceAsync(new DeleteFaceRequest
+        {
+            TenantId = TenantOf(context),
+            CollectionId = request.CollectionId,
+            FaceId = request.FaceId,
+        }).ResponseAsync;
+
+    public override Task<SearchPhotoResponse> Search(SearchCall request, ServerCallContext context) => Guard(() =>
+        faces.SearchAsync(TenantOf(context), request.CollectionId, Photo(request.Image, "image"), request.TopK,
+            request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken));
+
+    private GatedImage Photo(Image? image, string name) =>
+        image is { SourceCase: Image.SourceOneofCase.Content }
+            ? gate.Check(image.Content.ToByteArray())
+            : throw ApiProblemException.BadRequest($"{name}.content must hold the encoded photo");
 
     private static string TenantOf(ServerCallContext context) => Caller.From(context.GetHttpContext().User).TenantId;
 
-    private static RpcException NotYet(string what) => new(new Status(StatusCode.Unimplemented, what));
+    /// <summary>The gateway's own refusals become the gRPC status that means the same.</summary>
+    private static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (ApiProblemException problem)
+        {
+            throw problem.ToRpcException();
+        }
+    }
 }

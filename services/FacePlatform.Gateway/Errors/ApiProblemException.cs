@@ -1,0 +1,31 @@
+using Grpc.Core;
+
+namespace FacePlatform.Gateway.Errors;
+
+/// <summary>
+/// A refusal of the gateway itself whose HTTP status has no gRPC twin (413, 415) or needs its own title. REST answers
+/// it as problem details with <see cref="HttpStatus"/>; gRPC answers <see cref="GrpcStatus"/> with the same detail.
+/// </summary>
+internal sealed class ApiProblemException(int httpStatus, StatusCode grpcStatus, string title, string detail)
+    : Exception(detail)
+{
+    public int HttpStatus { get; } = httpStatus;
+
+    public StatusCode GrpcStatus { get; } = grpcStatus;
+
+    public string Title { get; } = title;
+
+    public RpcException ToRpcException() => new(new Status(GrpcStatus, Message));
+
+    public static ApiProblemException TooLarge(string detail) =>
+        new(StatusCodes.Status413PayloadTooLarge, StatusCode.InvalidArgument, "Image too large", detail);
+
+    public static ApiProblemException Unsupported(string detail) =>
+        new(StatusCodes.Status415UnsupportedMediaType, StatusCode.InvalidArgument, "Unsupported image", detail);
+
+    public static ApiProblemException BadRequest(string detail) =>
+        new(StatusCodes.Status400BadRequest, StatusCode.InvalidArgument, "Invalid argument", detail);
+
+    public static ApiProblemException Unprocessable(string detail) =>
+        new(StatusCodes.Status422UnprocessableEntity, StatusCode.FailedPrecondition, "Unprocessable photo", detail);
+}

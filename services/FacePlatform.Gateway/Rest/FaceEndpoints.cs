@@ -1,0 +1,100 @@
+using FacePlatform.Gateway.Auth;
+using FacePlatform.Gateway.Faces;
+using FacePlatform.Gateway.Imaging;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace FacePlatform.Gateway.Rest;
+
+/// <summary><c>/v1/analyze</c>, <c>/v1/verify</c> and <c>/v1/collections/{c}/search</c>: questions about photos.</summary>
+internal static class FaceEndpoints
+{
+    private const string PhotoNote =
+        " Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.";
+
+    public static void MapFaceEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/v1/analyze", AnalyzeAsync)
+            .RequireAuthorization(Policies.Read)
+            .WithTags("Faces")
+            .WithSummary("Analyse every face of a photo")
+            .WithDescription("Box, detection score, quality, age, gender, emotion and liveness of every face; with `collection`, " +
+                "the best matching subjects of each face or `unknown`. Options (form fields, JSON fields or query): `collection`, " +
+                "`include=embeddings,landmarks`, `maxFaces`, `minFaceSize`." + PhotoNote)
+            .Accepts<PhotoForm>("multipart/form-data")
+            .Produces<AnalyzeView>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .DisableAntiforgery();
+
+        routes.MapPost("/v1/verify", VerifyAsync)
+            .RequireAuthorization(Policies.Read)
+            .WithTags("Faces")
+            .WithSummary("Verify: same person or not")
+            .WithDescription("Two photos (`image1`, `image2`), or a photo (`image1`) and an enrolled subject (`collection`, `subjectId`). " +
+                "The largest face of each photo is compared; `threshold` overrides the default." + PhotoNote)
+            .Accepts<VerifyForm>("multipart/form-data")
+            .Produces<VerifyView>()
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .DisableAntiforgery();
+
+        routes.MapPost("/v1/collections/{collectionId}/search", SearchAsync)
+            .RequireAuthorization(Policies.Read)
+            .WithTags("Faces")
+            .WithSummary("Search a collection with every face of a photo")
+            .WithDescription("Per face the best subjects (`topK`, default 3) at or above `threshold`, or `unknown`." + PhotoNote)
+            .Accepts<PhotoForm>("multipart/form-data")
+            .Produces<SearchView>()
+            .DisableAntiforgery();
+    }
+
+    private static async Task<Ok<AnalyzeView>> AnalyzeAsync(HttpContext http, FaceOperations faces, ImageGate gate)
+    {
+        var caller = Caller.From(http.User);
+        var request = await PhotoRequest.ReadAsync(http.Request, gate.Limits.MaxImageBytes);
+        var options = AnalyzeOptions.Create(
+            request.Field("collection") ?? request.Field("collectionId"),
+            request.Field("include") is { } include ? [include] : [],
+            request.IntField("maxFaces"),
+            request.IntField("minFaceSize"));
+        var image = gate.Check(request.Image("image"));
+        var answer = await faces.AnalyzeAsync(caller.TenantId, image, options, http.RequestAborted);
+        return TypedResults.Ok(AnalyzeView.From(answer, options.CollectionId is not null, options.WantsLandmarks));
+    }
+
+    private static async Task<Ok<VerifyView>> VerifyAsync(HttpContext http, FaceOperations faces, ImageGate gate)
+    {
+        var caller = Caller.From(http.User);
+        var request = await PhotoRequest.ReadAsync(http.Request, gate.Limits.MaxImageBytes);
+        var first = gate.Check(request.Image("image1"));
+        var second = request.OptionalImage("image2") is { } bytes ? gate.Check(bytes) : null;
+        var answer = await faces.VerifyAsync(caller.TenantId, first, second,
+            request.Field("collection") ?? request.Field("collectionId"), request.Field("subjectId"),
+            request.FloatField("threshold"), http.RequestAborted);
+        return TypedResults.Ok(VerifyView.From(answer));
+    }
+
+    private static async Task<Ok<SearchView>> SearchAsync(string collectionId, HttpContext http, FaceOperations faces, ImageGate gate)
+    {
+        var caller = Caller.From(http.User);
+        var request = await PhotoRequest.ReadAsync(http.Request, gate.Limits.MaxImageBytes);
+        var image = gate.Check(request.Image("image"));
+        var answer = await faces.SearchAsync(caller.TenantId, collectionId, image, request.IntField("topK"),
+            request.FloatField("threshold"), request.IntField("maxFaces"), http.RequestAborted);
+        return TypedResults.Ok(SearchView.From(answer));
+    }
+}
+
+/// <summary>The multipart form of photo endpoints, for the OpenAPI document.</summary>
+/// <param name="Image">The photo: JPEG, PNG, WebP, BMP or GIF, at most 20 MB and 40 MP.</param>
+/// <param name="Collection">Collection id to search each face in (analyse only).</param>
+/// <param name="Include">Comma-separated extras: embeddings, landmarks (analyse only).</param>
+/// <param name="MaxFaces">At most this many faces, largest first.</param>
+/// <param name="MinFaceSize">Ignore faces smaller than this many pixels.</param>
+/// <param name="TopK">Subjects per face (search only).</param>
+/// <param name="Threshold">Minimum cosine similarity of a match (search only).</param>
+public sealed record PhotoForm(IFormFile Image, string? Collection, string? Include, int? MaxFaces, int? MinFaceSize, int? TopK, float? Threshold);
+
+/// <summary>The multipart form of <c>/v1/verify</c>, for the OpenAPI document.</summary>
+public sealed record VerifyForm(IFormFile Image1, IFormFile? Image2, string? Collection, string? SubjectId, float? Threshold);
