@@ -9,6 +9,7 @@ using FacePlatform.Gateway.Errors;
 using FacePlatform.Gateway.Grpc;
 using FacePlatform.Gateway.OpenApi;
 using FacePlatform.Gateway.Rest;
+using FacePlatform.Gateway.Web;
 using Microsoft.AspNetCore.Authentication;
 using Scalar.AspNetCore;
 
@@ -49,9 +50,7 @@ internal static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        // The web UI, built by services/web into wwwroot.
-        app.UseDefaultFiles();
-        app.UseStaticFiles();
+        app.UseWebUi();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

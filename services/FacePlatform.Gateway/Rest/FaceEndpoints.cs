@@ -20,7 +20,7 @@ internal static class FaceEndpoints
             .WithDescription("Box, detection score, quality, age, gender, emotion and liveness of every face; with `collection`, " +
                 "the best matching subjects of each face or `unknown`. Options (form fields, JSON fields or query): `collection`, " +
                 "`include=embeddings,landmarks`, `maxFaces`, `minFaceSize`." + PhotoNote)
-            .Accepts<PhotoForm>("multipart/form-data")
+            .Accepts<PhotoForm>("multipart/form-data", "application/json")
             .Produces<AnalyzeView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -34,7 +34,7 @@ internal static class FaceEndpoints
             .WithSummary("Verify: same person or not")
             .WithDescription("Two photos (`image1`, `image2`), or a photo (`image1`) and an enrolled subject (`collection`, `subjectId`). " +
                 "The largest face of each photo is compared; `threshold` overrides the default." + PhotoNote)
-            .Accepts<VerifyForm>("multipart/form-data")
+            .Accepts<VerifyForm>("multipart/form-data", "application/json")
             .Produces<VerifyView>()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .DisableAntiforgery();
@@ -44,7 +44,7 @@ internal static class FaceEndpoints
             .WithTags("Faces")
             .WithSummary("Search a collection with every face of a photo")
             .WithDescription("Per face the best subjects (`topK`, default 3) at or above `threshold`, or `unknown`." + PhotoNote)
-            .Accepts<PhotoForm>("multipart/form-data")
+            .Accepts<PhotoForm>("multipart/form-data", "application/json")
             .Produces<SearchView>()
             .DisableAntiforgery();
     }
