@@ -64,6 +64,30 @@ if (( trx_count < expected_projects )); then
   failed=$((failed + expected_projects - trx_count))
 fi
 
+# Browser tests of the web UI against the platform started the way a user starts it (deploy/local/up.sh).
+if [[ -x "$FP_ROOT/tests/web/run.sh" ]]; then
+  say "starting the platform for the browser tests"
+  services_were_running=0
+  curl -fsS -o /dev/null "http://127.0.0.1:${FACEPLATFORM_HTTP_PORT:-8080}/readyz" 2>/dev/null && services_were_running=1
+  if "$FP_ROOT/deploy/local/up.sh" --detach > "$artifacts/up.log" 2>&1; then
+    FACEPLATFORM_URL="http://127.0.0.1:${FACEPLATFORM_HTTP_PORT:-8080}" FACEPLATFORM_ADMIN_KEY="$(tr -d '\n' < "$FP_DATA/admin-api-key")" \
+      "$FP_ROOT/tests/web/run.sh" 2>&1 | tee "$artifacts/web-checks.log"
+    line="$(grep -E '^web-checks: [0-9]+ passed, [0-9]+ failed' "$artifacts/web-checks.log" | tail -1)"
+    if [[ -n "$line" ]]; then
+      read -r ok bad <<<"$(sed -E 's/^web-checks: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")"
+      passed=$((passed + ok)); failed=$((failed + bad))
+    else
+      say "the browser tests printed no summary"
+      failed=$((failed + 1))
+    fi
+  else
+    say "the platform did not start for the browser tests; see tests/artifacts/up.log"
+    tail -n 20 "$artifacts/up.log"
+    failed=$((failed + 1))
+  fi
+  (( services_were_running )) || "$FP_ROOT/deploy/local/down.sh" --services-only > /dev/null 2>&1 || true
+fi
+
 if [[ -x "$FP_ROOT/tests/deploy/check.sh" ]]; then
   say "running deployment checks (Helm chart, Kubernetes schemas, Dockerfiles)"
   "$FP_ROOT/tests/deploy/check.sh" 2>&1 | tee "$artifacts/deploy-checks.log"

@@ -44,7 +44,7 @@ build_solution() {
   local stamp="$FP_DATA/build/solution.stamp"
   mkdir -p "$FP_DATA/build"
   if [[ -f "$stamp" ]] && [[ -z "$(find "$FP_ROOT/services" "$FP_ROOT/protos" "$FP_ROOT/tests" \
-        \( -name bin -o -name obj -o -name node_modules -o -name dist -o -name wwwroot \) -prune -o \
+        \( -name bin -o -name obj -o -name node_modules -o -name dist -o -name wwwroot -o -name artifacts \) -prune -o \
         -type f -newer "$stamp" -print -quit)" ]]; then
     say "build is up to date"
     return 1
