@@ -39,6 +39,20 @@ passed=0
 failed=0
 skipped=0
 
+# Adds the counts of a check suite's last line "NAME: N passed, M failed" to the totals; no such line is a failure.
+add_summary() {
+  local name="$1" log="$2" line ok bad
+  line="$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)"
+  if [[ -z "$line" ]]; then
+    say "$name printed no summary"
+    failed=$((failed + 1))
+    return
+  fi
+  read -r ok bad <<<"$(sed -E "s/^$name: ([0-9]+) passed, ([0-9]+) failed.*/\\1 \\2/" <<<"$line")"
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+}
+
 say "running .NET tests (unit, integration on ${FACEPLATFORM_POSTGRES%%;Username*} and Redis $FACEPLATFORM_REDIS, end-to-end)"
 FACEPLATFORM_CONFIGURATION=Release dotnet test "$FP_ROOT/FacePlatform.sln" -c Release --no-build --nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$artifacts/results" \
@@ -72,14 +86,7 @@ if [[ -x "$FP_ROOT/tests/web/run.sh" ]]; then
   if "$FP_ROOT/deploy/local/up.sh" --detach > "$artifacts/up.log" 2>&1; then
     FACEPLATFORM_URL="http://127.0.0.1:${FACEPLATFORM_HTTP_PORT:-8080}" FACEPLATFORM_ADMIN_KEY="$(tr -d '\n' < "$FP_DATA/admin-api-key")" \
       "$FP_ROOT/tests/web/run.sh" 2>&1 | tee "$artifacts/web-checks.log"
-    line="$(grep -E '^web-checks: [0-9]+ passed, [0-9]+ failed' "$artifacts/web-checks.log" | tail -1)"
-    if [[ -n "$line" ]]; then
-      read -r ok bad <<<"$(sed -E 's/^web-checks: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")"
-      passed=$((passed + ok)); failed=$((failed + bad))
-    else
-      say "the browser tests printed no summary"
-      failed=$((failed + 1))
-    fi
+    add_summary web-checks "$artifacts/web-checks.log"
   else
     say "the platform did not start for the browser tests; see tests/artifacts/up.log"
     tail -n 20 "$artifacts/up.log"
@@ -91,14 +98,7 @@ fi
 if [[ -x "$FP_ROOT/tests/deploy/check.sh" ]]; then
   say "running deployment checks (Helm chart, Kubernetes schemas, Dockerfiles)"
   "$FP_ROOT/tests/deploy/check.sh" 2>&1 | tee "$artifacts/deploy-checks.log"
-  line="$(grep -E '^deploy-checks: [0-9]+ passed, [0-9]+ failed' "$artifacts/deploy-checks.log" | tail -1)"
-  if [[ -n "$line" ]]; then
-    read -r ok bad <<<"$(sed -E 's/^deploy-checks: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")"
-    passed=$((passed + ok)); failed=$((failed + bad))
-  else
-    say "the deployment checks printed no summary"
-    failed=$((failed + 1))
-  fi
+  add_summary deploy-checks "$artifacts/deploy-checks.log"
 fi
 
 trap - EXIT
