@@ -145,11 +145,14 @@ public sealed class FaceApiTests(PlatformFixture platform)
 
         using var unsupported = await Http.SendAsync(Send(HttpMethod.Post, "/v1/analyze", key, text));
         using var missing = await Http.SendAsync(Send(HttpMethod.Post, "/v1/analyze", key, new MultipartFormDataContent { { new StringContent("x"), "collection" } }));
+        using var bodiless = await Http.SendAsync(Send(HttpMethod.Post, "/v1/analyze", key));
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, unsupported.StatusCode);
         await unsupported.ReadProblemAsync();
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
         await missing.ReadProblemAsync();
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, bodiless.StatusCode);
+        Assert.Contains("multipart/form-data", (await bodiless.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,6 +18,10 @@ public sealed class PlatformTests(PlatformFixture platform)
         Assert.True(paths.TryGetProperty("/v1/collections", out var collections));
         Assert.True(collections.TryGetProperty("post", out _));
         Assert.True(paths.TryGetProperty("/v1/collections/{collectionId}", out _));
+        var analyze = paths.GetProperty("/v1/analyze").GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        Assert.Equal("binary", analyze.GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties")
+            .GetProperty("image").GetProperty("format").GetString());
+        Assert.True(analyze.TryGetProperty("application/json", out _));
         var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
         Assert.Equal("X-Api-Key", scheme.GetProperty("name").GetString());
         Assert.Equal(HttpStatusCode.OK, docs.StatusCode);

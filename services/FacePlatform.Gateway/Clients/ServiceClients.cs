@@ -44,7 +44,7 @@ internal static class ServiceClients
             })
             .EnableCallContextPropagation(options => options.SuppressContextNotFoundErrors = true)
             .AddInterceptor(sp => new DefaultDeadlineInterceptor(
-                TimeSpan.FromSeconds(sp.GetRequiredService<IConfiguration>().GetValue("Services:DeadlineSeconds", 10))));
+                TimeSpan.FromSeconds(sp.GetRequiredService<IConfiguration>().GetValue("Services:DeadlineSeconds", 30))));
 
         builder.Services.AddGrpcClient<Health.HealthClient>(name, options =>
         {

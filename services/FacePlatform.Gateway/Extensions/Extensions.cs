@@ -43,7 +43,9 @@ internal static class Extensions
 
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiKeySecurityTransformer>());
+        builder.Services.AddOpenApi(options => options
+            .AddDocumentTransformer<ApiKeySecurityTransformer>()
+            .AddOperationTransformer<PhotoBodyTransformer>());
     }
 
     public static void UseGatewayPipeline(this WebApplication app)

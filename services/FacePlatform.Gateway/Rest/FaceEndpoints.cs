@@ -1,6 +1,8 @@
 using FacePlatform.Gateway.Auth;
 using FacePlatform.Gateway.Faces;
 using FacePlatform.Gateway.Imaging;
+using FacePlatform.Gateway.OpenApi;
+using Microsoft.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FacePlatform.Gateway.Rest;
@@ -11,6 +13,34 @@ internal static class FaceEndpoints
     private const string PhotoNote =
         " Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.";
 
+    private static readonly PhotoField Photo = new("image", "The photo: JPEG, PNG, WebP, BMP or GIF, at most 20 MB and 40 MP.", IsFile: true, Required: true);
+
+    /// <summary>Body of analyse.</summary>
+    internal static readonly PhotoBody AnalyzeBody = new(
+        Photo,
+        new PhotoField("collection", "Collection id to search each face in."),
+        new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
+        new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
+        new PhotoField("minFaceSize", "Ignore faces smaller than this many pixels.", Type: JsonSchemaType.Integer));
+
+    private static readonly PhotoBody VerifyBody = new(
+        new PhotoField("image1", "The first photo.", IsFile: true, Required: true),
+        new PhotoField("image2", "The second photo (or give collection and subjectId).", IsFile: true),
+        new PhotoField("collection", "Collection of the subject."),
+        new PhotoField("subjectId", "Enrolled subject to compare with."),
+        new PhotoField("threshold", "Cosine similarity needed for a match.", Type: JsonSchemaType.Number));
+
+    private static readonly PhotoBody SearchBody = new(
+        Photo,
+        new PhotoField("topK", "Subjects per face (default 3).", Type: JsonSchemaType.Integer),
+        new PhotoField("threshold", "Minimum cosine similarity of a match.", Type: JsonSchemaType.Number),
+        new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer));
+
+    /// <summary>Body of enrolment.</summary>
+    internal static readonly PhotoBody EnrollBody = new(
+        Photo,
+        new PhotoField("face", "'largest' takes the largest face of a photo that shows several."));
+
     public static void MapFaceEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/v1/analyze", AnalyzeAsync)
@@ -20,7 +50,7 @@ internal static class FaceEndpoints
             .WithDescription("Box, detection score, quality, age, gender, emotion and liveness of every face; with `collection`, " +
                 "the best matching subjects of each face or `unknown`. Options (form fields, JSON fields or query): `collection`, " +
                 "`include=embeddings,landmarks`, `maxFaces`, `minFaceSize`." + PhotoNote)
-            .Accepts<PhotoForm>("multipart/form-data", "application/json")
+            .WithMetadata(AnalyzeBody)
             .Produces<AnalyzeView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -34,7 +64,7 @@ internal static class FaceEndpoints
             .WithSummary("Verify: same person or not")
             .WithDescription("Two photos (`image1`, `image2`), or a photo (`image1`) and an enrolled subject (`collection`, `subjectId`). " +
                 "The largest face of each photo is compared; `threshold` overrides the default." + PhotoNote)
-            .Accepts<VerifyForm>("multipart/form-data", "application/json")
+            .WithMetadata(VerifyBody)
             .Produces<VerifyView>()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .DisableAntiforgery();
@@ -44,7 +74,7 @@ internal static class FaceEndpoints
             .WithTags("Faces")
             .WithSummary("Search a collection with every face of a photo")
             .WithDescription("Per face the best subjects (`topK`, default 3) at or above `threshold`, or `unknown`." + PhotoNote)
-            .Accepts<PhotoForm>("multipart/form-data", "application/json")
+            .WithMetadata(SearchBody)
             .Produces<SearchView>()
             .DisableAntiforgery();
     }
@@ -85,16 +115,3 @@ internal static class FaceEndpoints
         return TypedResults.Ok(SearchView.From(answer));
     }
 }
-
-/// <summary>The multipart form of photo endpoints, for the OpenAPI document.</summary>
-/// <param name="Image">The photo: JPEG, PNG, WebP, BMP or GIF, at most 20 MB and 40 MP.</param>
-/// <param name="Collection">Collection id to search each face in (analyse only).</param>
-/// <param name="Include">Comma-separated extras: embeddings, landmarks (analyse only).</param>
-/// <param name="MaxFaces">At most this many faces, largest first.</param>
-/// <param name="MinFaceSize">Ignore faces smaller than this many pixels.</param>
-/// <param name="TopK">Subjects per face (search only).</param>
-/// <param name="Threshold">Minimum cosine similarity of a match (search only).</param>
-public sealed record PhotoForm(IFormFile Image, string? Collection, string? Include, int? MaxFaces, int? MinFaceSize, int? TopK, float? Threshold);
-
-/// <summary>The multipart form of <c>/v1/verify</c>, for the OpenAPI document.</summary>
-public sealed record VerifyForm(IFormFile Image1, IFormFile? Image2, string? Collection, string? SubjectId, float? Threshold);

@@ -31,7 +31,7 @@ internal static class SubjectEndpoints
             .WithSummary("Enrol a face from a photo")
             .WithDescription("The photo must show exactly one face, or pass `face=largest`. 422 when it shows none or several. " +
                 "An `Idempotency-Key` header makes retries safe; the same photo is never enrolled twice for a subject. No photo is stored.")
-            .Accepts<PhotoForm>("multipart/form-data", "application/json")
+            .WithMetadata(FaceEndpoints.EnrollBody)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .DisableAntiforgery();
         subjects.MapGet("/subjects/{subjectId}/faces", ListFacesAsync).RequireAuthorization(Policies.Read)
