@@ -53,6 +53,13 @@ add_summary() {
   failed=$((failed + bad))
 }
 
+# First: they install the Node tools (tests/deploy/node_modules) that an end-to-end test uses too.
+if [[ -x "$FP_ROOT/tests/deploy/check.sh" ]]; then
+  say "running deployment checks (Helm chart, Kubernetes schemas, Dockerfiles)"
+  "$FP_ROOT/tests/deploy/check.sh" 2>&1 | tee "$artifacts/deploy-checks.log"
+  add_summary deploy-checks "$artifacts/deploy-checks.log"
+fi
+
 say "running .NET tests (unit, integration on ${FACEPLATFORM_POSTGRES%%;Username*} and Redis $FACEPLATFORM_REDIS, end-to-end)"
 FACEPLATFORM_CONFIGURATION=Release dotnet test "$FP_ROOT/FacePlatform.sln" -c Release --no-build --nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$artifacts/results" \
@@ -95,11 +102,6 @@ if [[ -x "$FP_ROOT/tests/web/run.sh" ]]; then
   (( services_were_running )) || "$FP_ROOT/deploy/local/down.sh" --services-only > /dev/null 2>&1 || true
 fi
 
-if [[ -x "$FP_ROOT/tests/deploy/check.sh" ]]; then
-  say "running deployment checks (Helm chart, Kubernetes schemas, Dockerfiles)"
-  "$FP_ROOT/tests/deploy/check.sh" 2>&1 | tee "$artifacts/deploy-checks.log"
-  add_summary deploy-checks "$artifacts/deploy-checks.log"
-fi
 
 trap - EXIT
 cleanup

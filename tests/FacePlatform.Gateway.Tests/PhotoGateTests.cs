@@ -2,6 +2,7 @@ using FacePlatform.Gateway.Errors;
 using FacePlatform.Gateway.Faces;
 using FacePlatform.Gateway.Imaging;
 using FacePlatform.Gateway.Web;
+using FacePlatform.Testing;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,7 @@ namespace FacePlatform.Gateway.Tests;
 
 public sealed class PhotoGateTests
 {
-    private static readonly string Formats = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory,
-        "..", "..", "..", "..", "..", "..", "shared", "data", "faces", "compreface", "formats"));
+    private static readonly string Formats = Path.Combine(RepositoryPaths.SharedData, "faces", "compreface", "formats");
 
     // A valid 69-byte PNG whose header claims 20000 × 20000 pixels.
     private static readonly byte[] PixelBomb = Convert.FromHexString(
