@@ -1,8 +1,10 @@
+using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Grpc;
 using FacePlatform.Identity.Storage;
+using FacePlatform.Identity.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using StackExchange.Redis;
+using FacePlatform.ServiceDefaults.Caching;
 
 namespace FacePlatform.Identity.Extensions;
 
@@ -18,22 +20,28 @@ internal static class Extensions
 
         var postgres = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set");
-        builder.Services.AddDbContext<IdentityDbContext>(options =>
-            options.UseNpgsql(postgres, npgsql => npgsql.UseVector()));
+        // One data source (one pool) for EF Core and for the plain Npgsql of GalleryStore (COPY, batched k-NN).
+        builder.Services.AddSingleton(_ =>
+        {
+            var dataSource = new NpgsqlDataSourceBuilder(postgres);
+            dataSource.UseVector();
+            return dataSource.Build();
+        });
+        builder.Services.AddDbContext<IdentityDbContext>((services, options) =>
+            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.UseVector()));
         builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddNpgsql());
 
-        // Redis is a cache here, never the source of truth: connect lazily and keep going while it is down.
-        var redis = ConfigurationOptions.Parse(builder.Configuration.GetConnectionString("Redis") ?? "127.0.0.1:56379");
-        redis.AbortOnConnectFail = false;
-        redis.ConnectTimeout = 2000;
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
+        builder.AddPlatformRedis();
+
+        builder.Services.AddSingleton<IdentityTelemetry>();
+        builder.Services.AddSingleton<GalleryStore>();
+        builder.Services.AddSingleton<GalleryCache>();
 
         builder.Services.AddSingleton<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseInitializer>("schema", tags: [ServiceDefaultsExtensions.ReadyTag])
-            .AddDbContextCheck<IdentityDbContext>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag])
-            .AddCheck<RedisHealthCheck>("redis", tags: [ServiceDefaultsExtensions.ReadyTag]);
+            .AddDbContextCheck<IdentityDbContext>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         builder.Services.AddGrpc(options => options.Interceptors.Add<StorageExceptionInterceptor>());
     }

@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
 using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Keys;
 using FacePlatform.Identity.Storage;
+using FacePlatform.Identity.Telemetry;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
@@ -13,13 +15,16 @@ namespace FacePlatform.Identity.Grpc;
 /// The gRPC face of the identity service. Every query is filtered by the tenant the gateway passes: a resource of
 /// another tenant is indistinguishable from one that does not exist (NOT_FOUND).
 /// </summary>
-internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions<IdentityOptions> options)
+internal sealed partial class IdentityGrpcService(
+    IdentityDbContext db,
+    GalleryStore store,
+    GalleryCache cache,
+    IdentityTelemetry telemetry,
+    IOptions<IdentityOptions> options)
     : IdentityService.IdentityServiceBase
 {
     /// <summary>The tenant the bootstrap admin key belongs to; its admin keys manage every tenant.</summary>
     public const string PlatformTenantName = "admin";
-
-    private const string NotYet = "arrives with the identity issue (#5): subjects, faces, search and verification";
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
     private static partial Regex NamePattern();
@@ -145,19 +150,25 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
             Version = 1,
             CreatedAt = DateTimeOffset.UtcNow,
         };
+        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
         db.Collections.Add(collection);
         await db.SaveChangesAsync(context.CancellationToken);
-        return ToMessage(collection, 0, 0);
+        var settings = options.Value;
+        await db.Database.ExecuteSqlAsync(
+            FacePartitions.Create(collection.Id, dimension, settings.HnswM, Math.Max(settings.HnswEfConstruction, 2 * settings.HnswM)),
+            context.CancellationToken);
+        await transaction.CommitAsync(context.CancellationToken);
+        return ToMessage(collection);
     }
 
     public override async Task<Collection> GetCollection(GetCollectionRequest request, ServerCallContext context)
     {
         var tenantId = Ids.Tenant(request.TenantId);
         var collectionId = Ids.Parse(request.CollectionId, "collection");
-        var found = await WithCounts(db.Collections.Where(c => c.TenantId == tenantId && c.Id == collectionId))
-            .FirstOrDefaultAsync(context.CancellationToken)
+        var found = await db.Collections.AsNoTracking()
+            .FirstOrDefaultAsync(c => c.TenantId == tenantId && c.Id == collectionId, context.CancellationToken)
             ?? throw CollectionNotFound(request.CollectionId);
-        return ToMessage(found.Collection, found.Subjects, found.Faces);
+        return ToMessage(found);
     }
 
     public override async Task<ListCollectionsResponse> ListCollections(ListCollectionsRequest request, ServerCallContext context)
@@ -165,13 +176,13 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
         var tenantId = Ids.Tenant(request.TenantId);
         var size = Paging.Size(request.Page);
         var after = Paging.After(request.Page);
-        var page = await WithCounts(db.Collections
-                .Where(c => c.TenantId == tenantId && (after == null || c.Id > after))
-                .OrderBy(c => c.Id)
-                .Take(size + 1))
+        var page = await db.Collections.AsNoTracking()
+            .Where(c => c.TenantId == tenantId && (after == null || c.Id > after))
+            .OrderBy(c => c.Id)
+            .Take(size + 1)
             .ToListAsync(context.CancellationToken);
-        var response = new ListCollectionsResponse { Page = Paging.Next(page, size, c => c.Collection.Id) };
-        response.Collections.AddRange(page.Select(c => ToMessage(c.Collection, c.Subjects, c.Faces)));
+        var response = new ListCollectionsResponse { Page = Paging.Next(page, size, c => c.Id) };
+        response.Collections.AddRange(page.Select(ToMessage));
         return response;
     }
 
@@ -205,6 +216,7 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
 
         collection.Version++;
         await db.SaveChangesAsync(context.CancellationToken);
+        await cache.InvalidateAsync(collection.Id, collection.Version);
         return await GetCollection(new GetCollectionRequest { TenantId = request.TenantId, CollectionId = request.CollectionId }, context);
     }
 
@@ -213,47 +225,22 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
         var tenantId = Ids.Tenant(request.TenantId);
         var collectionId = Ids.Parse(request.CollectionId, "collection");
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        var faces = await db.Faces.Where(f => f.CollectionId == collectionId && f.TenantId == tenantId)
-            .ExecuteDeleteAsync(context.CancellationToken);
-        var subjects = await db.Subjects.Where(s => s.CollectionId == collectionId && s.TenantId == tenantId)
-            .ExecuteDeleteAsync(context.CancellationToken);
-        var collections = await db.Collections.Where(c => c.Id == collectionId && c.TenantId == tenantId)
-            .ExecuteDeleteAsync(context.CancellationToken);
-        if (collections == 0)
-        {
-            throw CollectionNotFound(request.CollectionId);
-        }
+        var collection = await db.Collections
+            .FromSql($"SELECT * FROM collections WHERE \"Id\" = {collectionId} AND \"TenantId\" = {tenantId} FOR UPDATE")
+            .AsNoTracking()
+            .FirstOrDefaultAsync(context.CancellationToken)
+            ?? throw CollectionNotFound(request.CollectionId);
 
+        // Dropping the partition removes every vector of the collection at once, however many there are.
+#pragma warning disable EF1002 // The partition name is built from a Guid's hex digits only.
+        await db.Database.ExecuteSqlRawAsync(FacePartitions.Drop(collectionId), context.CancellationToken);
+#pragma warning restore EF1002
+        await db.Subjects.Where(s => s.CollectionId == collectionId).ExecuteDeleteAsync(context.CancellationToken);
+        await db.Collections.Where(c => c.Id == collectionId).ExecuteDeleteAsync(context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
-        return new DeleteResponse { DeletedSubjects = subjects, DeletedFaces = faces };
+        await cache.InvalidateAsync(collectionId, long.MaxValue);
+        return new DeleteResponse { DeletedSubjects = collection.SubjectCount, DeletedFaces = collection.FaceCount };
     }
-
-    public override Task<Subject> CreateSubject(CreateSubjectRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<Subject> GetSubject(GetSubjectRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<ListSubjectsResponse> ListSubjects(ListSubjectsRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<Subject> UpdateSubject(UpdateSubjectRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<DeleteResponse> DeleteSubject(DeleteSubjectRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<ListFacesResponse> ListFaces(ListFacesRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<DeleteResponse> DeleteFace(DeleteFaceRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public override Task<VerifyEmbeddingResponse> Verify(VerifyEmbeddingRequest request, ServerCallContext context) => throw Unimplemented();
-
-    private IQueryable<CollectionWithCounts> WithCounts(IQueryable<CollectionEntity> collections) =>
-        collections.AsNoTracking()
-            .Select(c => new CollectionWithCounts(
-                c,
-                db.Subjects.LongCount(s => s.CollectionId == c.Id),
-                db.Faces.LongCount(f => f.CollectionId == c.Id)));
 
     private (string ModelId, int Dimension) ResolveModel(string modelId, int dimension)
     {
@@ -290,8 +277,6 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
     private static RpcException CollectionNotFound(string id) =>
         new(new Status(StatusCode.NotFound, $"collection '{id}' was not found"));
 
-    private static RpcException Unimplemented() => new(new Status(StatusCode.Unimplemented, NotYet));
-
     private static Tenant ToMessage(TenantEntity tenant) => new()
     {
         Id = tenant.Id.ToString(),
@@ -314,18 +299,16 @@ internal sealed partial class IdentityGrpcService(IdentityDbContext db, IOptions
         return message;
     }
 
-    private static Collection ToMessage(CollectionEntity collection, long subjects, long faces) => new()
+    private static Collection ToMessage(CollectionEntity collection) => new()
     {
         Id = collection.Id.ToString(),
         Name = collection.Name,
         Description = collection.Description,
         ModelId = collection.ModelId,
         Dimension = collection.Dimension,
-        SubjectCount = subjects,
-        FaceCount = faces,
+        SubjectCount = collection.SubjectCount,
+        FaceCount = collection.FaceCount,
         CreatedAt = Timestamp.FromDateTimeOffset(collection.CreatedAt),
         Version = collection.Version,
     };
-
-    private sealed record CollectionWithCounts(CollectionEntity Collection, long Subjects, long Faces);
 }

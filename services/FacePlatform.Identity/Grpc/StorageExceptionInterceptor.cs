@@ -9,7 +9,7 @@ namespace FacePlatform.Identity.Grpc;
 /// Turns storage failures into gRPC statuses that mean what they say: PostgreSQL unreachable is UNAVAILABLE (callers
 /// may retry), a unique-key clash is ALREADY_EXISTS. Every other exception stays INTERNAL.
 /// </summary>
-internal sealed partial class StorageExceptionInterceptor(ILogger<StorageExceptionInterceptor> logger) : Interceptor
+internal sealed partial class StorageExceptionInterceptor(NpgsqlDataSource dataSource, ILogger<StorageExceptionInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request,
@@ -27,6 +27,9 @@ internal sealed partial class StorageExceptionInterceptor(ILogger<StorageExcepti
         catch (Exception exception) when (IsUnavailable(exception))
         {
             LogUnavailable(logger, context.Method, exception.Message);
+            // After a PostgreSQL restart every idle pooled connection is dead: drop them all now rather than fail one
+            // call per connection. The next call opens a fresh one, so the service recovers without a restart.
+            dataSource.Clear();
             throw new RpcException(new Status(StatusCode.Unavailable, "the identity database is unavailable; retry later"));
         }
     }

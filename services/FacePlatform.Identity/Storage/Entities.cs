@@ -36,6 +36,10 @@ internal sealed class CollectionEntity
     public int Dimension { get; set; }
     /// <summary>Bumped by every change of the contents; cached search answers are keyed by it.</summary>
     public long Version { get; set; }
+    /// <summary>Kept by the transactions that add or remove subjects, so counting never scans a large gallery.</summary>
+    public long SubjectCount { get; set; }
+    /// <summary>Kept by the transactions that add or remove faces.</summary>
+    public long FaceCount { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 
@@ -61,11 +65,12 @@ internal sealed class FaceEntity
     public Guid SubjectId { get; set; }
     public required string ModelId { get; set; }
     /// <summary>
-    /// The L2-normalised embedding, zero-padded to <see cref="IdentityDbContext.EmbeddingColumnDimension"/>.
-    /// Padding with zeros leaves dot products and norms — so cosine similarity — unchanged, which lets one HNSW index
-    /// serve models of any dimension up to that size.
+    /// The L2-normalised embedding in half precision, exactly as long as the collection's dimension. The column is a
+    /// plain <c>halfvec</c> without a declared dimension: each collection's partition carries its own HNSW index on
+    /// <c>embedding::halfvec(dimension)</c> (see <see cref="FacePartitions"/>), so a 512-d model costs 1 KB a row, not
+    /// a zero-padded 2 KB.
     /// </summary>
-    public required Vector Embedding { get; set; }
+    public required HalfVector Embedding { get; set; }
     public float Quality { get; set; }
     public float BoxX { get; set; }
     public float BoxY { get; set; }

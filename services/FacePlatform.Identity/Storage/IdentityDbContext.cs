@@ -5,8 +5,11 @@ namespace FacePlatform.Identity.Storage;
 /// <summary>Tenants, keys and galleries in PostgreSQL with pgvector.</summary>
 internal sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> options) : DbContext(options)
 {
-    /// <summary>Width of the embedding column. Every supported recogniser has at most this many dimensions.</summary>
-    public const int EmbeddingColumnDimension = 1024;
+    /// <summary>
+    /// Largest model dimension a collection may declare: pgvector indexes halfvec up to 4000 dimensions, and a
+    /// 2048-d halfvec row (4 KB) still fits a page with <c>STORAGE PLAIN</c>.
+    /// </summary>
+    public const int EmbeddingColumnDimension = 2048;
 
     public DbSet<TenantEntity> Tenants => Set<TenantEntity>();
     public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
@@ -53,24 +56,22 @@ internal sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> opti
             subject.Property(s => s.DisplayName).HasMaxLength(200);
             subject.Property(s => s.Metadata).HasColumnType("jsonb");
             subject.HasIndex(s => new { s.CollectionId, s.ExternalId }).IsUnique();
+            // Keyset pages of one collection's subjects.
+            subject.HasIndex(s => new { s.CollectionId, s.Id });
             subject.HasOne<CollectionEntity>().WithMany().HasForeignKey(s => s.CollectionId)
                 .OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<FaceEntity>(face =>
         {
-            face.ToTable("faces");
+            // faces is LIST-partitioned by collection (one partition and one HNSW index per collection), which EF Core
+            // cannot express: the table comes from raw SQL in the PartitionedFaces migration and FacePartitions.
+            face.ToTable("faces", table => table.ExcludeFromMigrations());
+            face.HasKey(f => new { f.CollectionId, f.Id });
             face.Property(f => f.ModelId).HasMaxLength(100);
             face.Property(f => f.ImageSha256).HasMaxLength(64);
             face.Property(f => f.RequestId).HasMaxLength(200);
-            face.Property(f => f.Embedding).HasColumnType($"vector({EmbeddingColumnDimension})");
-            face.HasIndex(f => f.SubjectId);
-            face.HasIndex(f => f.CollectionId);
-            face.HasIndex(f => f.Embedding)
-                .HasMethod("hnsw")
-                .HasOperators("vector_cosine_ops")
-                .HasStorageParameter("m", 16)
-                .HasStorageParameter("ef_construction", 64);
+            face.Property(f => f.Embedding).HasColumnType("halfvec");
             face.HasOne<SubjectEntity>().WithMany().HasForeignKey(f => f.SubjectId).OnDelete(DeleteBehavior.Cascade);
         });
     }

@@ -23,6 +23,8 @@ public static class RedisExtensions
         // A cache read that takes longer than this is slower than asking the source of truth.
         options.SyncTimeout = Math.Min(options.SyncTimeout, 500);
         options.AsyncTimeout = Math.Min(options.AsyncTimeout, 500);
+        // While Redis is down a command fails at once instead of queueing for the reconnect: callers bypass the cache.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         builder.Services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, [ServiceDefaultsExtensions.ReadyTag]);

@@ -145,37 +145,30 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
     }
 
     [Fact]
-    public async Task The_migration_creates_an_hnsw_cosine_index_that_pgvector_uses_for_nearest_neighbours()
+    public async Task Each_collection_gets_its_own_partition_whose_hnsw_index_serves_its_searches()
     {
+        var tenant = await identity.NewTenantAsync();
+        var collection = await Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "indexed" });
+        var partition = "faces_" + Guid.Parse(collection.Id).ToString("N");
+
         await using var connection = new NpgsqlConnection(identity.Database);
         await connection.OpenAsync();
         await using (var index = new NpgsqlCommand(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'faces' AND indexdef LIKE '%hnsw%'", connection))
+            $"SELECT indexdef FROM pg_indexes WHERE tablename = '{partition}' AND indexdef LIKE '%hnsw%'", connection))
         {
             var definition = (string?)await index.ExecuteScalarAsync();
             Assert.NotNull(definition);
-            Assert.Contains("vector_cosine_ops", definition, StringComparison.Ordinal);
+            Assert.Contains("halfvec_cosine_ops", definition, StringComparison.Ordinal);
+            Assert.Contains("halfvec(1024)", definition, StringComparison.Ordinal);
         }
 
-        // Rows written straight into the table: the search RPC arrives with issue #5; this proves the column and index.
-        var tenant = Guid.Parse(await identity.NewTenantAsync());
+        // The ordering GalleryStore asks for must be one the partition's HNSW index can produce (an empty partition is
+        // cheaper to sort, hence enable_sort = off).
+        var query = "[" + string.Join(',', Enumerable.Range(0, 1024).Select(i => i == 1 ? "1" : "0")) + "]";
         await using var transaction = await connection.BeginTransactionAsync();
-        var collection = Guid.CreateVersion7();
-        var subject = Guid.CreateVersion7();
-        await Execute($"INSERT INTO collections (\"Id\",\"TenantId\",\"Name\",\"Description\",\"ModelId\",\"Dimension\",\"Version\",\"CreatedAt\") VALUES ('{collection}','{tenant}','nn','','faceres',1024,1,now())");
-        await Execute($"INSERT INTO subjects (\"Id\",\"TenantId\",\"CollectionId\",\"ExternalId\",\"DisplayName\",\"Metadata\",\"CreatedAt\") VALUES ('{subject}','{tenant}','{collection}','s','','{{}}',now())");
-        for (var axis = 0; axis < 3; axis++)
-        {
-            var vector = "[" + string.Join(',', Enumerable.Range(0, 1024).Select(i => i == axis ? "1" : "0")) + "]";
-            await Execute($"INSERT INTO faces (\"Id\",\"TenantId\",\"CollectionId\",\"SubjectId\",\"ModelId\",\"Embedding\",\"Quality\",\"BoxX\",\"BoxY\",\"BoxWidth\",\"BoxHeight\",\"ImageSha256\",\"CreatedAt\") VALUES ('{Guid.CreateVersion7()}','{tenant}','{collection}','{subject}','faceres','{vector}',1,0,0,1,1,'axis{axis}',now())");
-        }
-
-        var query = "[" + string.Join(',', Enumerable.Range(0, 1024).Select(i => i switch { 1 => "0.9", 2 => "0.1", _ => "0" })) + "]";
-        await using var nearest = new NpgsqlCommand(
-            $"SET LOCAL enable_seqscan = off; SELECT \"ImageSha256\" FROM faces ORDER BY \"Embedding\" <=> '{query}' LIMIT 1", connection, transaction);
-        Assert.Equal("axis1", (string?)await nearest.ExecuteScalarAsync());
         await using var plan = new NpgsqlCommand(
-            $"SET LOCAL enable_seqscan = off; EXPLAIN SELECT \"Id\" FROM faces ORDER BY \"Embedding\" <=> '{query}' LIMIT 1", connection, transaction);
+            "SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; EXPLAIN SELECT \"Id\" FROM faces WHERE \"CollectionId\" = '" + collection.Id +
+            "' ORDER BY \"Embedding\"::halfvec(1024) <=> '" + query + "'::halfvec(1024) LIMIT 10", connection, transaction);
         await using var reader = await plan.ExecuteReaderAsync();
         var lines = new List<string>();
         while (await reader.ReadAsync())
@@ -183,12 +176,21 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
             lines.Add(reader.GetString(0));
         }
 
-        Assert.Contains(lines, line => line.Contains("IX_faces_Embedding", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains(partition + "_hnsw", StringComparison.Ordinal));
+    }
 
-        async Task Execute(string sql)
-        {
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
-            await command.ExecuteNonQueryAsync();
-        }
+    [Fact]
+    public async Task Deleting_a_collection_drops_its_partition()
+    {
+        var tenant = await identity.NewTenantAsync();
+        var collection = await Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "dropped" });
+
+        await Client.DeleteCollectionAsync(new DeleteCollectionRequest { TenantId = tenant, CollectionId = collection.Id });
+
+        await using var connection = new NpgsqlConnection(identity.Database);
+        await connection.OpenAsync();
+        await using var exists = new NpgsqlCommand(
+            $"SELECT to_regclass('faces_{Guid.Parse(collection.Id):N}') IS NOT NULL", connection);
+        Assert.False((bool)(await exists.ExecuteScalarAsync())!);
     }
 }

@@ -84,6 +84,9 @@ namespace FacePlatform.Identity.Storage.Migrations
                     b.Property<int>("Dimension")
                         .HasColumnType("integer");
 
+                    b.Property<long>("FaceCount")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("ModelId")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -93,6 +96,9 @@ namespace FacePlatform.Identity.Storage.Migrations
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<long>("SubjectCount")
+                        .HasColumnType("bigint");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
@@ -111,8 +117,10 @@ namespace FacePlatform.Identity.Storage.Migrations
 
             modelBuilder.Entity("FacePlatform.Identity.Storage.FaceEntity", b =>
                 {
+                    b.Property<Guid>("CollectionId")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<float>("BoxHeight")
@@ -127,15 +135,12 @@ namespace FacePlatform.Identity.Storage.Migrations
                     b.Property<float>("BoxY")
                         .HasColumnType("real");
 
-                    b.Property<Guid>("CollectionId")
-                        .HasColumnType("uuid");
-
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<Vector>("Embedding")
+                    b.Property<HalfVector>("Embedding")
                         .IsRequired()
-                        .HasColumnType("vector(1024)");
+                        .HasColumnType("halfvec");
 
                     b.Property<string>("ImageSha256")
                         .IsRequired()
@@ -160,20 +165,14 @@ namespace FacePlatform.Identity.Storage.Migrations
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
 
-                    b.HasKey("Id");
-
-                    b.HasIndex("CollectionId");
-
-                    b.HasIndex("Embedding")
-                        .HasAnnotation("Npgsql:StorageParameter:ef_construction", 64)
-                        .HasAnnotation("Npgsql:StorageParameter:m", 16);
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Embedding"), "hnsw");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Embedding"), new[] { "vector_cosine_ops" });
+                    b.HasKey("CollectionId", "Id");
 
                     b.HasIndex("SubjectId");
 
-                    b.ToTable("faces", (string)null);
+                    b.ToTable("faces", null, t =>
+                        {
+                            t.ExcludeFromMigrations();
+                        });
                 });
 
             modelBuilder.Entity("FacePlatform.Identity.Storage.SubjectEntity", b =>
@@ -209,6 +208,8 @@ namespace FacePlatform.Identity.Storage.Migrations
 
                     b.HasIndex("CollectionId", "ExternalId")
                         .IsUnique();
+
+                    b.HasIndex("CollectionId", "Id");
 
                     b.ToTable("subjects", (string)null);
                 });

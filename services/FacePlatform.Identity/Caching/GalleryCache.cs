@@ -1,0 +1,146 @@
+using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Storage;
+using FacePlatform.Identity.Telemetry;
+using Google.Protobuf;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace FacePlatform.Identity.Caching;
+
+/// <summary>
+/// Hot answers of one collection in Redis: search answers (by collection version + query hash) and subjects. Each
+/// collection has one hash <c>fp:identity:{c}:answers</c> whose fields start with the collection version, and a key
+/// <c>fp:identity:{c}:version</c> with the newest version Redis has seen. Every mutation raises the version and deletes
+/// the hash — so a deleted subject's name leaves Redis with the commit, not at expiry — and an answer computed from an
+/// older snapshot is never stored after that (the store script compares versions atomically). Redis is never the
+/// source of truth: when it is unusable every call is a bypass and the caller asks PostgreSQL.
+/// </summary>
+internal sealed partial class GalleryCache(
+    IConnectionMultiplexer redis,
+    IdentityTelemetry telemetry,
+    IOptions<IdentityOptions> options,
+    ILogger<GalleryCache> logger)
+{
+    public const string SearchKind = "search";
+    public const string SubjectKind = "subject";
+
+    // An answer computed from an older version than Redis knows is dropped; a newer one purges the older answers.
+    private static readonly LuaScript StoreScript = LuaScript.Prepare("""
+        local known = tonumber(redis.call('GET', @versionKey) or '0')
+        local version = tonumber(@version)
+        if known > version then return 0 end
+        if known < version then
+          redis.call('SET', @versionKey, @version, 'EX', @seconds)
+          redis.call('DEL', @answersKey)
+        end
+        redis.call('HSET', @answersKey, @field, @value)
+        redis.call('EXPIRE', @answersKey, @seconds)
+        return 1
+        """);
+
+    private static readonly LuaScript InvalidateScript = LuaScript.Prepare("""
+        local known = tonumber(redis.call('GET', @versionKey) or '0')
+        if known < tonumber(@version) then redis.call('SET', @versionKey, @version, 'EX', @seconds) end
+        return redis.call('DEL', @answersKey)
+        """);
+
+    /// <summary>Whether Redis is connected (otherwise every look-up is a bypass).</summary>
+    public bool Usable => redis.IsConnected;
+
+    public Task<SearchResponse?> GetSearchAsync(Guid collection, long version, string queryHash) =>
+        GetAsync(SearchKind, collection, $"s:{version}:{queryHash}", SearchResponse.Parser);
+
+    public Task StoreSearchAsync(Guid collection, long version, string queryHash, SearchResponse answer) =>
+        StoreAsync(collection, version, $"s:{version}:{queryHash}", answer);
+
+    public Task<Subject?> GetSubjectAsync(Guid collection, long version, Guid subject) =>
+        GetAsync(SubjectKind, collection, $"p:{version}:{subject:N}", Subject.Parser);
+
+    public Task StoreSubjectAsync(Guid collection, long version, Subject subject) =>
+        StoreAsync(collection, version, $"p:{version}:{Guid.Parse(subject.Id):N}", subject);
+
+    /// <summary>Forgets every cached answer of the collection; call after the commit that raised its version.</summary>
+    public async Task InvalidateAsync(Guid collection, long newVersion)
+    {
+        if (!redis.IsConnected)
+        {
+            // Answers of older versions are never read (fields carry the version) and expire after CacheSeconds.
+            LogInvalidationSkipped(logger, collection);
+            return;
+        }
+
+        try
+        {
+            await InvalidateScript.EvaluateAsync(redis.GetDatabase(), new
+            {
+                versionKey = VersionKey(collection),
+                answersKey = AnswersKey(collection),
+                version = newVersion,
+                seconds = options.Value.CacheSeconds,
+            });
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogRedisFailed(logger, "invalidate", exception.Message);
+        }
+    }
+
+    private async Task<T?> GetAsync<T>(string kind, Guid collection, string field, MessageParser<T> parser)
+        where T : class, IMessage<T>
+    {
+        if (!redis.IsConnected)
+        {
+            telemetry.CacheRequest(kind, CacheResult.Bypass);
+            return null;
+        }
+
+        try
+        {
+            var value = await redis.GetDatabase().HashGetAsync(AnswersKey(collection), field);
+            telemetry.CacheRequest(kind, value.HasValue ? CacheResult.Hit : CacheResult.Miss);
+            return value.HasValue ? parser.ParseFrom((byte[])value!) : null;
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            telemetry.CacheRequest(kind, CacheResult.Bypass);
+            LogRedisFailed(logger, "read", exception.Message);
+            return null;
+        }
+    }
+
+    private async Task StoreAsync(Guid collection, long version, string field, IMessage answer)
+    {
+        if (!redis.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            await StoreScript.EvaluateAsync(redis.GetDatabase(), new
+            {
+                versionKey = VersionKey(collection),
+                answersKey = AnswersKey(collection),
+                version,
+                field,
+                value = answer.ToByteArray(),
+                seconds = options.Value.CacheSeconds,
+            });
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogRedisFailed(logger, "store", exception.Message);
+        }
+    }
+
+    // One hash tag per collection keeps both keys on one Redis Cluster slot, as the scripts require.
+    private static RedisKey AnswersKey(Guid collection) => $"fp:identity:{{{collection:N}}}:answers";
+
+    private static RedisKey VersionKey(Guid collection) => $"fp:identity:{{{collection:N}}}:version";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis {Operation} failed; answering from PostgreSQL: {Reason}")]
+    private static partial void LogRedisFailed(ILogger logger, string operation, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: cached answers of collection {Collection} are left to expire")]
+    private static partial void LogInvalidationSkipped(ILogger logger, Guid collection);
+}

@@ -1,0 +1,322 @@
+using FacePlatform.Identity.Search;
+using Npgsql;
+using NpgsqlTypes;
+using Pgvector;
+
+namespace FacePlatform.Identity.Storage;
+
+/// <summary>What a face-level operation needs to know of its collection.</summary>
+internal sealed record CollectionInfo(Guid Id, string ModelId, int Dimension, long Version);
+
+/// <summary>A checked face of an Enroll request, ready to store.</summary>
+internal sealed record FaceToStore(HalfVector Embedding, float Quality, float BoxX, float BoxY, float BoxWidth, float BoxHeight, string ImageSha256);
+
+/// <summary>A stored face, without its vector.</summary>
+internal sealed record StoredFace(Guid Id, Guid SubjectId, string ModelId, float Quality, float BoxX, float BoxY, float BoxWidth, float BoxHeight, string ImageSha256, DateTimeOffset CreatedAt);
+
+/// <summary>What an enrolment did.</summary>
+internal sealed record EnrollOutcome(IReadOnlyList<StoredFace> Faces, int Added, int Duplicates, long Version);
+
+/// <summary>
+/// Faces in PostgreSQL through plain Npgsql, where EF Core has nothing to add: binary COPY for enrolment, batched
+/// nearest-neighbour queries for search. Every statement names its collection, so PostgreSQL reads one partition.
+/// </summary>
+internal sealed class GalleryStore(NpgsqlDataSource dataSource)
+{
+    private const string FaceColumns = "\"Id\", \"SubjectId\", \"ModelId\", \"Quality\", \"BoxX\", \"BoxY\", \"BoxWidth\", \"BoxHeight\", \"ImageSha256\", \"CreatedAt\"";
+
+    /// <summary>The collection if it exists and belongs to the tenant.</summary>
+    public async Task<CollectionInfo?> FindCollectionAsync(Guid tenant, Guid collection, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT \"ModelId\", \"Dimension\", \"Version\" FROM collections WHERE \"Id\" = $1 AND \"TenantId\" = $2");
+        command.Parameters.Add(new() { Value = collection });
+        command.Parameters.Add(new() { Value = tenant });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new CollectionInfo(collection, reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2))
+            : null;
+    }
+
+    /// <summary>
+    /// Adds faces to a subject in one transaction, skipping those already enrolled: a replayed request id returns the
+    /// faces it added before, and a photo hash the subject already has is not added again. Returns null when the
+    /// subject is not in the collection. Committed (synchronous commit) before it returns.
+    /// </summary>
+    public async Task<EnrollOutcome?> EnrollAsync(
+        Guid tenant, CollectionInfo collection, Guid subject, string requestId, IReadOnlyList<FaceToStore> faces,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockRows = new NpgsqlBatch(connection, transaction))
+        {
+            // Enrolments of one subject take turns (so two retries cannot both add a face); enrolments of different
+            // subjects run side by side and meet only at the version bump just before COMMIT.
+            var lockSubject = new NpgsqlBatchCommand(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0)) FROM subjects s " +
+                "JOIN collections c ON c.\"Id\" = s.\"CollectionId\" " +
+                "WHERE s.\"Id\" = $1 AND s.\"CollectionId\" = $2 AND c.\"TenantId\" = $3 FOR SHARE OF s");
+            lockSubject.Parameters.Add(new() { Value = subject });
+            lockSubject.Parameters.Add(new() { Value = collection.Id });
+            lockSubject.Parameters.Add(new() { Value = tenant });
+            lockRows.BatchCommands.Add(lockSubject);
+            await using var reader = await lockRows.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+        }
+
+        var hashes = faces.Select(f => f.ImageSha256).Where(h => h.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
+        var existing = new List<(StoredFace Face, string? RequestId)>();
+        await using (var find = new NpgsqlCommand(
+            $"SELECT {FaceColumns}, \"RequestId\" FROM faces WHERE \"CollectionId\" = $1 AND \"SubjectId\" = $2 " +
+            "AND ((\"RequestId\" = $3 AND $3 <> '') OR \"ImageSha256\" = ANY($4)) ORDER BY \"Id\"", connection, transaction))
+        {
+            find.Parameters.Add(new() { Value = collection.Id });
+            find.Parameters.Add(new() { Value = subject });
+            find.Parameters.Add(new() { Value = requestId });
+            find.Parameters.Add(new() { Value = hashes });
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                existing.Add((ReadFace(reader), reader.IsDBNull(10) ? null : reader.GetString(10)));
+            }
+        }
+
+        if (requestId.Length > 0 && existing.Any(e => e.RequestId == requestId))
+        {
+            var replayed = existing.Where(e => e.RequestId == requestId).Select(e => e.Face).ToList();
+            return new EnrollOutcome(replayed, 0, faces.Count, collection.Version);
+        }
+
+        var known = existing.ToDictionary(e => e.Face.ImageSha256, e => e.Face, StringComparer.Ordinal);
+        var answer = new List<StoredFace>(faces.Count);
+        var added = new List<StoredFace>(faces.Count);
+        var toCopy = new List<FaceToStore>(faces.Count);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var face in faces)
+        {
+            if (face.ImageSha256.Length > 0 && known.TryGetValue(face.ImageSha256, out var already))
+            {
+                answer.Add(already);
+                continue;
+            }
+
+            var stored = new StoredFace(Guid.CreateVersion7(now), subject, collection.ModelId, face.Quality,
+                face.BoxX, face.BoxY, face.BoxWidth, face.BoxHeight, face.ImageSha256, now);
+            if (face.ImageSha256.Length > 0)
+            {
+                known[face.ImageSha256] = stored;
+            }
+
+            answer.Add(stored);
+            added.Add(stored);
+            toCopy.Add(face);
+        }
+
+        if (added.Count > 0)
+        {
+            // Binary COPY: one round trip for the whole batch instead of one INSERT per face.
+            await using var importer = await connection.BeginBinaryImportAsync(
+                "COPY faces (\"Id\", \"TenantId\", \"CollectionId\", \"SubjectId\", \"ModelId\", \"Embedding\", \"Quality\", " +
+                "\"BoxX\", \"BoxY\", \"BoxWidth\", \"BoxHeight\", \"ImageSha256\", \"RequestId\", \"CreatedAt\") FROM STDIN (FORMAT BINARY)",
+                cancellationToken);
+            for (var i = 0; i < added.Count; i++)
+            {
+                var face = added[i];
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(face.Id, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(tenant, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(collection.Id, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(subject, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(face.ModelId, NpgsqlDbType.Varchar, cancellationToken);
+                await importer.WriteAsync(toCopy[i].Embedding, "halfvec", cancellationToken);
+                await importer.WriteAsync(face.Quality, NpgsqlDbType.Real, cancellationToken);
+                await importer.WriteAsync(face.BoxX, NpgsqlDbType.Real, cancellationToken);
+                await importer.WriteAsync(face.BoxY, NpgsqlDbType.Real, cancellationToken);
+                await importer.WriteAsync(face.BoxWidth, NpgsqlDbType.Real, cancellationToken);
+                await importer.WriteAsync(face.BoxHeight, NpgsqlDbType.Real, cancellationToken);
+                await importer.WriteAsync(face.ImageSha256, NpgsqlDbType.Varchar, cancellationToken);
+                if (requestId.Length > 0)
+                {
+                    await importer.WriteAsync(requestId, NpgsqlDbType.Varchar, cancellationToken);
+                }
+                else
+                {
+                    await importer.WriteNullAsync(cancellationToken);
+                }
+
+                await importer.WriteAsync(face.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        var version = added.Count > 0
+            ? await BumpAsync(connection, transaction, collection.Id, 0, added.Count, cancellationToken)
+            : collection.Version;
+        await transaction.CommitAsync(cancellationToken);
+        return new EnrollOutcome(answer, added.Count, faces.Count - added.Count, version);
+    }
+
+    /// <summary>
+    /// The <paramref name="limit"/> nearest faces of each query in the collection's HNSW index, with their subjects;
+    /// all queries in one round trip.
+    /// </summary>
+    public async Task<List<FaceCandidate>[]> NearestAsync(
+        CollectionInfo collection, IReadOnlyList<HalfVector> queries, int limit, int efSearch, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        // Session-level on purpose: every search sets it first, and SET LOCAL would need a transaction (two more
+        // statements) around each search.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET hnsw.ef_search = {Math.Min(1000, Math.Max(efSearch, limit))}"));
+        var dimension = collection.Dimension;
+        foreach (var query in queries)
+        {
+            var command = new NpgsqlBatchCommand(
+                $"""
+                WITH nearest AS MATERIALIZED (
+                  SELECT "Id", "SubjectId", "Embedding"::halfvec({dimension}) <=> $1::halfvec({dimension}) AS distance
+                  FROM faces WHERE "CollectionId" = $2
+                  ORDER BY "Embedding"::halfvec({dimension}) <=> $1::halfvec({dimension}) LIMIT $3)
+                SELECT n."Id", n."SubjectId", s."ExternalId", s."DisplayName", 1 - n.distance
+                FROM nearest n JOIN subjects s ON s."Id" = n."SubjectId"
+                ORDER BY n.distance
+                """);
+            command.Parameters.Add(new() { Value = query, DataTypeName = "halfvec" });
+            command.Parameters.Add(new() { Value = collection.Id });
+            command.Parameters.Add(new() { Value = limit });
+            batch.BatchCommands.Add(command);
+        }
+
+        var results = new List<FaceCandidate>[queries.Count];
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        for (var q = 0; q < queries.Count; q++)
+        {
+            // The reader starts on the first statement that returns rows (SET returns none).
+            if (q > 0)
+            {
+                await reader.NextResultAsync(cancellationToken);
+            }
+
+            var found = new List<FaceCandidate>(limit);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found.Add(new FaceCandidate(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
+                    (float)reader.GetDouble(4)));
+            }
+
+            results[q] = found;
+        }
+
+        return results;
+    }
+
+    /// <summary>The subject's face most similar to the query (exact: a subject has few faces), or null without faces.</summary>
+    public async Task<(Guid FaceId, float Similarity)?> BestFaceAsync(
+        CollectionInfo collection, Guid subject, HalfVector query, CancellationToken cancellationToken)
+    {
+        var dimension = collection.Dimension;
+        await using var command = dataSource.CreateCommand(
+            $"SELECT \"Id\", 1 - (\"Embedding\"::halfvec({dimension}) <=> $1::halfvec({dimension})) AS similarity " +
+            "FROM faces WHERE \"CollectionId\" = $2 AND \"SubjectId\" = $3 ORDER BY similarity DESC LIMIT 1");
+        command.Parameters.Add(new() { Value = query, DataTypeName = "halfvec" });
+        command.Parameters.Add(new() { Value = collection.Id });
+        command.Parameters.Add(new() { Value = subject });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetGuid(0), (float)reader.GetDouble(1)) : null;
+    }
+
+    /// <summary>A page of a subject's faces in enrolment order.</summary>
+    public async Task<List<StoredFace>> ListFacesAsync(Guid collection, Guid subject, Guid? after, int take, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {FaceColumns} FROM faces WHERE \"CollectionId\" = $1 AND \"SubjectId\" = $2 " +
+            "AND ($3::uuid IS NULL OR \"Id\" > $3) ORDER BY \"Id\" LIMIT $4");
+        command.Parameters.Add(new() { Value = collection });
+        command.Parameters.Add(new() { Value = subject });
+        command.Parameters.Add(new() { Value = after.HasValue ? after.Value : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new() { Value = take });
+        var faces = new List<StoredFace>(take);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            faces.Add(ReadFace(reader));
+        }
+
+        return faces;
+    }
+
+    /// <summary>Deletes a subject and its faces; returns (faces deleted, new version) or null when not found.</summary>
+    public async Task<(long Faces, long Version)?> DeleteSubjectAsync(Guid tenant, Guid collection, Guid subject, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Faces first and by collection, so only the collection's partition is touched (the cascade then finds none).
+        var faces = await ExecuteAsync(connection, transaction,
+            "DELETE FROM faces f USING subjects s WHERE f.\"CollectionId\" = $1 AND f.\"SubjectId\" = $2 " +
+            "AND s.\"Id\" = $2 AND s.\"CollectionId\" = $1 AND s.\"TenantId\" = $3",
+            cancellationToken, collection, subject, tenant);
+        var subjects = await ExecuteAsync(connection, transaction,
+            "DELETE FROM subjects WHERE \"Id\" = $1 AND \"CollectionId\" = $2 AND \"TenantId\" = $3",
+            cancellationToken, subject, collection, tenant);
+        if (subjects == 0)
+        {
+            return null;
+        }
+
+        var version = await BumpAsync(connection, transaction, collection, -1, -faces, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (faces, version);
+    }
+
+    /// <summary>Deletes one face; returns the new version, or null when not found.</summary>
+    public async Task<long?> DeleteFaceAsync(Guid tenant, Guid collection, Guid face, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var deleted = await ExecuteAsync(connection, transaction,
+            "DELETE FROM faces WHERE \"CollectionId\" = $1 AND \"Id\" = $2 AND \"TenantId\" = $3",
+            cancellationToken, collection, face, tenant);
+        if (deleted == 0)
+        {
+            return null;
+        }
+
+        var version = await BumpAsync(connection, transaction, collection, 0, -1, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return version;
+    }
+
+    private static async Task<long> BumpAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid collection, long subjects, long faces,
+        CancellationToken cancellationToken)
+    {
+        await using var bump = new NpgsqlCommand(
+            "UPDATE collections SET \"Version\" = \"Version\" + 1, \"SubjectCount\" = \"SubjectCount\" + $2, " +
+            "\"FaceCount\" = \"FaceCount\" + $3 WHERE \"Id\" = $1 RETURNING \"Version\"", connection, transaction);
+        bump.Parameters.Add(new() { Value = collection });
+        bump.Parameters.Add(new() { Value = subjects });
+        bump.Parameters.Add(new() { Value = faces });
+        return (long)(await bump.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<int> ExecuteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new() { Value = value });
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static StoredFace ReadFace(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetFloat(3), reader.GetFloat(4), reader.GetFloat(5),
+        reader.GetFloat(6), reader.GetFloat(7), reader.GetString(8), reader.GetFieldValue<DateTimeOffset>(9));
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics.Metrics;
+
+namespace FacePlatform.Identity.Telemetry;
+
+/// <summary>
+/// The identity service's metrics, one <see cref="Meter"/> named <c>FacePlatform.Identity</c>. Prometheus names (the
+/// dashboards depend on them): <c>faceplatform_search_duration_seconds</c>, <c>faceplatform_cache_requests_total</c>,
+/// <c>faceplatform_enrolled_faces_total</c>, <c>faceplatform_search_queries_total</c>. Labels are bounded enums.
+/// </summary>
+internal sealed class IdentityTelemetry
+{
+    public const string MeterName = "FacePlatform.Identity";
+
+    private readonly Histogram<double> _searchDuration;
+    private readonly Counter<long> _cacheRequests;
+    private readonly Counter<long> _enrolledFaces;
+    private readonly Counter<long> _searchQueries;
+
+    public IdentityTelemetry(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _searchDuration = meter.CreateHistogram<double>("faceplatform.search.duration", "s",
+            "Duration of a Search call inside the identity service, by where the answer came from (cache=hit|miss|bypass).",
+            advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+            });
+        _cacheRequests = meter.CreateCounter<long>("faceplatform.cache.requests", "{request}",
+            "Redis look-ups of the identity cache by kind (search|subject) and result (hit|miss|bypass: Redis unusable).");
+        _enrolledFaces = meter.CreateCounter<long>("faceplatform.enrolled.faces", "{face}",
+            "Faces of Enroll calls by result (added|duplicate).");
+        _searchQueries = meter.CreateCounter<long>("faceplatform.search.queries", "{query}",
+            "Query embeddings searched, by outcome (match|unknown).");
+    }
+
+    public void SearchCompleted(TimeSpan elapsed, CacheResult cache) =>
+        _searchDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("cache", Name(cache)));
+
+    public void CacheRequest(string kind, CacheResult result) =>
+        _cacheRequests.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", Name(result)));
+
+    public void FacesEnrolled(int added, int duplicates)
+    {
+        if (added > 0)
+        {
+            _enrolledFaces.Add(added, new KeyValuePair<string, object?>("result", "added"));
+        }
+
+        if (duplicates > 0)
+        {
+            _enrolledFaces.Add(duplicates, new KeyValuePair<string, object?>("result", "duplicate"));
+        }
+    }
+
+    public void QueriesSearched(int matched, int unknown)
+    {
+        _searchQueries.Add(matched, new KeyValuePair<string, object?>("outcome", "match"));
+        _searchQueries.Add(unknown, new KeyValuePair<string, object?>("outcome", "unknown"));
+    }
+
+    private static string Name(CacheResult result) => result switch
+    {
+        CacheResult.Hit => "hit",
+        CacheResult.Miss => "miss",
+        _ => "bypass",
+    };
+}
+
+/// <summary>What a cache look-up found.</summary>
+internal enum CacheResult
+{
+    /// <summary>The answer came from Redis.</summary>
+    Hit,
+
+    /// <summary>Redis answered but had no entry; the answer came from PostgreSQL.</summary>
+    Miss,
+
+    /// <summary>Redis was unusable (down, timing out); the answer came from PostgreSQL.</summary>
+    Bypass,
+}

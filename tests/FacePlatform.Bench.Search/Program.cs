@@ -1,0 +1,3 @@
+using FacePlatform.Bench.Search;
+
+return await SearchBenchmark.RunAsync(BenchOptions.Parse(args));

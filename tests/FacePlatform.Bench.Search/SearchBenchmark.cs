@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using System.Globalization;
+using FacePlatform.Contracts.V1;
+using Grpc.Net.Client;
+using Npgsql;
+using NpgsqlTypes;
+using Pgvector;
+
+namespace FacePlatform.Bench.Search;
+
+/// <summary>
+/// Loads a synthetic gallery through the identity service, builds its index, then measures search through the service
+/// (1 and N clients) and raw SQL against exact answers computed here. Prints markdown rows for docs/benchmarks.md.
+/// </summary>
+internal static class SearchBenchmark
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        var data = new FaceData(options);
+        using var channel = GrpcChannel.ForAddress(options.Identity, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+        var client = new IdentityService.IdentityServiceClient(channel);
+        var sourceBuilder = new NpgsqlDataSourceBuilder(options.Postgres);
+        sourceBuilder.UseVector();
+        await using var postgres = sourceBuilder.Build();
+        Say($"# {options.Data} {options.Faces} faces x {options.Dimension}-d, m={options.M} ef_construction={options.EfConstruction}");
+
+        var tenant = (await client.CreateTenantAsync(new CreateTenantRequest { Name = "bench-" + Guid.NewGuid().ToString("N")[..8] })).Id;
+        var model = $"bench-{options.Dimension}";
+        var identities = options.Faces / options.FacesPerIdentity;
+        var centres = new float[identities][];
+        var faces = new float[identities * options.FacesPerIdentity][];
+        for (var p = 0; p < identities; p++)
+        {
+            centres[p] = data.NewCentre();
+            for (var f = 0; f < options.FacesPerIdentity; f++)
+            {
+                faces[(p * options.FacesPerIdentity) + f] = data.FaceOf(centres[p]);
+            }
+        }
+
+        Calibrate(faces, options.FacesPerIdentity);
+        var gallery = await LoadAsync(client, postgres, tenant, "main", model, options, faces, options.FacesPerIdentity);
+        var subjectOfIdentity = gallery.Subjects;
+        var faceIds = gallery.FaceIds;
+        var identityOfFace = new Dictionary<string, int>(faceIds.Length);
+        for (var i = 0; i < faceIds.Length; i++)
+        {
+            identityOfFace[faceIds[i]] = i / options.FacesPerIdentity;
+        }
+
+        // Queries: a fresh face of a random enrolled identity; ground truth by exact search over float32 vectors.
+        var random = new Random(options.Seed + 1);
+        var queryIdentities = Enumerable.Range(0, options.Queries).Select(_ => random.Next(identities)).ToArray();
+        var queries = queryIdentities.Select(p => data.FaceOf(centres[p])).ToArray();
+        var clock = Stopwatch.StartNew();
+        var exact = ExactTop(faces, queries, 10);
+        var halfFaces = faces.Select(FaceData.ToHalfPrecision).ToArray();
+        var exactHalf = ExactTop(halfFaces, queries.Select(FaceData.ToHalfPrecision).ToArray(), 1);
+        var halfChanges = exact.Zip(exactHalf, (a, b) => a[0] != b[0]).Count(changed => changed);
+        Say($"exact search of {queries.Length} queries in {clock.Elapsed.TotalSeconds:F1} s; half precision changed the exact top-1 of {halfChanges} of them");
+        var exactMates = queries.Select((_, q) => exact[q].Count(i => i / options.FacesPerIdentity == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
+        Say($"exact search finds {exactMates:F3} of the identity's faces in its top 10 (the ceiling for HNSW)");
+
+        Say("| ef_search | recall@1 | identity top-1 (service) | mates in top 10 | service p50 / p99 ms (1 client) | QPS 1 client | " +
+            $"p50 / p99 ms ({options.Clients} clients) | QPS {options.Clients} clients | raw SQL p50 ms |");
+        Say("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var ef in options.EfSearch)
+        {
+            var single = await SearchManyAsync(client, tenant, gallery.Collection, model, queries, ef, 1);
+            var recall = single.TopFace.Select((face, q) => face == faceIds[exact[q][0]]).Count(hit => hit) / (double)queries.Length;
+            var identityHit = single.TopSubject.Select((s, q) => s == subjectOfIdentity[queryIdentities[q]]).Count(hit => hit) / (double)queries.Length;
+            var raw = await RawTop10Async(postgres, gallery.Collection, options.Dimension, queries, ef);
+            var mates = raw.Ids.Select((ids, q) => ids.Count(id => identityOfFace.TryGetValue(id, out var p) && p == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
+            // Other queries for the concurrent run, so the cache cannot answer them.
+            var fresh = Enumerable.Range(0, Math.Max(queries.Length, options.Clients * 50)).Select(_ => data.FaceOf(centres[random.Next(identities)])).ToArray();
+            var many = await SearchManyAsync(client, tenant, gallery.Collection, model, fresh, ef, options.Clients);
+            Say($"| {ef} | {recall:F3} | {identityHit:F3} | {mates:F3} | {single.P50:F1} / {single.P99:F1} | {single.Qps:F0} | " +
+                $"{many.P50:F1} / {many.P99:F1} | {many.Qps:F0} | {raw.P50:F1} |");
+        }
+
+        var again = await SearchManyAsync(client, tenant, gallery.Collection, model, queries.Take(100).ToArray(), options.EfSearch[^1], 1);
+        Say($"cache hits (the same 100 queries again): p50 {again.P50:F2} ms, p99 {again.P99:F2} ms");
+
+        if (options.OtherTenantFaces > 0)
+        {
+            await OtherTenantAsync(client, postgres, data, options);
+        }
+
+        return 0;
+    }
+
+    private sealed record Gallery(string Collection, string[] Subjects, string[] FaceIds);
+
+    private static async Task<Gallery> LoadAsync(
+        IdentityService.IdentityServiceClient client, NpgsqlDataSource postgres, string tenant, string name, string model,
+        BenchOptions options, float[][] faces, int perIdentity)
+    {
+        var collection = (await client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = name, ModelId = model, Dimension = options.Dimension })).Id;
+        var partition = $"faces_{Guid.Parse(collection):N}";
+        if (options.BuildAfterLoad)
+        {
+            await ExecuteAsync(postgres, $"DROP INDEX {partition}_hnsw");
+        }
+
+        var identities = faces.Length / perIdentity;
+        var subjects = new string[identities];
+        var faceIds = new string[faces.Length];
+        var clock = Stopwatch.StartNew();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, options.Clients).Select(async _ =>
+        {
+            int p;
+            while ((p = Interlocked.Increment(ref next)) < identities)
+            {
+                subjects[p] = (await client.CreateSubjectAsync(new CreateSubjectRequest
+                {
+                    TenantId = tenant, CollectionId = collection, ExternalId = $"id{p}", DisplayName = $"Person {p}",
+                })).Id;
+                var request = new EnrollRequest { TenantId = tenant, CollectionId = collection, SubjectId = subjects[p], RequestId = $"load-{p}" };
+                for (var f = 0; f < perIdentity; f++)
+                {
+                    request.Faces.Add(new FaceToEnroll { Embedding = new Embedding { ModelId = model, Values = { faces[(p * perIdentity) + f] } }, Quality = 1 });
+                }
+
+                var enrolled = await client.EnrollAsync(request);
+                for (var f = 0; f < perIdentity; f++)
+                {
+                    faceIds[(p * perIdentity) + f] = enrolled.Faces[f].Id;
+                }
+            }
+        }));
+        var load = clock.Elapsed;
+        Say($"load through the service ({options.Clients} clients; a subject + an Enroll of {perIdentity} faces each): {load.TotalSeconds:F0} s, {faces.Length / load.TotalSeconds:F0} faces/s{(options.BuildAfterLoad ? " (no index yet)" : " (into the HNSW index)")}");
+
+        if (options.BuildAfterLoad)
+        {
+            clock.Restart();
+            await ExecuteAsync(postgres,
+                "SET maintenance_work_mem = '1GB'; SET max_parallel_maintenance_workers = 1; " +
+                $"CREATE INDEX {partition}_hnsw ON {partition} USING hnsw ((\"Embedding\"::halfvec({options.Dimension})) halfvec_cosine_ops) " +
+                $"WITH (m = {options.M}, ef_construction = {options.EfConstruction})");
+            Say($"index build (1 parallel worker + leader): {clock.Elapsed.TotalSeconds:F0} s");
+        }
+
+        await ExecuteAsync(postgres, $"ANALYZE {partition}");
+        await using var sizes = postgres.CreateCommand(
+            $"SELECT pg_size_pretty(pg_relation_size('{partition}_hnsw')), pg_size_pretty(pg_table_size('{partition}'))");
+        await using var reader = await sizes.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Say($"index size {reader.GetString(0)}, table size {reader.GetString(1)}");
+        return new Gallery(collection, subjects, faceIds);
+    }
+
+    private sealed record RunResult(double P50, double P99, double Qps, string[] TopFace, string[] TopSubject);
+
+    private static async Task<RunResult> SearchManyAsync(
+        IdentityService.IdentityServiceClient client, string tenant, string collection, string model, float[][] queries, int ef, int clients)
+    {
+        var latencies = new double[queries.Length];
+        var topFace = new string[queries.Length];
+        var topSubject = new string[queries.Length];
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            int q;
+            while ((q = Interlocked.Increment(ref next)) < queries.Length)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var answer = await client.SearchAsync(new SearchRequest
+                {
+                    TenantId = tenant, CollectionId = collection, TopK = 10, Threshold = -1, EfSearch = ef,
+                    Queries = { new Embedding { ModelId = model, Values = { queries[q] } } },
+                });
+                latencies[q] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var best = answer.Results[0].Matches.FirstOrDefault();
+                topFace[q] = best?.FaceId ?? string.Empty;
+                topSubject[q] = best?.SubjectId ?? string.Empty;
+            }
+        }));
+        var elapsed = clock.Elapsed.TotalSeconds;
+        Array.Sort(latencies);
+        return new RunResult(Percentile(latencies, 0.50), Percentile(latencies, 0.99), queries.Length / elapsed, topFace, topSubject);
+    }
+
+    private static async Task<(double P50, List<string>[] Ids)> RawTop10Async(NpgsqlDataSource postgres, string collection, int dimension, float[][] queries, int ef)
+    {
+        await using var connection = await postgres.OpenConnectionAsync();
+        await using (var set = new NpgsqlCommand($"SET hnsw.ef_search = {ef}", connection))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        var latencies = new double[queries.Length];
+        var ids = new List<string>[queries.Length];
+        for (var q = 0; q < queries.Length; q++)
+        {
+            await using var command = new NpgsqlCommand(
+                $"SELECT \"Id\" FROM faces WHERE \"CollectionId\" = $1 ORDER BY \"Embedding\"::halfvec({dimension}) <=> $2::halfvec({dimension}) LIMIT 10", connection);
+            command.Parameters.Add(new() { Value = Guid.Parse(collection) });
+            command.Parameters.Add(new() { Value = new HalfVector(queries[q].Select(v => (Half)v).ToArray()), DataTypeName = "halfvec" });
+            var started = Stopwatch.GetTimestamp();
+            ids[q] = [];
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    ids[q].Add(reader.GetGuid(0).ToString());
+                }
+            }
+
+            latencies[q] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+
+        Array.Sort(latencies);
+        return (Percentile(latencies, 0.5), ids);
+    }
+
+    /// <summary>
+    /// A 10k collection's search latency before and after another tenant stores <see cref="BenchOptions.OtherTenantFaces"/>
+    /// faces (bulk-copied straight into its partition: the question is what they cost the small collection).
+    /// </summary>
+    private static async Task OtherTenantAsync(IdentityService.IdentityServiceClient client, NpgsqlDataSource postgres, FaceData data, BenchOptions options)
+    {
+        var model = $"bench-{options.Dimension}";
+        var tenant = (await client.CreateTenantAsync(new CreateTenantRequest { Name = "small-" + Guid.NewGuid().ToString("N")[..8] })).Id;
+        var centres = Enumerable.Range(0, 2000).Select(_ => data.NewCentre()).ToArray();
+        var smallFaces = centres.SelectMany(c => Enumerable.Range(0, 5).Select(_ => data.FaceOf(c))).ToArray();
+        var small = await LoadAsync(client, postgres, tenant, "small", model, options with { Dimension = options.Dimension }, smallFaces, 5);
+        var random = new Random(options.Seed + 2);
+        float[][] Queries() => Enumerable.Range(0, options.Queries).Select(_ => data.FaceOf(centres[random.Next(centres.Length)])).ToArray();
+        var before = await SearchManyAsync(client, tenant, small.Collection, model, Queries(), options.EfSearch[^1], 1);
+
+        var other = (await client.CreateTenantAsync(new CreateTenantRequest { Name = "big-" + Guid.NewGuid().ToString("N")[..8] })).Id;
+        var bigCollection = (await client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = other, Name = "big", ModelId = model, Dimension = options.Dimension })).Id;
+        var bigSubject = (await client.CreateSubjectAsync(new CreateSubjectRequest { TenantId = other, CollectionId = bigCollection, ExternalId = "bulk" })).Id;
+        var partition = $"faces_{Guid.Parse(bigCollection):N}";
+        await ExecuteAsync(postgres, $"DROP INDEX {partition}_hnsw");
+        var clock = Stopwatch.StartNew();
+        await using (var connection = await postgres.OpenConnectionAsync())
+        await using (var importer = await connection.BeginBinaryImportAsync(
+            "COPY faces (\"Id\", \"TenantId\", \"CollectionId\", \"SubjectId\", \"ModelId\", \"Embedding\", \"Quality\", \"BoxX\", \"BoxY\", \"BoxWidth\", \"BoxHeight\", \"ImageSha256\", \"CreatedAt\") FROM STDIN (FORMAT BINARY)"))
+        {
+            var centre = data.NewCentre();
+            for (var i = 0; i < options.OtherTenantFaces; i++)
+            {
+                if (i % 5 == 0)
+                {
+                    centre = data.NewCentre();
+                }
+
+                await importer.StartRowAsync();
+                await importer.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
+                await importer.WriteAsync(Guid.Parse(other), NpgsqlDbType.Uuid);
+                await importer.WriteAsync(Guid.Parse(bigCollection), NpgsqlDbType.Uuid);
+                await importer.WriteAsync(Guid.Parse(bigSubject), NpgsqlDbType.Uuid);
+                await importer.WriteAsync(model, NpgsqlDbType.Varchar);
+                await importer.WriteAsync(new HalfVector(data.FaceOf(centre).Select(v => (Half)v).ToArray()), "halfvec");
+                for (var r = 0; r < 5; r++)
+                {
+                    await importer.WriteAsync(1f, NpgsqlDbType.Real);
+                }
+
+                await importer.WriteAsync(string.Empty, NpgsqlDbType.Varchar);
+                await importer.WriteAsync(DateTimeOffset.UtcNow, NpgsqlDbType.TimestampTz);
+            }
+
+            await importer.CompleteAsync();
+        }
+
+        Say($"another tenant's {options.OtherTenantFaces} faces copied in {clock.Elapsed.TotalSeconds:F0} s (binary COPY, no index)");
+        var after = await SearchManyAsync(client, tenant, small.Collection, model, Queries(), options.EfSearch[^1], 1);
+        Say($"10k collection, ef_search {options.EfSearch[^1]}: p50/p99 {before.P50:F1}/{before.P99:F1} ms alone, " +
+            $"{after.P50:F1}/{after.P99:F1} ms beside the other tenant's {options.OtherTenantFaces} faces");
+    }
+
+    /// <summary>Mean cosine within identities and between them, to check the data is face-like.</summary>
+    private static void Calibrate(float[][] faces, int perIdentity)
+    {
+        double same = 0, other = 0;
+        var pairs = Math.Min(2000, faces.Length / perIdentity - 1);
+        for (var p = 0; p < pairs; p++)
+        {
+            same += FaceData.Dot(faces[p * perIdentity], faces[(p * perIdentity) + 1]);
+            other += FaceData.Dot(faces[p * perIdentity], faces[(p + 1) * perIdentity]);
+        }
+
+        Say($"mean cosine: same identity {same / pairs:F3}, different identities {other / pairs:F3}");
+    }
+
+    private static int[][] ExactTop(float[][] faces, float[][] queries, int k)
+    {
+        var top = new int[queries.Length][];
+        Parallel.For(0, queries.Length, q =>
+        {
+            var best = new (float Score, int Index)[k];
+            Array.Fill(best, (float.NegativeInfinity, -1));
+            for (var i = 0; i < faces.Length; i++)
+            {
+                var score = FaceData.Dot(queries[q], faces[i]);
+                if (score <= best[k - 1].Score)
+                {
+                    continue;
+                }
+
+                var j = k - 1;
+                while (j > 0 && best[j - 1].Score < score)
+                {
+                    best[j] = best[j - 1];
+                    j--;
+                }
+
+                best[j] = (score, i);
+            }
+
+            top[q] = best.Select(b => b.Index).ToArray();
+        });
+        return top;
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private static async Task ExecuteAsync(NpgsqlDataSource postgres, string sql)
+    {
+        await using var connection = await postgres.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static void Say(string line) => Console.WriteLine(line.ToString(Invariant));
+}

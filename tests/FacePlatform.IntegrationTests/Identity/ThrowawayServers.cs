@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace FacePlatform.IntegrationTests.Identity;
+
+/// <summary>
+/// A PostgreSQL server of one test, in a temporary folder on a free port, so the test may kill and restart it without
+/// disturbing the shared servers other tests use. Needs the PostgreSQL 15 server binaries and pgvector installed
+/// (deploy/local/infra.sh installs both); PostgreSQL refuses to run as root, so as root it runs as user postgres.
+/// </summary>
+internal sealed class ThrowawayPostgres : IAsyncDisposable
+{
+    private const string Binaries = "/usr/lib/postgresql/15/bin";
+    private readonly string _folder;
+
+    private ThrowawayPostgres(string folder, int port)
+    {
+        _folder = folder;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>A database with pgvector on this server; a short connect timeout so a stopped server fails fast.</summary>
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=identity;Timeout=3;Command Timeout=10";
+
+    public static async Task<ThrowawayPostgres> StartAsync()
+    {
+        var folder = Directory.CreateTempSubdirectory("fp-pg-").FullName;
+        var server = new ThrowawayPostgres(folder, Processes.FreePort());
+        try
+        {
+            if (Processes.IsRoot)
+            {
+                await Processes.RunAsync("chown", "postgres:postgres", folder);
+            }
+
+            await AsServerUserAsync($"{Binaries}/initdb -D {folder}/data -U postgres --auth=trust -E UTF8 --no-sync");
+            await server.StartAgainAsync();
+            await using (var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={server.Port};Username=postgres;Database=postgres"))
+            {
+                await connection.OpenAsync();
+                await using var create = new NpgsqlCommand("CREATE DATABASE identity", connection);
+                await create.ExecuteNonQueryAsync();
+            }
+
+            await using (var connection = new NpgsqlConnection(server.ConnectionString))
+            {
+                await connection.OpenAsync();
+                await using var extension = new NpgsqlCommand("CREATE EXTENSION vector", connection);
+                await extension.ExecuteNonQueryAsync();
+            }
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>Kills the server the way a crash would (no checkpoint): only what was committed to the WAL survives.</summary>
+    public Task CrashAsync() => AsServerUserAsync($"{Binaries}/pg_ctl -D {_folder}/data -m immediate -w stop");
+
+    public Task StartAgainAsync() => AsServerUserAsync(
+        $"{Binaries}/pg_ctl -D {_folder}/data -l {_folder}/server.log -w -t 60 " +
+        $"-o \"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c max_connections=50 -c shared_buffers=32MB\" start");
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await CrashAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already stopped.
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private static Task AsServerUserAsync(string command) => Processes.IsRoot
+        ? Processes.RunAsync("runuser", "-u", "postgres", "--", "sh", "-c", command)
+        : Processes.RunAsync("sh", "-c", command);
+}
+
+/// <summary>A Redis server of one test (no persistence), so the test may stop it mid-way.</summary>
+internal sealed class ThrowawayRedis : IAsyncDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("fp-redis-").FullName;
+
+    public int Port { get; } = Processes.FreePort();
+
+    public string Configuration => $"127.0.0.1:{Port},connectTimeout=500";
+
+    public static async Task<ThrowawayRedis> StartAsync()
+    {
+        var redis = new ThrowawayRedis();
+        await redis.StartAgainAsync();
+        return redis;
+    }
+
+    public async Task StartAgainAsync()
+    {
+        await Processes.RunAsync("redis-server", "--port", $"{Port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--daemonize", "yes", "--dir", _folder, "--pidfile", $"{_folder}/redis.pid");
+        // Daemonised: wait until it accepts connections.
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        throw new InvalidOperationException($"redis-server did not listen on port {Port}");
+    }
+
+    public async Task StopAsync()
+    {
+        var pidFile = Path.Combine(_folder, "redis.pid");
+        if (!File.Exists(pidFile))
+        {
+            return;
+        }
+
+        using var process = Process.GetProcessById(int.Parse(await File.ReadAllTextAsync(pidFile), System.Globalization.CultureInfo.InvariantCulture));
+        process.Kill();
+        await process.WaitForExitAsync();
+        File.Delete(pidFile);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
+
+internal static class Processes
+{
+    public static bool IsRoot { get; } = Environment.UserName == "root";
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task RunAsync(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
+        }
+    }
+}
