@@ -5,6 +5,8 @@ using FacePlatform.Cli.Commands;
 var root = new RootCommand("facectl: the FacePlatform command line")
 {
     ModelsCommand.Create(),
+    AnalyzeCommand.Create(),
+    EvalCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

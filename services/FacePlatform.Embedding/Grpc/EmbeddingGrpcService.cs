@@ -1,19 +1,178 @@
 using FacePlatform.Contracts.V1;
+using FacePlatform.Embedding.Inference;
+using FacePlatform.Vision.Alignment;
+using FacePlatform.Vision.Detection;
+using FacePlatform.Vision.Imaging;
+using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Recognition;
+using Google.Protobuf;
 using Grpc.Core;
 
 namespace FacePlatform.Embedding.Grpc;
 
-/// <summary>Detection, alignment and embedding. The pipeline arrives with the inference issue (#4).</summary>
-internal sealed class EmbeddingGrpcService : EmbeddingService.EmbeddingServiceBase
+/// <summary>
+/// Detection, alignment and embedding. Every face of a photo goes through each model in one batch; concurrent calls
+/// are coalesced by the model runners; a full queue answers RESOURCE_EXHAUSTED.
+/// </summary>
+internal sealed class EmbeddingGrpcService(EmbeddingModels models, InferenceTelemetry telemetry) : EmbeddingService.EmbeddingServiceBase
 {
-    private const string NotYet = "the inference pipeline arrives with issue #4 (detect, align, embed)";
-
     public override Task<DetectResponse> Detect(DetectRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, NotYet));
+        Guard(() => DetectCoreAsync(request, embed: false, context.CancellationToken));
 
     public override Task<DetectResponse> DetectAndEmbed(DetectRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, NotYet));
+        Guard(() => DetectCoreAsync(request, embed: true, context.CancellationToken));
 
     public override Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, NotYet));
+        Guard(() => EmbedCoreAsync(request, context.CancellationToken));
+
+    private async Task<DetectResponse> DetectCoreAsync(DetectRequest request, bool embed, CancellationToken cancellationToken)
+    {
+        if (request.Image is null || request.Image.SourceCase != Image.SourceOneofCase.Content)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "image.content is required (sha256 references are not served here)"));
+        }
+
+        var recogniser = RecogniserFor(request.ModelId);
+        var bytes = request.Image.Content.Memory;
+        using var image = ImageDecoder.Decode(bytes.Span, models.Limits);
+        var faces = await models.Detector.DetectAsync(image, request.MaxFaces, request.MinFaceSize, cancellationToken);
+        telemetry.FacesPerPhoto.Record(faces.Count);
+        var crops = faces.Select(f => recogniser.Align(image, f)).ToList();
+        try
+        {
+            var recognitions = embed ? await recogniser.EmbedAsync(crops, cancellationToken) : null;
+            var response = new DetectResponse
+            {
+                ImageWidth = image.Width,
+                ImageHeight = image.Height,
+                ImageSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.Span)),
+            };
+            response.ModelIds.AddRange(models.DetectorModelIds);
+            if (embed)
+            {
+                response.ModelIds.Add(recogniser.ModelId);
+            }
+
+            for (var i = 0; i < faces.Count; i++)
+            {
+                var face = ToProto(faces[i], FaceQuality.Estimate(faces[i].Landmarks, crops[i], recogniser.Template));
+                if (recognitions?[i] is { } recognition)
+                {
+                    face.Embedding = new Contracts.V1.Embedding { ModelId = recognition.Embedding.ModelId };
+                    face.Embedding.Values.AddRange(recognition.Embedding.Vector);
+                    if (recognition.AgeGender is { } ageGender)
+                    {
+                        face.Attributes = new Contracts.V1.Attributes
+                        {
+                            Age = ageGender.Age,
+                            Gender = new Gender { Label = ageGender.GenderLabel, Probability = ageGender.GenderProbability },
+                        };
+                        face.Attributes.ModelIds.Add(recogniser.ModelId);
+                    }
+                }
+
+                if (embed && request.IncludeCrops)
+                {
+                    face.Crop = new AlignedCrop
+                    {
+                        Width = crops[i].Width,
+                        Height = crops[i].Height,
+                        Rgb = ByteString.CopyFrom(crops[i].Pixels),
+                        ModelId = recogniser.ModelId,
+                    };
+                }
+
+                response.Faces.Add(face);
+            }
+
+            return response;
+        }
+        finally
+        {
+            foreach (var crop in crops)
+            {
+                crop.Dispose();
+            }
+        }
+    }
+
+    private async Task<EmbedResponse> EmbedCoreAsync(EmbedRequest request, CancellationToken cancellationToken)
+    {
+        var model = request.ModelId;
+        if (string.IsNullOrEmpty(model))
+        {
+            model = request.Crops.Select(c => c.ModelId).FirstOrDefault(m => !string.IsNullOrEmpty(m)) ?? string.Empty;
+        }
+
+        var recogniser = RecogniserFor(model);
+        var crops = request.Crops.Select((c, i) => ToImage(c, i)).ToList();
+        var recognitions = await recogniser.EmbedAsync(crops, cancellationToken);
+        var response = new EmbedResponse();
+        foreach (var recognition in recognitions)
+        {
+            var embedding = new Contracts.V1.Embedding { ModelId = recognition.Embedding.ModelId };
+            embedding.Values.AddRange(recognition.Embedding.Vector);
+            response.Embeddings.Add(embedding);
+        }
+
+        return response;
+    }
+
+    internal static RgbImage ToImage(AlignedCrop crop, int index)
+    {
+        if (crop.Width <= 0 || crop.Height <= 0 || crop.Width > 1024 || crop.Height > 1024 || crop.Rgb.Length != crop.Width * crop.Height * 3)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"crops[{index}]: width and height must be 1..1024 and rgb width·height·3 bytes"));
+        }
+
+        return RgbImage.Wrap(crop.Rgb.ToByteArray(), crop.Width, crop.Height);
+    }
+
+    private FaceRecogniser RecogniserFor(string? model)
+    {
+        if (!models.IsReady)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, models.LoadError is null ? "models are loading" : "models could not be loaded"));
+        }
+
+        if (!string.IsNullOrEmpty(model) && !models.HasRecogniser(model))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{model}' is not a recogniser in the model manifest"));
+        }
+
+        return models.Recogniser(model);
+    }
+
+    private static DetectedFace ToProto(FaceDetection detection, FaceQuality quality)
+    {
+        var face = new DetectedFace
+        {
+            Box = new Box { X = detection.Box.X, Y = detection.Box.Y, Width = detection.Box.Width, Height = detection.Box.Height },
+            DetectionScore = detection.Score,
+            Quality = new Quality { Score = quality.Score, Sharpness = quality.Sharpness, Size = quality.Size, Frontality = quality.Frontality },
+        };
+        var points = detection.Landmarks.ToArray();
+        for (var i = 0; i < points.Length; i++)
+        {
+            face.Landmarks.Add(new Landmark { Name = FaceLandmarks.Names[i], X = points[i].X, Y = points[i].Y });
+        }
+
+        return face;
+    }
+
+    private static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (ImageRejectedException ex)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{ex.CodeText}: {ex.Message}"));
+        }
+        catch (InferenceQueueFullException ex)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, ex.Message));
+        }
+    }
 }

@@ -121,7 +121,7 @@ internal sealed partial class FaceOperations(
                 Box = face.Box,
                 DetectionScore = face.DetectionScore,
                 Quality = face.Quality,
-                Attributes = predicted is not null && i < predicted.Attributes.Count ? predicted.Attributes[i] : null,
+                Attributes = Merge(face.Attributes, predicted is not null && i < predicted.Attributes.Count ? predicted.Attributes[i] : null),
                 Embedding = options.WantsEmbeddings ? face.Embedding : null,
             };
             if (options.WantsLandmarks)
@@ -304,6 +304,14 @@ internal sealed partial class FaceOperations(
     {
         var request = new PredictRequest();
         request.Crops.AddRange(detected.Faces.Select(f => f.Crop).Where(c => c is not null));
+        // A multi-task recogniser (FaceRes) already read age and gender in the pass that made the embedding: ask the
+        // attributes service only for what is missing, so FaceRes does not run twice per face.
+        if (detected.Faces.All(f => f.Attributes is { HasAge: true, Gender: not null }))
+        {
+            request.Include.Add("emotion");
+            request.Include.Add("liveness");
+        }
+
         if (request.Crops.Count != detected.Faces.Count)
         {
             warnings.Add("attributes unavailable: the embedding service returned no aligned crops");
@@ -319,9 +327,28 @@ internal sealed partial class FaceOperations(
         {
             // Attributes are optional: the answer goes out without them, saying why.
             LogAttributesMissing(logger, exception.StatusCode, exception.Status.Detail);
-            warnings.Add($"attributes unavailable ({exception.StatusCode}): age, gender, emotion and liveness are missing");
+            warnings.Add($"attributes unavailable ({exception.StatusCode}): emotion and liveness are missing, and age and gender unless the recogniser gave them");
             return null;
         }
+    }
+
+    /// <summary>Age and gender from the embedding pass, the rest from the attributes service.</summary>
+    private static Attributes? Merge(Attributes? fromEmbedding, Attributes? fromService)
+    {
+        if (fromEmbedding is null)
+        {
+            return fromService;
+        }
+
+        var merged = fromService?.Clone() ?? new Attributes();
+        if (!merged.HasAge && fromEmbedding.HasAge)
+        {
+            merged.Age = fromEmbedding.Age;
+        }
+
+        merged.Gender ??= fromEmbedding.Gender;
+        merged.ModelIds.AddRange(fromEmbedding.ModelIds.Except(merged.ModelIds));
+        return merged;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Answering without attributes: {Status} {Detail}")]

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using FacePlatform.Vision.Detection;
+using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Pipeline;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FacePlatform.Cli.Commands;
+
+/// <summary>The options every in-process command shares, and the pipeline they build.</summary>
+internal sealed class InProcessPipeline : IAsyncDisposable
+{
+    private InProcessPipeline(ModelCatalog catalog, FaceAnalyzer analyzer, InferenceTelemetry telemetry)
+    {
+        Catalog = catalog;
+        Analyzer = analyzer;
+        Telemetry = telemetry;
+    }
+
+    public ModelCatalog Catalog { get; }
+
+    public FaceAnalyzer Analyzer { get; }
+
+    public InferenceTelemetry Telemetry { get; }
+
+    public static Option<string?> ModelsOption { get; } = new("--models")
+    {
+        Description = "Model directory (default: Models__Directory, $FACEPLATFORM_MODELS_DIR or <repo>/.data/models)",
+    };
+
+    public static Option<string?> RecogniserOption { get; } = new("--model") { Description = "Recogniser model id (default: faceres)" };
+
+    public static Option<string> ProviderOption { get; } = new("--provider")
+    {
+        Description = "Execution provider: cpu or cuda (falls back to cpu)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Inference__Provider") is { Length: > 0 } p ? p : "cpu",
+    };
+
+    public static Option<int> ThreadsOption { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)" };
+
+    public static Option<int> ParallelOption { get; } = new("--parallel")
+    {
+        Description = "Photos in flight at once (their faces are batched together)",
+        DefaultValueFactory = _ => 2,
+    };
+
+    public static Option<int> MinFaceOption { get; } = new("--min-face") { Description = "Smallest face side in pixels to look for (default 20)" };
+
+    public static Option<float?> ScoreOption { get; } = new("--detector-score") { Description = "Detector score threshold" };
+
+    public static Option<float?> MeshScoreOption { get; } = new("--mesh-score") { Description = "Mesh face-presence threshold" };
+
+    public static Option<string?> TemplateOption { get; } = new("--template") { Description = "Crop template for the recogniser: arcface, human-box or arcface@SCALE" };
+
+    public static Option<bool> UprightOption { get; } = new("--upright") { Description = "Upright crops (no rotation to the eye line)" };
+
+    public static Option<bool> AlignedOption { get; } = new("--aligned") { Description = "Landmark-aligned crops for every recogniser (FaceRes defaults to the detector-box crop)" };
+
+    public static Option<bool> BoxCropOption { get; } = new("--box-crop") { Description = "Human's axis-aligned detector-box crop (x1.4, squared) instead of landmark alignment" };
+
+    public static void AddTo(Command command)
+    {
+        command.Options.Add(ModelsOption);
+        command.Options.Add(RecogniserOption);
+        command.Options.Add(ProviderOption);
+        command.Options.Add(ThreadsOption);
+        command.Options.Add(ParallelOption);
+        command.Options.Add(MinFaceOption);
+        command.Options.Add(TemplateOption);
+        command.Options.Add(ScoreOption);
+        command.Options.Add(MeshScoreOption);
+        command.Options.Add(UprightOption);
+        command.Options.Add(BoxCropOption);
+        command.Options.Add(AlignedOption);
+    }
+
+    public static InProcessPipeline Create(ParseResult parse)
+    {
+        var directory = ModelDirectory.Resolve(parse.GetValue(ModelsOption) ?? Environment.GetEnvironmentVariable("Models__Directory"));
+        var options = new InferenceOptions
+        {
+            Provider = parse.GetValue(ProviderOption) ?? "cpu",
+            IntraOpThreads = parse.GetValue(ThreadsOption),
+            BatchWindowMilliseconds = 2,
+        };
+        var telemetry = new InferenceTelemetry();
+        var catalog = ModelCatalog.Open(directory, options, telemetry, NullLoggerFactory.Instance);
+        var detection = new DetectionOptions();
+        if (parse.GetValue(MinFaceOption) is > 0 and var minFace)
+        {
+            detection.MinFaceSize = minFace;
+        }
+
+        if (parse.GetValue(ScoreOption) is { } score)
+        {
+            detection.ScoreThreshold = score;
+        }
+
+        if (parse.GetValue(MeshScoreOption) is { } meshScore)
+        {
+            detection.MeshThreshold = meshScore;
+        }
+
+        var recognition = new RecognitionOptions { CropMode = parse.GetValue(BoxCropOption) ? Vision.Alignment.CropMode.DetectorBox : parse.GetValue(UprightOption) ? Vision.Alignment.CropMode.Upright : parse.GetValue(AlignedOption) ? Vision.Alignment.CropMode.Aligned : null };
+        var model = parse.GetValue(RecogniserOption);
+        if (parse.GetValue(TemplateOption) is { Length: > 0 } template)
+        {
+            recognition.Templates[string.IsNullOrEmpty(model) ? recognition.DefaultModel : model] = template;
+        }
+
+        var analyzer = PipelineFactory.CreateAnalyzer(catalog, detection, recognition, telemetry: telemetry, model: model);
+        return new InProcessPipeline(catalog, analyzer, telemetry);
+    }
+
+    /// <summary>Image files under the given paths (folders recursively, sorted), and files named directly.</summary>
+    public static List<string> ExpandPaths(IEnumerable<string> paths)
+    {
+        string[] extensions = [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".ico", ".tif", ".tiff"];
+        var files = new List<string>();
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path))
+            {
+                files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                    .Where(f => extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                    .Order(StringComparer.Ordinal));
+            }
+            else
+            {
+                files.Add(path);
+            }
+        }
+
+        return files;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Catalog.DisposeAsync();
+        Telemetry.Dispose();
+    }
+}

@@ -1,0 +1,204 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+
+namespace FacePlatform.Vision.Imaging;
+
+/// <summary>
+/// Decodes JPEG, PNG, WebP, BMP, GIF (first frame) and ICO with SkiaSharp into packed RGB24, applying the EXIF
+/// orientation (SkiaSharp reports it but does not apply it). Grey, CMYK, 16-bit and palette images come out as 8-bit
+/// RGB; pixels with alpha are composited over white, as a browser shows them. No colour management: the ICC profile is
+/// ignored, which is what the TF.js reference pipeline did and what keeps our pixels identical to it on JPEGs.
+/// </summary>
+public static class ImageDecoder
+{
+    /// <summary>Reads only the header: format, size and orientation, after the byte limit.</summary>
+    public static ImageHeader ReadHeader(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        CheckBytes(encoded.Length, limits);
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = OpenCodec(data);
+        return HeaderOf(codec);
+    }
+
+    /// <summary>Decodes an image within <paramref name="limits"/> (default <see cref="ImageLimits.Default"/>).</summary>
+    /// <exception cref="ImageRejectedException">The image is empty, too large, of an unsupported format or broken.</exception>
+    public static RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        CheckBytes(encoded.Length, limits);
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = OpenCodec(data);
+        var header = HeaderOf(codec);
+        if ((long)header.StoredWidth * header.StoredHeight > limits.MaxPixels)
+        {
+            throw new ImageRejectedException(
+                ImageErrorCode.TooManyPixels,
+                $"The image is {header.StoredWidth}x{header.StoredHeight} ({(long)header.StoredWidth * header.StoredHeight / 1e6:F1} MP); the limit is {limits.MaxPixels / 1e6:F1} MP.");
+        }
+
+        var info = new SKImageInfo(header.StoredWidth, header.StoredHeight, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = System.Buffers.ArrayPool<byte>.Shared.Rent(checked(info.BytesSize));
+        try
+        {
+            SKCodecResult result;
+            unsafe
+            {
+                fixed (byte* pointer = rgba)
+                {
+                    result = codec.GetPixels(info, (IntPtr)pointer);
+                }
+            }
+
+            if (result != SKCodecResult.Success)
+            {
+                throw new ImageRejectedException(ImageErrorCode.Corrupt, $"The {header.Format} data could not be decoded ({result}).");
+            }
+
+            return ToOrientedRgb(rgba.AsSpan(0, info.BytesSize), header.StoredWidth, header.StoredHeight, header.Orientation);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
+    /// <summary>
+    /// RGBA (unpremultiplied) to RGB with alpha composited over white, then the EXIF orientation applied.
+    /// </summary>
+    internal static RgbImage ToOrientedRgb(ReadOnlySpan<byte> rgba, int width, int height, int orientation)
+    {
+        var swap = orientation >= 5;
+        var image = RgbImage.Rent(swap ? height : width, swap ? width : height);
+        try
+        {
+            var output = image.Pixels;
+            var outWidth = image.Width;
+            for (var y = 0; y < height; y++)
+            {
+                var row = rgba.Slice(y * width * 4, width * 4);
+                for (var x = 0; x < width; x++)
+                {
+                    var (ox, oy) = Orient(x, y, width, height, orientation);
+                    var source = row.Slice(x * 4, 4);
+                    var target = output.Slice(((oy * outWidth) + ox) * 3, 3);
+                    var alpha = source[3];
+                    if (alpha == 255)
+                    {
+                        target[0] = source[0];
+                        target[1] = source[1];
+                        target[2] = source[2];
+                    }
+                    else
+                    {
+                        var background = 255 * (255 - alpha);
+                        target[0] = (byte)(((source[0] * alpha) + background + 127) / 255);
+                        target[1] = (byte)(((source[1] * alpha) + background + 127) / 255);
+                        target[2] = (byte)(((source[2] * alpha) + background + 127) / 255);
+                    }
+                }
+            }
+
+            return image;
+        }
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Where stored pixel (x, y) lands once EXIF orientation <paramref name="orientation"/> (1–8) is applied.
+    /// </summary>
+    internal static (int X, int Y) Orient(int x, int y, int width, int height, int orientation) => orientation switch
+    {
+        2 => (width - 1 - x, y),
+        3 => (width - 1 - x, height - 1 - y),
+        4 => (x, height - 1 - y),
+        5 => (y, x),
+        6 => (height - 1 - y, x),
+        7 => (height - 1 - y, width - 1 - x),
+        8 => (y, width - 1 - x),
+        _ => (x, y),
+    };
+
+    private static void CheckBytes(int length, ImageLimits limits)
+    {
+        if (length == 0)
+        {
+            throw new ImageRejectedException(ImageErrorCode.Empty, "The image has no bytes.");
+        }
+
+        if (length > limits.MaxBytes)
+        {
+            throw new ImageRejectedException(
+                ImageErrorCode.TooManyBytes, $"The image has {length} bytes; the limit is {limits.MaxBytes}.");
+        }
+    }
+
+    private static SKCodec OpenCodec(SKData data)
+    {
+        // The codec takes ownership of the stream.
+        var codec = SKCodec.Create(new SKMemoryStream(data), out var result);
+        if (codec is null)
+        {
+            throw !LooksLikeKnownFormat(data)
+                ? new ImageRejectedException(ImageErrorCode.UnsupportedFormat, "The data is not a JPEG, PNG, WebP, BMP or GIF image.")
+                : new ImageRejectedException(ImageErrorCode.Corrupt, $"The image header could not be read ({result}).");
+        }
+
+        if (codec.EncodedFormat is not (SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Png or SKEncodedImageFormat.Webp
+            or SKEncodedImageFormat.Bmp or SKEncodedImageFormat.Gif or SKEncodedImageFormat.Ico))
+        {
+            var format = codec.EncodedFormat;
+            codec.Dispose();
+            throw new ImageRejectedException(ImageErrorCode.UnsupportedFormat, $"{format} images are not supported.");
+        }
+
+        return codec;
+    }
+
+    private static bool LooksLikeKnownFormat(SKData data)
+    {
+        var bytes = data.Span;
+        return bytes.Length >= 4 && (
+            (bytes[0] == 0xFF && bytes[1] == 0xD8) ||
+            (bytes[0] == 0x89 && bytes[1] == (byte)'P' && bytes[2] == (byte)'N' && bytes[3] == (byte)'G') ||
+            (bytes[0] == (byte)'G' && bytes[1] == (byte)'I' && bytes[2] == (byte)'F') ||
+            (bytes[0] == (byte)'B' && bytes[1] == (byte)'M') ||
+            (bytes[0] == (byte)'R' && bytes[1] == (byte)'I' && bytes[2] == (byte)'F' && bytes[3] == (byte)'F'));
+    }
+
+    private static ImageHeader HeaderOf(SKCodec codec)
+    {
+        var info = codec.Info;
+        if (info.Width <= 0 || info.Height <= 0)
+        {
+            throw new ImageRejectedException(ImageErrorCode.Corrupt, "The image header declares no pixels.");
+        }
+
+        var orientation = (int)codec.EncodedOrigin;
+        if (orientation is < 1 or > 8)
+        {
+            orientation = 1;
+        }
+
+        return new ImageHeader(codec.EncodedFormat.ToString().ToLowerInvariant(), info.Width, info.Height, orientation);
+    }
+}
+
+/// <summary>What the header of an encoded image says.</summary>
+/// <param name="Format">jpeg, png, webp, bmp, gif or ico.</param>
+/// <param name="StoredWidth">Width as stored, before orientation.</param>
+/// <param name="StoredHeight">Height as stored, before orientation.</param>
+/// <param name="Orientation">EXIF orientation 1–8 (1 when absent).</param>
+[StructLayout(LayoutKind.Auto)]
+public readonly record struct ImageHeader(string Format, int StoredWidth, int StoredHeight, int Orientation)
+{
+    /// <summary>Width once the orientation is applied.</summary>
+    public int Width => Orientation >= 5 ? StoredHeight : StoredWidth;
+
+    /// <summary>Height once the orientation is applied.</summary>
+    public int Height => Orientation >= 5 ? StoredWidth : StoredHeight;
+}

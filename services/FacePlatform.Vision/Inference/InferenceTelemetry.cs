@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace FacePlatform.Vision.Inference;
+
+/// <summary>
+/// The inference pipeline's <see cref="ActivitySource"/> and <see cref="Meter"/> (both <c>FacePlatform.Inference</c>).
+/// Labels are bounded: <c>model</c> takes manifest names only.
+/// </summary>
+public sealed class InferenceTelemetry : IDisposable
+{
+    /// <summary>Name of the meter and the activity source.</summary>
+    public const string Name = "FacePlatform.Inference";
+
+    private readonly ConcurrentDictionary<string, Func<int>> _queues = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the instruments.</summary>
+    public InferenceTelemetry()
+    {
+        Meter = new Meter(Name);
+        ActivitySource = new ActivitySource(Name);
+        InferenceDuration = Meter.CreateHistogram<double>(
+            "faceplatform.inference.duration", "s", "Time of one model run (one batch), by model");
+        BatchSize = Meter.CreateHistogram<int>(
+            "faceplatform.batch.size", "{sample}", "Samples (faces, tiles) in one model run, by model");
+        BatchRequests = Meter.CreateHistogram<int>(
+            "faceplatform.batch.requests", "{request}", "Requests coalesced into one model run, by model");
+        FacesPerPhoto = Meter.CreateHistogram<int>(
+            "faceplatform.faces.per_photo", "{face}", "Faces found per photo");
+        Rejected = Meter.CreateCounter<long>(
+            "faceplatform.queue.rejected", "{request}", "Requests refused because a model's queue was full, by model");
+        Meter.CreateObservableGauge(
+            "faceplatform.queue.depth",
+            () => _queues.Select(q => new Measurement<int>(q.Value(), new KeyValuePair<string, object?>("model", q.Key))),
+            "{request}",
+            "Requests waiting for a model, by model");
+    }
+
+    /// <summary>The meter.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>Spans of model runs.</summary>
+    public ActivitySource ActivitySource { get; }
+
+    /// <summary><c>faceplatform.inference.duration</c> (s; tag <c>model</c>).</summary>
+    public Histogram<double> InferenceDuration { get; }
+
+    /// <summary><c>faceplatform.batch.size</c> (samples; tag <c>model</c>).</summary>
+    public Histogram<int> BatchSize { get; }
+
+    /// <summary><c>faceplatform.batch.requests</c> (requests per run; tag <c>model</c>).</summary>
+    public Histogram<int> BatchRequests { get; }
+
+    /// <summary><c>faceplatform.faces.per_photo</c>.</summary>
+    public Histogram<int> FacesPerPhoto { get; }
+
+    /// <summary><c>faceplatform.queue.rejected</c> (tag <c>model</c>).</summary>
+    public Counter<long> Rejected { get; }
+
+    /// <summary>Registers a queue for <c>faceplatform.queue.depth</c>.</summary>
+    public void ObserveQueue(string model, Func<int> depth) => _queues[model] = depth;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Meter.Dispose();
+        ActivitySource.Dispose();
+    }
+}

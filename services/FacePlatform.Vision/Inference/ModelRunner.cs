@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace FacePlatform.Vision.Inference;
+
+/// <summary>Writes one request's samples into its slice of the batch tensor.</summary>
+/// <param name="destination">Exactly <c>count · SampleSize</c> floats.</param>
+public delegate void TensorFiller(Span<float> destination);
+
+/// <summary>
+/// Serves one <see cref="OnnxModel"/>: requests (each with its own number of samples) wait in a bounded queue, and a
+/// single loop coalesces them into batches of up to <see cref="InferenceOptions.MaxBatchSize"/> samples within
+/// <see cref="InferenceOptions.BatchWindowMilliseconds"/>. Each request's filler writes straight into the pooled batch
+/// buffer, so there is no copy between preprocessing and the model. A full queue refuses at once.
+/// </summary>
+public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
+{
+    private readonly Channel<Work> _queue;
+    private readonly InferenceOptions _options;
+    private readonly InferenceTelemetry _telemetry;
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+    private readonly KeyValuePair<string, object?> _modelTag;
+    private int _depth;
+
+    /// <summary>Starts the loop for <paramref name="model"/>; the runner owns the model from now on.</summary>
+    public ModelRunner(OnnxModel model, InferenceOptions options, InferenceTelemetry telemetry, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        Model = model;
+        _options = options;
+        _telemetry = telemetry;
+        _logger = logger;
+        _modelTag = new KeyValuePair<string, object?>("model", model.Name);
+        _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(Math.Max(1, options.QueueCapacity))
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        telemetry.ObserveQueue(model.Name, () => Volatile.Read(ref _depth));
+        _loop = Task.Factory.StartNew(LoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>The model.</summary>
+    public OnnxModel Model { get; }
+
+    /// <summary>Requests waiting now.</summary>
+    public int QueueDepth => Volatile.Read(ref _depth);
+
+    /// <summary>
+    /// Runs <paramref name="count"/> samples, written by <paramref name="fill"/>, in the next batch.
+    /// </summary>
+    /// <exception cref="InferenceQueueFullException">The queue is full.</exception>
+    public Task<ModelOutputs> RunAsync(int count, TensorFiller fill, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count == 0)
+        {
+            return Task.FromResult(new ModelOutputs(new Dictionary<string, (float[], int)>(), 0, 0));
+        }
+
+        var work = new Work(count, fill, cancellationToken);
+        Interlocked.Increment(ref _depth);
+        if (!_queue.Writer.TryWrite(work))
+        {
+            Interlocked.Decrement(ref _depth);
+            _telemetry.Rejected.Add(1, _modelTag);
+            throw new InferenceQueueFullException($"The queue of model '{Model.Name}' is full ({_options.QueueCapacity} requests).");
+        }
+
+        return work.Completion.Task;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        Model.Dispose();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async Task LoopAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Work>();
+        Work? carried = null;
+        var window = TimeSpan.FromMilliseconds(Math.Max(0, _options.BatchWindowMilliseconds));
+        var maxBatch = Math.Max(1, _options.MaxBatchSize);
+        while (true)
+        {
+            batch.Clear();
+            if (carried is not null)
+            {
+                batch.Add(carried);
+                carried = null;
+            }
+            else
+            {
+                if (!await reader.WaitToReadAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                if (!reader.TryRead(out var first))
+                {
+                    continue;
+                }
+
+                batch.Add(first);
+            }
+
+            var total = batch[0].Count;
+            var deadline = Stopwatch.GetTimestamp() + (long)(window.TotalSeconds * Stopwatch.Frequency);
+            while (total < maxBatch)
+            {
+                if (reader.TryRead(out var next))
+                {
+                    if (total + next.Count > maxBatch)
+                    {
+                        carried = next;
+                        break;
+                    }
+
+                    batch.Add(next);
+                    total += next.Count;
+                    continue;
+                }
+
+                var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (deadline <= Stopwatch.GetTimestamp() || remaining <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                using var timeout = new CancellationTokenSource(remaining);
+                try
+                {
+                    if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            Interlocked.Add(ref _depth, -batch.Count);
+            RunBatch(batch);
+        }
+    }
+
+    private void RunBatch(List<Work> batch)
+    {
+        batch.RemoveAll(w =>
+        {
+            if (!w.CancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            w.Completion.TrySetCanceled(w.CancellationToken);
+            return true;
+        });
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var total = batch.Sum(w => w.Count);
+        var sampleSize = Model.SampleSize;
+        var buffer = ArrayPool<float>.Shared.Rent(total * sampleSize);
+        try
+        {
+            var offset = 0;
+            var filled = new List<(Work Work, int Start)>(batch.Count);
+            foreach (var work in batch)
+            {
+                var slice = buffer.AsSpan(offset * sampleSize, work.Count * sampleSize);
+                try
+                {
+                    work.Fill(slice);
+                    filled.Add((work, offset));
+                }
+                catch (Exception ex)
+                {
+                    slice.Clear();
+                    work.Completion.TrySetException(ex);
+                }
+
+                offset += work.Count;
+            }
+
+            using var activity = _telemetry.ActivitySource.StartActivity("inference " + Model.Name);
+            activity?.SetTag("model", Model.Name);
+            activity?.SetTag("batch.size", total);
+            var started = Stopwatch.GetTimestamp();
+            var outputs = Model.Run(buffer, total);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            _telemetry.InferenceDuration.Record(elapsed.TotalSeconds, _modelTag);
+            _telemetry.BatchSize.Record(total, _modelTag);
+            _telemetry.BatchRequests.Record(batch.Count, _modelTag);
+            LogBatch(_logger, Model.Name, total, batch.Count, elapsed.TotalMilliseconds);
+            foreach (var (work, start) in filled)
+            {
+                work.Completion.TrySetResult(new ModelOutputs(outputs, start, work.Count));
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var work in batch)
+            {
+                work.Completion.TrySetException(ex);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Model}: batch of {Samples} samples from {Requests} requests in {Milliseconds:F1} ms")]
+    private static partial void LogBatch(ILogger logger, string model, int samples, int requests, double milliseconds);
+
+    private sealed class Work(int count, TensorFiller fill, CancellationToken cancellationToken)
+    {
+        public int Count { get; } = count;
+
+        public TensorFiller Fill { get; } = fill;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public TaskCompletionSource<ModelOutputs> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

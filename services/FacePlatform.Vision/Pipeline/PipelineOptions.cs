@@ -1,0 +1,105 @@
+using FacePlatform.Vision.Alignment;
+using FacePlatform.Vision.Attributes;
+using FacePlatform.Vision.Detection;
+using FacePlatform.Vision.Imaging;
+using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Recognition;
+
+namespace FacePlatform.Vision.Pipeline;
+
+/// <summary>Recogniser settings (configuration section <c>Recognition</c>).</summary>
+public sealed class RecognitionOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Recognition";
+
+    /// <summary>
+    /// The default recogniser: FaceRes, the best measured verification accuracy on the shared photos (docs/accuracy.md),
+    /// and multi-task (one pass gives identity, age and gender).
+    /// </summary>
+    public string DefaultModel { get; set; } = "faceres";
+
+    /// <summary>Template per model id; models not listed use <see cref="TemplateFor"/>'s rule.</summary>
+    public Dictionary<string, string> Templates { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>How every recogniser's crop is cut; unset: <see cref="CropModeFor"/>'s per-model rule.</summary>
+    public CropMode? CropMode { get; set; }
+
+    /// <summary>
+    /// The measured best crop per model (docs/accuracy.md): FaceRes on Human's detector-box crop (10-fold accuracy
+    /// 0.9923, AUC 0.9983 on the shared photos, against 0.9895 / 0.9937 with landmark alignment to the same framing),
+    /// landmark-aligned ArcFace crops for the others.
+    /// </summary>
+    public CropMode CropModeFor(string model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return CropMode ?? (model.StartsWith("faceres", StringComparison.Ordinal) ? Alignment.CropMode.DetectorBox : Alignment.CropMode.Aligned);
+    }
+
+    /// <summary>How age is read from FaceRes's bins.</summary>
+    public AgeReadout AgeReadout { get; set; } = AgeReadout.Expected;
+
+    /// <summary>
+    /// The crop a model was trained on: FaceRes with Human's wide crop, ArcFace-family recognisers (MobileFaceNet,
+    /// MobileFace, operator models) with the ArcFace template.
+    /// </summary>
+    public AlignmentTemplate TemplateFor(string model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (Templates.TryGetValue(model, out var name))
+        {
+            return AlignmentTemplate.Parse(name);
+        }
+
+        return model.StartsWith("faceres", StringComparison.Ordinal) ? AlignmentTemplate.HumanBox : AlignmentTemplate.ArcFace;
+    }
+}
+
+/// <summary>Builds the pipeline's parts from a <see cref="ModelCatalog"/>.</summary>
+public static class PipelineFactory
+{
+    /// <summary>The detector (with the mesh when configured and present).</summary>
+    public static FaceDetector CreateDetector(ModelCatalog catalog, DetectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new FaceDetector(catalog.Get(options.Detector), catalog.Find(options.Mesh), options);
+    }
+
+    /// <summary>The recogniser <paramref name="model"/> (default: <see cref="RecognitionOptions.DefaultModel"/>).</summary>
+    public static FaceRecogniser CreateRecogniser(ModelCatalog catalog, RecognitionOptions options, string? model = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        var name = string.IsNullOrEmpty(model) ? options.DefaultModel : model;
+        var entry = catalog.Manifest[name];
+        if (!entry.Task.Contains("face-embedding", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Model '{name}' is a {entry.Task} model, not a recogniser.", nameof(model));
+        }
+
+        return new FaceRecogniser(catalog.Get(name), options.TemplateFor(name), options.CropModeFor(name), options.AgeReadout);
+    }
+
+    /// <summary>The attribute models present in the catalogue; age and gender from <paramref name="ageGenderModel"/>.</summary>
+    public static AttributePredictor CreateAttributes(ModelCatalog catalog, string ageGenderModel = "faceres", AgeReadout readout = AgeReadout.Expected)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new AttributePredictor(
+            catalog.Find(ageGenderModel), catalog.Find("emotion"), catalog.Find("antispoof"), catalog.Find("liveness"), readout);
+    }
+
+    /// <summary>The whole in-process pipeline.</summary>
+    public static FaceAnalyzer CreateAnalyzer(
+        ModelCatalog catalog, DetectionOptions detection, RecognitionOptions recognition, ImageLimits? limits = null, InferenceTelemetry? telemetry = null, string? model = null)
+    {
+        ArgumentNullException.ThrowIfNull(recognition);
+        var recogniser = CreateRecogniser(catalog, recognition, model);
+        return new FaceAnalyzer(
+            CreateDetector(catalog, detection),
+            recogniser,
+            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.ModelId : recognition.DefaultModel, recognition.AgeReadout),
+            limits,
+            telemetry);
+    }
+}

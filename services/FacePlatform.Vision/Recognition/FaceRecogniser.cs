@@ -1,0 +1,124 @@
+using FacePlatform.Vision.Alignment;
+using FacePlatform.Vision.Detection;
+using FacePlatform.Vision.Imaging;
+using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Tensors;
+
+namespace FacePlatform.Vision.Recognition;
+
+/// <summary>One recogniser's embedding of a face, with age and gender when the model is multi-task (FaceRes).</summary>
+/// <param name="Embedding">The L2-normalised embedding.</param>
+/// <param name="AgeGender">Age and gender from the same pass, or null.</param>
+public sealed record Recognition(FaceEmbedding Embedding, AgeGender? AgeGender);
+
+/// <summary>
+/// A recogniser: aligns faces to its template at its input size and embeds batches of aligned crops. A multi-task
+/// model (outputs <c>embedding</c>, <c>age</c>, <c>gender</c>) answers age and gender from the same pass.
+/// </summary>
+public sealed class FaceRecogniser
+{
+    private readonly ModelRunner _runner;
+
+    /// <summary>Creates the recogniser.</summary>
+    public FaceRecogniser(ModelRunner runner, AlignmentTemplate template, CropMode mode = CropMode.Aligned, AgeReadout ageReadout = AgeReadout.Expected)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        _runner = runner;
+        Template = template;
+        Mode = mode;
+        AgeReadout = ageReadout;
+        IsMultiTask = runner.Model.Entry.Outputs.Any(o => o.Name == "age") && runner.Model.Entry.Outputs.Any(o => o.Name == "gender");
+    }
+
+    /// <summary>Model id.</summary>
+    public string ModelId => _runner.Model.Name;
+
+    /// <summary>Square input side.</summary>
+    public int InputSize => _runner.Model.InputWidth;
+
+    /// <summary>Where the model wants the face in its crop.</summary>
+    public AlignmentTemplate Template { get; }
+
+    /// <summary>Aligned or upright crops.</summary>
+    public CropMode Mode { get; }
+
+    /// <summary>How ages are read.</summary>
+    public AgeReadout AgeReadout { get; }
+
+    /// <summary>True when one pass also gives age and gender.</summary>
+    public bool IsMultiTask { get; }
+
+    /// <summary>The model runner.</summary>
+    public ModelRunner Runner => _runner;
+
+    /// <summary>The face's crop for this model: <see cref="InputSize"/>² RGB, aligned to <see cref="Template"/>.</summary>
+    public RgbImage Align(RgbImage image, FaceDetection face)
+    {
+        ArgumentNullException.ThrowIfNull(face);
+        var transform = Mode == CropMode.DetectorBox
+            ? new Geometry.SimilarityTransform(face.CropBox.Width / (float)InputSize, 0, face.CropBox.X, face.CropBox.Y)
+            : Template.CropToImage(face.Landmarks, InputSize, Mode);
+        return ImageSampler.WarpToImage(image, transform, InputSize, InputSize);
+    }
+
+    /// <summary>
+    /// Embeds crops that are already aligned for this model (other sizes are resampled to the input size), all in one
+    /// batch.
+    /// </summary>
+    public async Task<IReadOnlyList<Recognition>> EmbedAsync(IReadOnlyList<RgbImage> crops, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(crops);
+        var model = _runner.Model;
+        var size = InputSize;
+        var outputs = await _runner.RunAsync(crops.Count, span =>
+        {
+            for (var i = 0; i < crops.Count; i++)
+            {
+                var crop = crops[i];
+                ImageSampler.ResampleAxisAligned(
+                    crop, 0, crop.Width / (float)size, 0, crop.Height / (float)size, size, size, EdgeMode.Clamp, model.Format, span.Slice(i * model.SampleSize, model.SampleSize));
+            }
+        }, cancellationToken);
+        return Read(outputs);
+    }
+
+    /// <summary>
+    /// Embeds faces with Human 3.3.6's exact preprocessing: the 192² crop of the detector box ×1.4 (0..1), resized to
+    /// the input with legacy bilinear, then scaled back to the model's range. Used by the reference check and the
+    /// crop comparison in docs/accuracy.md.
+    /// </summary>
+    public async Task<IReadOnlyList<Recognition>> EmbedHumanCropsAsync(RgbImage image, IReadOnlyList<FaceDetection> faces, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(faces);
+        var model = _runner.Model;
+        var size = InputSize;
+        const int CropSize = 192;
+        var outputs = await _runner.RunAsync(faces.Count, span =>
+        {
+            var crop = new float[CropSize * CropSize * 3];
+            for (var i = 0; i < faces.Count; i++)
+            {
+                FaceDetector.HumanCrop(image, faces[i].CropBox, CropSize, new PixelFormat(1 / 255f, 0, false), crop);
+                // The 0..1 crop resized, then mapped to the model's range: value·255·scale + offset.
+                var format = new PixelFormat(255f * model.Format.Scale, model.Format.Offset, model.Format.Grey);
+                var scale = CropSize / (float)size;
+                ImageSampler.ResampleAxisAligned<float>(crop, CropSize, CropSize, 0, scale, 0, scale, size, size, EdgeMode.Clamp, format, span.Slice(i * model.SampleSize, model.SampleSize));
+            }
+        }, cancellationToken);
+        return Read(outputs);
+    }
+
+    private List<Recognition> Read(ModelOutputs outputs)
+    {
+        var results = new List<Recognition>(outputs.Count);
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            var embedding = new FaceEmbedding(ModelId, FaceEmbedding.Normalise(outputs.Row("embedding", i)));
+            var ageGender = IsMultiTask ? AgeGender.From(outputs.Row("age", i), outputs.Row("gender", i)[0], AgeReadout) : null;
+            results.Add(new Recognition(embedding, ageGender));
+        }
+
+        return results;
+    }
+}

@@ -1,0 +1,243 @@
+using System.Numerics;
+using FacePlatform.Vision.Geometry;
+using FacePlatform.Vision.Imaging;
+
+namespace FacePlatform.Vision.Tensors;
+
+/// <summary>What an axis-aligned resample does with coordinates outside the source.</summary>
+public enum EdgeMode
+{
+    /// <summary>Neighbours are clamped to the last row/column (TensorFlow <c>resizeBilinear</c>).</summary>
+    Clamp,
+
+    /// <summary>Samples outside <c>[0, size − 1]</c> are 0 (TensorFlow <c>cropAndResize</c>, letterbox padding).</summary>
+    Zero,
+}
+
+/// <summary>
+/// Bilinear sampling of RGB images straight into NHWC float tensors (or into RGB crops), with the model's
+/// normalisation applied on the way. The axis-aligned path reproduces TensorFlow's legacy <c>resizeBilinear</c>
+/// (<c>alignCorners=false, halfPixelCenters=false</c>) and <c>cropAndResize</c> bit for bit: coordinates, neighbours and
+/// lerps are float32 in TensorFlow's order (PREPROCESSING.md §2), which the reference-parity tests check.
+/// </summary>
+public static class ImageSampler
+{
+    private const float RedWeight = 0.2989f;
+    private const float GreenWeight = 0.5870f;
+    private const float BlueWeight = 0.1140f;
+
+    /// <summary>
+    /// Output pixel (row i, column j) samples the source at <c>(x0 + j·sx, y0 + i·sy)</c>, for an RGB image.
+    /// </summary>
+    public static void ResampleAxisAligned(
+        RgbImage source, float x0, float sx, float y0, float sy, int outWidth, int outHeight, EdgeMode edge, PixelFormat format, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ResampleAxisAligned<byte>(source.Pixels, source.Width, source.Height, x0, sx, y0, sy, outWidth, outHeight, edge, format, destination);
+    }
+
+    /// <summary>The same on an HWC float image with 3 channels (the reference's 0..1 crop).</summary>
+    public static void ResampleAxisAligned<T>(
+        ReadOnlySpan<T> source, int width, int height, float x0, float sx, float y0, float sy, int outWidth, int outHeight, EdgeMode edge, PixelFormat format, Span<float> destination)
+        where T : unmanaged, INumberBase<T>
+    {
+        var channels = format.Channels;
+        if (destination.Length < outWidth * outHeight * channels)
+        {
+            throw new ArgumentException("The destination is smaller than the output.", nameof(destination));
+        }
+
+        Span<int> left = outWidth <= 1024 ? stackalloc int[outWidth] : new int[outWidth];
+        Span<int> right = outWidth <= 1024 ? stackalloc int[outWidth] : new int[outWidth];
+        Span<float> lerpX = outWidth <= 1024 ? stackalloc float[outWidth] : new float[outWidth];
+        Span<bool> insideX = outWidth <= 1024 ? stackalloc bool[outWidth] : new bool[outWidth];
+        for (var j = 0; j < outWidth; j++)
+        {
+            var x = x0 + (j * sx);
+            (left[j], right[j], lerpX[j], insideX[j]) = Neighbours(x, width, edge);
+        }
+
+        var stride = width * 3;
+        Span<float> value = stackalloc float[3];
+        for (var i = 0; i < outHeight; i++)
+        {
+            var y = y0 + (i * sy);
+            var (top, bottom, ly, insideY) = Neighbours(y, height, edge);
+            var row = destination.Slice(i * outWidth * channels, outWidth * channels);
+            if (!insideY)
+            {
+                FillZero(row, format);
+                continue;
+            }
+
+            var topRow = source.Slice(top * stride, stride);
+            var bottomRow = source.Slice(bottom * stride, stride);
+            for (var j = 0; j < outWidth; j++)
+            {
+                var target = row.Slice(j * channels, channels);
+                if (!insideX[j])
+                {
+                    FillZero(target, format);
+                    continue;
+                }
+
+                var l = left[j] * 3;
+                var r = right[j] * 3;
+                var lx = lerpX[j];
+                for (var c = 0; c < 3; c++)
+                {
+                    var tl = float.CreateTruncating(topRow[l + c]);
+                    var tr = float.CreateTruncating(topRow[r + c]);
+                    var bl = float.CreateTruncating(bottomRow[l + c]);
+                    var br = float.CreateTruncating(bottomRow[r + c]);
+                    var t = tl + ((tr - tl) * lx);
+                    var b = bl + ((br - bl) * lx);
+                    value[c] = t + ((b - t) * ly);
+                }
+
+                Write(target, value[0], value[1], value[2], format);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Output pixel (j, i) samples the source at <c>outputToSource(j, i)</c>, bilinear with zeros outside. When the
+    /// transform shrinks by more than 1.5×, each output pixel averages n×n bilinear samples over its footprint, so
+    /// a large face is not aliased into the crop.
+    /// </summary>
+    public static void Warp(RgbImage source, SimilarityTransform outputToSource, int outWidth, int outHeight, PixelFormat format, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var channels = format.Channels;
+        if (destination.Length < outWidth * outHeight * channels)
+        {
+            throw new ArgumentException("The destination is smaller than the output.", nameof(destination));
+        }
+
+        var pixels = source.Pixels;
+        var n = SupersamplingOf(outputToSource);
+        Span<float> value = stackalloc float[3];
+        for (var i = 0; i < outHeight; i++)
+        {
+            for (var j = 0; j < outWidth; j++)
+            {
+                SampleFootprint(pixels, source.Width, source.Height, outputToSource, j, i, n, value);
+                Write(destination.Slice(((i * outWidth) + j) * channels, channels), value[0], value[1], value[2], format);
+            }
+        }
+    }
+
+    /// <summary>The same warp into a new RGB crop (values rounded to bytes).</summary>
+    public static RgbImage WarpToImage(RgbImage source, SimilarityTransform outputToSource, int outWidth, int outHeight)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var crop = RgbImage.Rent(outWidth, outHeight);
+        var pixels = source.Pixels;
+        var output = crop.Pixels;
+        var n = SupersamplingOf(outputToSource);
+        Span<float> value = stackalloc float[3];
+        for (var i = 0; i < outHeight; i++)
+        {
+            for (var j = 0; j < outWidth; j++)
+            {
+                SampleFootprint(pixels, source.Width, source.Height, outputToSource, j, i, n, value);
+                var offset = ((i * outWidth) + j) * 3;
+                output[offset] = (byte)Math.Clamp(MathF.Round(value[0]), 0, 255);
+                output[offset + 1] = (byte)Math.Clamp(MathF.Round(value[1]), 0, 255);
+                output[offset + 2] = (byte)Math.Clamp(MathF.Round(value[2]), 0, 255);
+            }
+        }
+
+        return crop;
+    }
+
+    private static int SupersamplingOf(SimilarityTransform transform) =>
+        Math.Clamp((int)MathF.Ceiling(transform.Scale / 1.5f), 1, 4);
+
+    private static void SampleFootprint(ReadOnlySpan<byte> pixels, int width, int height, SimilarityTransform t, int j, int i, int n, Span<float> value)
+    {
+        if (n == 1)
+        {
+            var point = t.Apply(new System.Drawing.PointF(j, i));
+            Bilinear(pixels, width, height, point.X, point.Y, value);
+            return;
+        }
+
+        Span<float> sample = stackalloc float[3];
+        value.Clear();
+        for (var a = 0; a < n; a++)
+        {
+            for (var b = 0; b < n; b++)
+            {
+                var u = j + (((b + 0.5f) / n) - 0.5f);
+                var v = i + (((a + 0.5f) / n) - 0.5f);
+                var point = t.Apply(new System.Drawing.PointF(u, v));
+                Bilinear(pixels, width, height, point.X, point.Y, sample);
+                value[0] += sample[0];
+                value[1] += sample[1];
+                value[2] += sample[2];
+            }
+        }
+
+        var inverse = 1f / (n * n);
+        value[0] *= inverse;
+        value[1] *= inverse;
+        value[2] *= inverse;
+    }
+
+    private static void Bilinear(ReadOnlySpan<byte> pixels, int width, int height, float x, float y, Span<float> value)
+    {
+        var x0 = (int)MathF.Floor(x);
+        var y0 = (int)MathF.Floor(y);
+        var fx = x - x0;
+        var fy = y - y0;
+        for (var c = 0; c < 3; c++)
+        {
+            var tl = Pixel(pixels, width, height, x0, y0, c);
+            var tr = Pixel(pixels, width, height, x0 + 1, y0, c);
+            var bl = Pixel(pixels, width, height, x0, y0 + 1, c);
+            var br = Pixel(pixels, width, height, x0 + 1, y0 + 1, c);
+            var t = tl + ((tr - tl) * fx);
+            var b = bl + ((br - bl) * fx);
+            value[c] = t + ((b - t) * fy);
+        }
+    }
+
+    private static float Pixel(ReadOnlySpan<byte> pixels, int width, int height, int x, int y, int c) =>
+        (uint)x < (uint)width && (uint)y < (uint)height ? pixels[(((y * width) + x) * 3) + c] : 0f;
+
+    private static (int Low, int High, float Lerp, bool Inside) Neighbours(float position, int size, EdgeMode edge)
+    {
+        if (edge == EdgeMode.Zero && (position < 0 || position > size - 1))
+        {
+            return (0, 0, 0, false);
+        }
+
+        var low = (int)MathF.Floor(position);
+        var high = (int)MathF.Ceiling(position);
+        var lerp = position - low;
+        low = Math.Clamp(low, 0, size - 1);
+        high = Math.Clamp(high, 0, size - 1);
+        return (low, high, lerp, true);
+    }
+
+    private static void Write(Span<float> target, float r, float g, float b, PixelFormat format)
+    {
+        if (format.Grey)
+        {
+            var grey = (RedWeight * r) + (GreenWeight * g) + (BlueWeight * b);
+            target[0] = (grey * format.Scale) + format.Offset;
+            return;
+        }
+
+        target[0] = (r * format.Scale) + format.Offset;
+        target[1] = (g * format.Scale) + format.Offset;
+        target[2] = (b * format.Scale) + format.Offset;
+    }
+
+    private static void FillZero(Span<float> target, PixelFormat format)
+    {
+        // A zero pixel (black) normalised like any other.
+        target.Fill(format.Offset);
+    }
+}

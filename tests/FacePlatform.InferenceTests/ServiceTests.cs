@@ -1,0 +1,207 @@
+using System.Buffers.Binary;
+using System.Diagnostics.Metrics;
+using FacePlatform.Contracts.V1;
+using FacePlatform.Vision.Inference;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace FacePlatform.InferenceTests;
+
+[Collection(ServicesCollection.Name)]
+public sealed class ServiceTests(ServicesFixture services)
+{
+    private static Image Photo(params string[] parts) =>
+        new() { Content = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine([Paths.Faces, .. parts]))) };
+
+    [Fact]
+    public async Task DetectAndEmbed_returns_unit_embeddings_age_gender_and_crops()
+    {
+        var response = await services.Embedding.DetectAndEmbedAsync(new DetectRequest
+        {
+            Image = Photo("face_recognition", "examples", "two_people.jpg"),
+            IncludeCrops = true,
+        });
+
+        Assert.Equal(2, response.Faces.Count);
+        Assert.Equal(1126, response.ImageWidth);
+        Assert.Contains("faceres", response.ModelIds);
+        Assert.Equal(64, response.ImageSha256.Length);
+        foreach (var face in response.Faces)
+        {
+            Assert.Equal("faceres", face.Embedding.ModelId);
+            Assert.Equal(1024, face.Embedding.Values.Count);
+            var norm = Math.Sqrt(face.Embedding.Values.Sum(v => (double)v * v));
+            Assert.Equal(1.0, norm, 4);
+            Assert.Equal(5, face.Landmarks.Count);
+            Assert.InRange(face.DetectionScore, 0.5f, 1f);
+            Assert.InRange(face.Quality.Score, 0f, 1f);
+            Assert.InRange(face.Attributes.Age, 25f, 90f);
+            Assert.Equal("male", face.Attributes.Gender.Label);
+            Assert.Equal(224 * 224 * 3, face.Crop.Rgb.Length);
+        }
+
+        // The two people are different: their embeddings are far apart.
+        var a = response.Faces[0].Embedding.Values;
+        var b = response.Faces[1].Embedding.Values;
+        Assert.True(a.Zip(b, (x, y) => x * y).Sum() < 0.6f);
+    }
+
+    [Fact]
+    public async Task The_same_person_in_two_photos_is_closer_than_two_people()
+    {
+        async Task<float[]> Embed(params string[] path) =>
+            [.. (await services.Embedding.DetectAndEmbedAsync(new DetectRequest { Image = Photo(path), MaxFaces = 1 })).Faces[0].Embedding.Values];
+        var obama1 = await Embed("face_recognition", "examples", "knn_examples", "train", "obama", "obama.jpg");
+        var obama2 = await Embed("face_recognition", "examples", "knn_examples", "train", "obama", "obama2.jpg");
+        var biden = await Embed("face_recognition", "examples", "knn_examples", "train", "biden", "biden.jpg");
+        var same = obama1.Zip(obama2, (x, y) => x * y).Sum();
+        var different = obama1.Zip(biden, (x, y) => x * y).Sum();
+        Assert.True(same > different + 0.1f, $"same {same:F3}, different {different:F3}");
+    }
+
+    [Fact]
+    public async Task Attributes_predict_from_the_crops_of_DetectAndEmbed()
+    {
+        var detected = await services.Embedding.DetectAndEmbedAsync(new DetectRequest
+        {
+            Image = Photo("face_recognition", "examples", "knn_examples", "test", "kit_with_rose.jpg"),
+            IncludeCrops = true,
+        });
+        Assert.Equal(2, detected.Faces.Count);
+        var request = new PredictRequest();
+        request.Crops.AddRange(detected.Faces.Select(f => f.Crop));
+        var predicted = await services.Attributes.PredictAsync(request);
+        Assert.Equal(2, predicted.Attributes.Count);
+        foreach (var (attributes, face) in predicted.Attributes.Zip(detected.Faces))
+        {
+            Assert.Equal(7, attributes.Emotions.Count);
+            Assert.InRange(attributes.Emotions.Sum(e => e.Score), 0.99f, 1.01f);
+            Assert.InRange(attributes.RealScore, 0f, 1f);
+            Assert.InRange(attributes.LiveScore, 0f, 1f);
+            // Age and gender from the attributes service's FaceRes equal those of the embedding pass.
+            Assert.Equal(face.Attributes.Gender.Label, attributes.Gender.Label);
+            Assert.Equal(face.Attributes.Age, attributes.Age, 1f);
+        }
+
+        Assert.Equal(new[] { "female", "male" }, predicted.Attributes.Select(a => a.Gender.Label).Order());
+    }
+
+    [Fact]
+    public async Task Embed_accepts_crops_from_DetectAndEmbed()
+    {
+        var detected = await services.Embedding.DetectAndEmbedAsync(new DetectRequest
+        {
+            Image = Photo("openface", "lennon-1.jpg"),
+            IncludeCrops = true,
+        });
+        var request = new EmbedRequest();
+        request.Crops.Add(detected.Faces[0].Crop);
+        var embedded = await services.Embedding.EmbedAsync(request);
+        var cosine = embedded.Embeddings[0].Values.Zip(detected.Faces[0].Embedding.Values, (x, y) => x * y).Sum();
+        Assert.True(cosine > 0.999f, $"cosine {cosine}");
+    }
+
+    [Fact]
+    public async Task A_100_megapixel_header_is_refused_before_decoding()
+    {
+        var png = PngHeader(10_000, 10_000);
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await services.Embedding.DetectAsync(new DetectRequest { Image = new Image { Content = ByteString.CopyFrom(png) } }));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("too_many_pixels", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Broken_images_and_unknown_models_are_invalid_arguments()
+    {
+        var broken = await Assert.ThrowsAsync<RpcException>(async () =>
+            await services.Embedding.DetectAsync(new DetectRequest { Image = Photo("compreface", "malformed", "truncated.jpg") }));
+        Assert.Equal(StatusCode.InvalidArgument, broken.StatusCode);
+        var model = await Assert.ThrowsAsync<RpcException>(async () =>
+            await services.Embedding.DetectAndEmbedAsync(new DetectRequest { Image = Photo("openface", "adams.jpg"), ModelId = "emotion" }));
+        Assert.Equal(StatusCode.InvalidArgument, model.StatusCode);
+    }
+
+    [Fact]
+    public async Task Concurrent_calls_are_coalesced_into_batches()
+    {
+        var requests = new List<int>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == InferenceTelemetry.Name && instrument.Name == "faceplatform.batch.requests")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "model" && (string?)tag.Value == "faceres")
+                {
+                    lock (requests)
+                    {
+                        requests.Add(value);
+                    }
+                }
+            }
+        });
+        listener.Start();
+
+        var photo = Photo("openface", "carell.jpg");
+        var calls = Enumerable.Range(0, 32).Select(_ => services.Embedding.DetectAndEmbedAsync(new DetectRequest { Image = photo }).ResponseAsync);
+        var responses = await Task.WhenAll(calls);
+        Assert.All(responses, r => Assert.Single(r.Faces));
+        lock (requests)
+        {
+            Assert.Contains(requests, n => n > 1);
+        }
+    }
+
+    [Fact]
+    public async Task Readiness_reports_the_models()
+    {
+        var embedding = await services.EmbeddingHttp.GetStringAsync(new Uri("/readyz", UriKind.Relative));
+        var attributes = await services.AttributesHttp.GetStringAsync(new Uri("/readyz", UriKind.Relative));
+        Assert.Contains("models", embedding, StringComparison.Ordinal);
+        Assert.Contains("models", attributes, StringComparison.Ordinal);
+    }
+
+    /// <summary>A PNG whose IHDR claims <paramref name="width"/>×<paramref name="height"/>, with one tiny IDAT.</summary>
+    private static byte[] PngHeader(int width, int height)
+    {
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8;
+        ihdr[9] = 2;
+        using var stream = new MemoryStream();
+        stream.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        WriteChunk(stream, "IHDR", ihdr);
+        WriteChunk(stream, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        return stream.ToArray();
+    }
+
+    private static void WriteChunk(Stream stream, string type, byte[] data)
+    {
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+        stream.Write(length);
+        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        stream.Write(typed);
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in typed)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        Span<byte> check = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(check, ~crc);
+        stream.Write(check);
+    }
+}

@@ -1,0 +1,87 @@
+extern alias attributes;
+extern alias embedding;
+using FacePlatform.Contracts.V1;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace FacePlatform.InferenceTests;
+
+/// <summary>Both inference services in-process on test servers, with the real models; shared by the test classes.</summary>
+public sealed class ServicesFixture : IAsyncLifetime
+{
+    private WebApplicationFactory<embedding::Program>? _embedding;
+    private WebApplicationFactory<attributes::Program>? _attributes;
+
+    public EmbeddingService.EmbeddingServiceClient Embedding { get; private set; } = null!;
+
+    public AttributesService.AttributesServiceClient Attributes { get; private set; } = null!;
+
+    public HttpClient EmbeddingHttp { get; private set; } = null!;
+
+    public HttpClient AttributesHttp { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var models = Paths.Models;
+        _embedding = new WebApplicationFactory<embedding::Program>().WithWebHostBuilder(b => Configure(b, models));
+        _attributes = new WebApplicationFactory<attributes::Program>().WithWebHostBuilder(b => Configure(b, models));
+        EmbeddingHttp = _embedding.CreateClient();
+        AttributesHttp = _attributes.CreateClient();
+        await Task.WhenAll(WaitUntilReadyAsync(EmbeddingHttp, "embedding"), WaitUntilReadyAsync(AttributesHttp, "attributes"));
+        Embedding = new EmbeddingService.EmbeddingServiceClient(GrpcChannel.ForAddress(
+            _embedding.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _embedding.Server.CreateHandler(), MaxReceiveMessageSize = 64 << 20 }));
+        Attributes = new AttributesService.AttributesServiceClient(GrpcChannel.ForAddress(
+            _attributes.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _attributes.Server.CreateHandler() }));
+    }
+
+    public async Task DisposeAsync()
+    {
+        EmbeddingHttp?.Dispose();
+        AttributesHttp?.Dispose();
+        if (_embedding is not null)
+        {
+            await _embedding.DisposeAsync();
+        }
+
+        if (_attributes is not null)
+        {
+            await _attributes.DisposeAsync();
+        }
+    }
+
+    private static void Configure(IWebHostBuilder builder, string models)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("Models:Directory", models);
+        builder.UseSetting("Inference:Provider", "cpu");
+        // A wider window than production so the concurrency test sees coalescing on a loaded 2-core machine too.
+        builder.UseSetting("Inference:BatchWindowMilliseconds", "5");
+        builder.UseSetting("Detection:MinFaceSize", "40");
+    }
+
+    private static async Task WaitUntilReadyAsync(HttpClient http, string name)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            var answer = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+            if (answer.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            last = await answer.Content.ReadAsStringAsync();
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"{name} did not become ready within 120 s: {last}");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServicesCollection : ICollectionFixture<ServicesFixture>
+{
+    public const string Name = "inference services";
+}

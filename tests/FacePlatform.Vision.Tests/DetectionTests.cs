@@ -1,0 +1,89 @@
+using System.Drawing;
+using FacePlatform.Vision.Detection;
+
+namespace FacePlatform.Vision.Tests;
+
+public sealed class DetectionTests
+{
+    [Fact]
+    public void BlazeFace_back_anchors_match_the_reference()
+    {
+        var anchors = AnchorLayout.For(256, 896);
+        Assert.Equal(896, anchors.Count);
+        // Every NMS survivor of the reference carries its anchor index and centre.
+        foreach (var image in Reference.Images)
+        {
+            foreach (var face in image.GetProperty("faces").EnumerateArray())
+            {
+                var detector = face.GetProperty("preprocessing").GetProperty("detector");
+                var index = detector.GetProperty("anchorIndex").GetInt32();
+                var anchor = detector.GetProperty("anchor");
+                Assert.Equal(anchor[0].GetSingle(), anchors.Centres[2 * index]);
+                Assert.Equal(anchor[1].GetSingle(), anchors.Centres[(2 * index) + 1]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Other_detector_layouts_have_their_anchor_counts()
+    {
+        Assert.Equal(896, AnchorLayout.For(128, 896).Count);
+        Assert.Equal(2304, AnchorLayout.For(192, 2304).Count);
+        Assert.Throws<NotSupportedException>(() => AnchorLayout.For(300, 896));
+    }
+
+    [Fact]
+    public void Rows_decode_relative_to_the_anchor_in_image_pixels()
+    {
+        var anchors = AnchorLayout.For(256, 896);
+        var rows = new float[896 * 17];
+        rows.AsSpan().Fill(-20);
+        // Anchor 200 is (72, 104): a 40×30 box centred 2 px right and 3 px down, keypoints relative to the anchor.
+        var row = rows.AsSpan(200 * 17, 17);
+        row.Clear();
+        row[0] = 2.069355f;
+        row[1] = 2;
+        row[2] = 3;
+        row[3] = 40;
+        row[4] = 30;
+        row[5] = -10;
+        row[6] = -5;
+        var found = new List<FaceCandidate>();
+        DetectorDecoder.Decode(rows, anchors, 0.2f, 0, 2, 0, 3, found);
+        var face = Assert.Single(found);
+        Assert.Equal(0.887889f, face.Score, 5);
+        Assert.Equal(RectangleF.FromLTRB((74 - 20) * 2, (107 - 15) * 3, (74 + 20) * 2, (107 + 15) * 3), face.Box);
+        Assert.Equal(new PointF(62 * 2, 99 * 3), face.Keypoints[0]);
+    }
+
+    [Fact]
+    public void Nms_keeps_the_best_and_drops_overlaps_at_the_threshold()
+    {
+        FaceCandidate Box(float x, float score, int anchor) => new(new RectangleF(x, 0, 10, 10), score, [], anchor);
+        var kept = NonMaxSuppression.Apply([Box(0, 0.5f, 3), Box(1, 0.9f, 2), Box(30, 0.7f, 1), Box(31, 0.7f, 0)], 0.1f, 50);
+        Assert.Equal([2, 0], kept.Select(k => k.Anchor));
+    }
+
+    [Fact]
+    public void Nms_drops_a_face_cut_by_a_tile_border_inside_a_whole_one()
+    {
+        var whole = new FaceCandidate(new RectangleF(0, 0, 100, 100), 0.9f, [], 0);
+        var half = new FaceCandidate(new RectangleF(50, 0, 50, 100), 0.8f, [], 1);
+        Assert.Equal(2, NonMaxSuppression.Apply([whole, half], 0.6f, 10).Count);
+        Assert.Single(NonMaxSuppression.Apply([whole, half], 0.6f, 10, containment: 0.6f));
+    }
+
+    [Fact]
+    public void The_tile_plan_reaches_the_smallest_face_and_covers_the_image()
+    {
+        var tiles = TilePlan.Plan(4844, 2022, 256, minFaceSize: 20, minDetectable: 16, maxTiles: 1000);
+        Assert.Equal(new RectangleF(0, 0, 4844, 4844), tiles[0]);
+        var finest = tiles.Min(t => t.Width);
+        Assert.True(20 * 256 / finest >= 16, $"a 20-px face is {20 * 256 / finest:F1} input pixels in the finest tiles");
+        var level = tiles.Where(t => t.Width == finest).ToList();
+        Assert.Equal(0, level.Min(t => t.Left));
+        Assert.Equal(4844, level.Max(t => t.Right), 2);
+        Assert.Equal(2022, level.Max(t => t.Bottom), 2);
+        Assert.Single(TilePlan.Plan(300, 200, 256, minFaceSize: 40, minDetectable: 16));
+    }
+}
