@@ -27,6 +27,8 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     public ServiceProcess Gateway { get; private set; } = null!;
 
+    public ServiceProcess Attributes { get; private set; } = null!;
+
     public IReadOnlyList<ServiceProcess> Services => _services;
 
     /// <summary>REST client of the gateway without a key.</summary>
@@ -49,7 +51,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             ["Identity__BootstrapAdminApiKey"] = AdminKey,
         });
         var embedding = Add("Embedding", new Dictionary<string, string> { ["Models__Directory"] = models });
-        var attributes = Add("Attributes", new Dictionary<string, string> { ["Models__Directory"] = models });
+        var attributes = Attributes = Add("Attributes", new Dictionary<string, string> { ["Models__Directory"] = models });
         Gateway = Add("Gateway", new Dictionary<string, string>
         {
             ["Services__Identity__Url"] = Identity.GrpcAddress.ToString(),
@@ -58,6 +60,9 @@ public sealed class PlatformFixture : IAsyncLifetime
             ["ConnectionStrings__Redis"] = _servers.Redis,
             // Revocation must show at once in tests; in production a few seconds of caching saves a call per request.
             ["Auth__KeyCacheSeconds"] = "0",
+            // Small enough for a test to reach in a burst, large enough that no other test does.
+            ["RateLimit__RequestsPerSecond"] = "20",
+            ["RateLimit__Burst"] = "60",
         });
 
         foreach (var service in _services)
