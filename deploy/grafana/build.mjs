@@ -268,24 +268,83 @@ function overview() {
   );
   y += 8;
 
-  panels.push(row("Faces, cache and inference (arrive with issue #4 and the search/cache issues)", y++));
+  panels.push(row("Faces, cache, inference and search", y++));
   panels.push(
-    text(
-      "Not exported yet",
+    timeseries(
+      "Faces per photo (gateway analyses)",
       [
-        "These panels need the `FacePlatform.*` meters that later issues add; no service exports them today, so no query names them yet (the metric check would fail):",
-        "",
-        "* **Faces per photo** — `faceplatform_faces_per_photo` (histogram)",
-        "* **Cache hit ratio** — `faceplatform_cache_requests_total` by result (hit / miss)",
-        "* **Inference latency per model** and **batch sizes** — `faceplatform_inference_duration_seconds`, `faceplatform_batch_size`",
-        "* **Inference queue depth** — `faceplatform_queue_depth`",
-        "* **Search latency** — `faceplatform_search_duration_seconds`",
-        "",
-        "When they land, add their panels here (deploy/grafana/build.mjs) and their alerts in deploy/prometheus/alerts.yaml.",
-      ].join("\n"),
-      pos(0, y, 24, 7),
+        [`histogram_quantile(0.5, sum by (le) (rate(faceplatform_faces_per_photo_bucket{job="faceplatform-gateway"}[$__rate_interval])))`, "p50"],
+        [`histogram_quantile(0.95, sum by (le) (rate(faceplatform_faces_per_photo_bucket{job="faceplatform-gateway"}[$__rate_interval])))`, "p95"],
+      ],
+      pos(0, y, 8, 8),
+      { description: "faceplatform.faces.per_photo, recorded by the gateway for every analysed photo.", min: 0 },
     ),
   );
+  panels.push(
+    timeseries(
+      "Cache hit ratio",
+      [[`sum by (job) (rate(faceplatform_cache_requests_total{result="hit"}[$__rate_interval])) / sum by (job) (rate(faceplatform_cache_requests_total[$__rate_interval]))`, "{{job}}"]],
+      pos(8, y, 8, 8),
+      { unit: "percentunit", min: 0, description: "Gateway: analysis answers; identity: search answers and subjects. Bypasses (Redis down) count as misses." },
+    ),
+  );
+  panels.push(
+    timeseries(
+      "Cache bypasses (Redis unavailable)",
+      [[`sum by (job) (rate(faceplatform_cache_requests_total{result="bypass"}[$__rate_interval]))`, "{{job}}"]],
+      pos(16, y, 8, 8),
+      { unit: "reqps", description: "Look-ups answered without Redis: the platform is slower, not wrong." },
+    ),
+  );
+  y += 8;
+  panels.push(
+    timeseries(
+      "Inference latency p95 per model",
+      [[`histogram_quantile(0.95, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket[$__rate_interval])))`, "{{model}}"]],
+      pos(0, y, 8, 8),
+      { unit: "s", description: "One ONNX Runtime run of a batch (faceplatform.inference.duration)." },
+    ),
+  );
+  panels.push(
+    timeseries(
+      "Mean batch size per model",
+      [
+        [`sum by (model) (rate(faceplatform_batch_size_sum[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_size_count[$__rate_interval]))`, "{{model}} samples"],
+        [`sum by (model) (rate(faceplatform_batch_requests_sum[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_requests_count[$__rate_interval]))`, "{{model}} requests"],
+      ],
+      pos(8, y, 8, 8),
+      { min: 0, description: "Samples per run, and requests coalesced per run (above 1: concurrent requests share a batch)." },
+    ),
+  );
+  panels.push(
+    timeseries(
+      "Inference queue depth",
+      [[`max by (job, model) (faceplatform_queue_depth)`, "{{job}} {{model}}"]],
+      pos(16, y, 8, 8),
+      { min: 0, description: "Requests waiting per model; a full queue answers RESOURCE_EXHAUSTED." },
+    ),
+  );
+  y += 8;
+  panels.push(
+    timeseries(
+      "Search latency (identity)",
+      [
+        [`histogram_quantile(0.5, sum by (le) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p50"],
+        [`histogram_quantile(0.99, sum by (le) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99"],
+      ],
+      pos(0, y, 12, 8),
+      { unit: "s", description: "One Search call (all its query embeddings), cache hits included." },
+    ),
+  );
+  panels.push(
+    timeseries(
+      "Search outcomes",
+      [[`sum by (outcome) (rate(faceplatform_search_queries_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{outcome}}"]],
+      pos(12, y, 12, 8),
+      { unit: "reqps", description: "Query embeddings that matched a subject, or came back unknown." },
+    ),
+  );
+  y += 8;
 
   return dashboard({
     uid: "faceplatform-overview",
@@ -404,40 +463,52 @@ function serviceDashboard(service) {
   }
 
   if (service === "identity") {
-    panels.push(row("Search, database pool and Redis (arrive with the search and storage issues)", y++));
+    panels.push(row("Search and cache", y++));
     panels.push(
-      text(
-        "Not exported yet",
-        [
-          "* **Search latency and recall settings** — `faceplatform_search_duration_seconds` by collection, the HNSW `ef_search` in use.",
-          "* **Database pool** — the Npgsql meter (`db_client_connections_usage`, `db_client_connections_max`, command duration) once identity adds it to its metrics.",
-          "* **Redis** — cache hits/misses (`faceplatform_cache_requests_total`) and StackExchange.Redis command latency.",
-          "",
-          "Until then the gRPC method latency above includes the database and Redis time of each call.",
-        ].join("\n"),
-        pos(0, y, 24, 6),
+      timeseries(
+        "Search latency by cache result",
+        [[`histogram_quantile(0.99, sum by (le, cache) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{cache}}"]],
+        pos(0, y, 12, 8),
+        { unit: "s", description: "HNSW search per collection partition (ef_search: Identity__EfSearch, default 400)." },
       ),
     );
-    y += 6;
+    panels.push(
+      timeseries(
+        "Cache requests by kind and result",
+        [[`sum by (kind, result) (rate(faceplatform_cache_requests_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{kind}} {{result}}"]],
+        pos(12, y, 12, 8),
+        { unit: "reqps" },
+      ),
+    );
+    y += 8;
   }
 
   if (service === "embedding" || service === "attributes") {
-    panels.push(row("Inference (arrives with issue #4)", y++));
+    panels.push(row("Inference", y++));
+    const job = `job="faceplatform-${service}"`;
     panels.push(
-      text(
-        "Not exported yet",
+      timeseries(
+        "Inference latency per model",
         [
-          "* **Inference latency per model** — `faceplatform_inference_duration_seconds` by model id and provider (cpu / cuda).",
-          "* **Batch sizes** — `faceplatform_batch_size` by model; **queue depth** — `faceplatform_queue_depth`.",
-          service === "embedding" ? "* **Faces per photo** — `faceplatform_faces_per_photo`." : "* **Attributes per crop batch** — part of `faceplatform_batch_size`.",
-          "* **GPU** — utilisation and memory from the NVIDIA DCGM exporter on GPU nodes.",
-          "",
-          "Until then the gRPC method latency above is the end-to-end inference time per call.",
-        ].join("\n"),
-        pos(0, y, 24, 6),
+          [`histogram_quantile(0.5, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p50 {{model}}"],
+          [`histogram_quantile(0.99, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p99 {{model}}"],
+        ],
+        pos(0, y, 8, 8),
+        { unit: "s" },
       ),
     );
-    y += 6;
+    panels.push(
+      timeseries(
+        "Batch size per model",
+        [[`sum by (model) (rate(faceplatform_batch_size_sum{${job}}[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_size_count{${job}}[$__rate_interval]))`, "{{model}}"]],
+        pos(8, y, 8, 8),
+        { min: 0 },
+      ),
+    );
+    panels.push(
+      timeseries("Queue depth per model", [[`max by (model) (faceplatform_queue_depth{${job}})`, "{{model}}"]], pos(16, y, 8, 8), { min: 0 }),
+    );
+    y += 8;
   }
 
   panels.push(row(".NET runtime and Kestrel", y++));

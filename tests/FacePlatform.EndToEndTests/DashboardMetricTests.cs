@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using FacePlatform.Testing;
 
@@ -29,6 +30,19 @@ public sealed partial class DashboardMetricTests(PlatformFixture platform)
 
         using (await platform.Http.SendAsync(PlatformFixture.Request(HttpMethod.Get, $"/v1/collections/{Guid.NewGuid()}", key)))
         {
+        }
+
+        // Analyse twice with a collection: inference, batches, queues, faces per photo, search and both caches.
+        using (var created = await platform.Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, "/v1/collections", key, new { name = "metrics" })))
+        {
+            var collection = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString()!;
+            for (var i = 0; i < 2; i++)
+            {
+                using var request = PlatformFixture.Request(HttpMethod.Post, "/v1/analyze", key);
+                request.Content = Photos.Form(Photos.TwoPeople, "image", ("collection", collection));
+                using var answer = await platform.Http.SendAsync(request);
+                Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
+            }
         }
 
         var exported = new HashSet<string>(StringComparer.Ordinal);
