@@ -99,7 +99,12 @@ internal sealed record Options(string Url, string? Key, string? Photo, int Reque
 {
     public static Options Parse(string[] args)
     {
-        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        string? Value(string name)
+        {
+            var at = Array.IndexOf(args, name);
+            return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        }
+
         int Number(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new Options(Value("--url") ?? "http://localhost:8080", Value("--key"), Value("--photo"),
             Number("--requests", 100), Number("--clients", 8), Number("--seconds", 30), args.Contains("--cached"));
