@@ -1,3 +1,4 @@
+using FacePlatform.Testing;
 using FacePlatform.Vision.Inference;
 
 namespace FacePlatform.InferenceTests;
@@ -5,7 +6,7 @@ namespace FacePlatform.InferenceTests;
 /// <summary>The repository, the imported models and the shared photos.</summary>
 internal static class Paths
 {
-    public static string Repository { get; } = FindRepository();
+    public static string Repository => RepositoryPaths.Root;
 
     /// <summary>The model directory the services use; the tests fail with a hint when the models are not imported.</summary>
     public static string Models
@@ -27,17 +28,4 @@ internal static class Paths
     public static string Faces => Path.Combine(Shared, "data", "faces");
 
     public static string Harness => Path.Combine(Shared, "reference", "human-harness");
-
-    private static string FindRepository()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "FacePlatform.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("FacePlatform.sln not found above the test binaries.");
-    }
 }

@@ -1,6 +1,7 @@
 extern alias attributes;
 extern alias embedding;
 using FacePlatform.Contracts.V1;
+using FacePlatform.Testing;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -28,7 +29,7 @@ public sealed class ServicesFixture : IAsyncLifetime
         _attributes = new WebApplicationFactory<attributes::Program>().WithWebHostBuilder(b => Configure(b, models));
         EmbeddingHttp = _embedding.CreateClient();
         AttributesHttp = _attributes.CreateClient();
-        await Task.WhenAll(WaitUntilReadyAsync(EmbeddingHttp, "embedding"), WaitUntilReadyAsync(AttributesHttp, "attributes"));
+        await Task.WhenAll(Readiness.WaitAsync(EmbeddingHttp, "embedding", TimeSpan.FromSeconds(120)), Readiness.WaitAsync(AttributesHttp, "attributes", TimeSpan.FromSeconds(120)));
         Embedding = new EmbeddingService.EmbeddingServiceClient(GrpcChannel.ForAddress(
             _embedding.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _embedding.Server.CreateHandler(), MaxReceiveMessageSize = 64 << 20 }));
         Attributes = new AttributesService.AttributesServiceClient(GrpcChannel.ForAddress(
@@ -58,25 +59,6 @@ public sealed class ServicesFixture : IAsyncLifetime
         // A wider window than production so the concurrency test sees coalescing on a loaded 2-core machine too.
         builder.UseSetting("Inference:BatchWindowMilliseconds", "5");
         builder.UseSetting("Detection:MinFaceSize", "40");
-    }
-
-    private static async Task WaitUntilReadyAsync(HttpClient http, string name)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        var last = "no answer";
-        while (DateTime.UtcNow < deadline)
-        {
-            var answer = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
-            if (answer.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            last = await answer.Content.ReadAsStringAsync();
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"{name} did not become ready within 120 s: {last}");
     }
 }
 

@@ -45,24 +45,7 @@ public sealed class IdentityServiceFixture : IAsyncLifetime
         });
 
     /// <summary>Polls <c>/readyz</c> until the migrations are applied (at most 60 s).</summary>
-    public static async Task WaitUntilReadyAsync(HttpClient http)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        string last = "no answer";
-        while (DateTime.UtcNow < deadline)
-        {
-            var answer = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
-            if (answer.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            last = await answer.Content.ReadAsStringAsync();
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"identity did not become ready within 60 s: {last}");
-    }
+    public static Task WaitUntilReadyAsync(HttpClient http) => Readiness.WaitAsync(http, "identity", TimeSpan.FromSeconds(60));
 
     /// <summary>A new tenant of its own, so no test sees another's rows.</summary>
     public async Task<string> NewTenantAsync() =>
