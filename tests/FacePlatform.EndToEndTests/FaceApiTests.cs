@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FacePlatform.Contracts.V1;
+using FacePlatform.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 
@@ -160,9 +161,7 @@ public sealed class FaceApiTests(PlatformFixture platform)
     {
         var (_, key) = await platform.NewTenantAsync();
         // A valid 69-byte PNG whose header claims 20000 × 20000 pixels (400 MP): IHDR, a tiny IDAT, IEND.
-        var png = Convert.FromHexString(
-            "89504E470D0A1A0A0000000D4948445200004E2000004E2008020000006C12D16E" +
-            "0000000C49444154789C6360A00C000000400001B7347CEF0000000049454E44AE426082");
+        var png = PixelBomb.Png(20_000, 20_000);
         var form = new MultipartFormDataContent { { new ByteArrayContent(png), "image", "huge.png" } };
 
         using var answer = await Http.SendAsync(Send(HttpMethod.Post, "/v1/analyze", key, form));

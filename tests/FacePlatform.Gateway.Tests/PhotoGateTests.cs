@@ -14,9 +14,7 @@ public sealed class PhotoGateTests
     private static readonly string Formats = Path.Combine(RepositoryPaths.SharedData, "faces", "compreface", "formats");
 
     // A valid 69-byte PNG whose header claims 20000 × 20000 pixels.
-    private static readonly byte[] PixelBomb = Convert.FromHexString(
-        "89504E470D0A1A0A0000000D4948445200004E2000004E2008020000006C12D16E" +
-        "0000000C49444154789C6360A00C000000400001B7347CEF0000000049454E44AE426082");
+    private static readonly byte[] Bomb = PixelBomb.Png(20_000, 20_000);
 
     private static ImageGate Gate(long maxBytes = 20 * 1024 * 1024, long maxPixels = 40_000_000) =>
         new(Options.Create(new ImageLimitsOptions { MaxImageBytes = maxBytes, MaxImagePixels = maxPixels }));
@@ -58,7 +56,7 @@ public sealed class PhotoGateTests
     [Fact]
     public void A_header_claiming_400_megapixels_is_413_without_decoding()
     {
-        var refused = Assert.Throws<ApiProblemException>(() => Gate().Check(PixelBomb));
+        var refused = Assert.Throws<ApiProblemException>(() => Gate().Check(Bomb));
 
         Assert.Equal(StatusCodes.Status413PayloadTooLarge, refused.HttpStatus);
         Assert.Contains("20000×20000", refused.Message, StringComparison.Ordinal);

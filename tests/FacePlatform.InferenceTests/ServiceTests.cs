@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.Diagnostics.Metrics;
 using FacePlatform.Contracts.V1;
+using FacePlatform.Testing;
 using FacePlatform.Vision.Inference;
 using Google.Protobuf;
 using Grpc.Core;
@@ -104,7 +104,7 @@ public sealed class ServiceTests(ServicesFixture services)
     [Fact]
     public async Task A_100_megapixel_header_is_refused_before_decoding()
     {
-        var png = PngHeader(10_000, 10_000);
+        var png = PixelBomb.Png(10_000, 10_000);
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
             await services.Embedding.DetectAsync(new DetectRequest { Image = new Image { Content = ByteString.CopyFrom(png) } }));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
@@ -166,42 +166,5 @@ public sealed class ServiceTests(ServicesFixture services)
         var attributes = await services.AttributesHttp.GetStringAsync(new Uri("/readyz", UriKind.Relative));
         Assert.Contains("models", embedding, StringComparison.Ordinal);
         Assert.Contains("models", attributes, StringComparison.Ordinal);
-    }
-
-    /// <summary>A PNG whose IHDR claims <paramref name="width"/>×<paramref name="height"/>, with one tiny IDAT.</summary>
-    private static byte[] PngHeader(int width, int height)
-    {
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8;
-        ihdr[9] = 2;
-        using var stream = new MemoryStream();
-        stream.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        WriteChunk(stream, "IHDR", ihdr);
-        WriteChunk(stream, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-        return stream.ToArray();
-    }
-
-    private static void WriteChunk(Stream stream, string type, byte[] data)
-    {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        stream.Write(length);
-        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-        stream.Write(typed);
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in typed)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        Span<byte> check = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(check, ~crc);
-        stream.Write(check);
     }
 }

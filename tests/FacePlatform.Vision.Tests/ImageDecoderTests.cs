@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using FacePlatform.Testing;
 using FacePlatform.Vision.Imaging;
 using SkiaSharp;
 
@@ -24,7 +25,7 @@ public sealed class ImageDecoderTests
     [Fact]
     public void A_100_megapixel_header_is_refused_before_decoding()
     {
-        var png = PngHeaderOnly(10_000, 10_000);
+        var png = PixelBomb.Png(10_000, 10_000);
         var error = Assert.Throws<ImageRejectedException>(() => ImageDecoder.Decode(png));
         Assert.Equal(ImageErrorCode.TooManyPixels, error.Code);
         var header = ImageDecoder.ReadHeader(png);
@@ -130,48 +131,6 @@ public sealed class ImageDecoderTests
     {
         using var data = bitmap.Encode(format, 90);
         return data.ToArray();
-    }
-
-    /// <summary>A PNG signature and IHDR chunk only: a header that claims <paramref name="width"/>×<paramref name="height"/>.</summary>
-    private static byte[] PngHeaderOnly(int width, int height)
-    {
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; // bit depth
-        ihdr[9] = 2; // RGB
-        using var stream = new MemoryStream();
-        stream.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        WriteChunk(stream, "IHDR", ihdr);
-        WriteChunk(stream, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-        return stream.ToArray();
-    }
-
-    private static void WriteChunk(Stream stream, string type, byte[] data)
-    {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        stream.Write(length);
-        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-        stream.Write(typed);
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(typed));
-        stream.Write(crc);
-    }
-
-    private static uint Crc32(byte[] data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 
     /// <summary>Inserts an EXIF APP1 segment with one Orientation tag after the JPEG's SOI marker.</summary>
