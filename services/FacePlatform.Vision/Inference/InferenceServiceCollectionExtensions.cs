@@ -1,0 +1,26 @@
+using FacePlatform.Vision.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FacePlatform.Vision.Inference;
+
+/// <summary>The options and telemetry every service that hosts the models needs, bound and validated at start.</summary>
+public static class InferenceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Binds <see cref="ModelsOptions"/>, <see cref="InferenceOptions"/> and <see cref="RecognitionOptions"/> from
+    /// configuration (validated on start) and registers <see cref="InferenceTelemetry"/>.
+    /// </summary>
+    public static IServiceCollection AddInferenceOptions(this IServiceCollection services)
+    {
+        services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section)
+            .Validate(o => o.MaxBatchSize > 0 && o.QueueCapacity > 0 && o.BatchWindowMilliseconds >= 0 && (o.WantsCuda || string.Equals(o.Provider, "cpu", StringComparison.OrdinalIgnoreCase)),
+                "Inference: Provider must be cpu or cuda; MaxBatchSize and QueueCapacity positive; BatchWindowMilliseconds not negative")
+            .ValidateOnStart();
+        services.AddOptions<RecognitionOptions>().BindConfiguration(RecognitionOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultModel), "Recognition:DefaultModel is required")
+            .ValidateOnStart();
+        services.AddSingleton<InferenceTelemetry>();
+        return services;
+    }
+}
