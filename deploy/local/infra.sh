@@ -469,6 +469,7 @@ redis_stop() {
 cmd_start() {
   take_lock
   cmd_install
+  relocate_postgres_if_unreachable
   if pg_external; then log "postgres: using existing server from FACEPLATFORM_POSTGRES"; else pg_start; fi
   if redis_external; then log "redis: using existing server from FACEPLATFORM_REDIS"; else redis_start; fi
 }
@@ -518,8 +519,25 @@ cmd_env() {
   fi
 }
 
+# PostgreSQL runs as `postgres`, which must reach its cluster, log and socket. When the data folder sits below a folder
+# it cannot traverse (a checkout in a mode-700 folder, such as one made by mktemp -d), those three move to a folder of
+# their own under /var/lib/faceplatform, keyed by the data folder, so each checkout still has its own cluster.
+relocate_postgres_if_unreachable() {
+  [[ $EUID -eq 0 ]] && id -u "$PG_USER" >/dev/null 2>&1 || return 0
+  mkdir -p "$DATA_DIR"
+  (cd / && runuser -u "$PG_USER" -- test -x "$DATA_DIR") && return 0
+  local home
+  home="/var/lib/faceplatform/$(printf '%s' "$DATA_DIR" | cksum | cut -d' ' -f1)"
+  install -d -m 0755 /var/lib/faceplatform "$home"
+  PGDATA_DIR="$home/postgres"
+  PG_LOG="$home/postgres.log"
+  PG_SOCKET_DIR="$home/run"
+  PG_ADMIN="host=${PG_SOCKET_DIR} port=${PG_PORT} user=postgres dbname=postgres"
+}
+
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
+relocate_postgres_if_unreachable
 case "${1:-}" in
   install) take_lock; cmd_install ;;
   start)   cmd_start ;;
