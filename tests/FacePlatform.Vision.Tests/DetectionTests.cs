@@ -86,4 +86,41 @@ public sealed class DetectionTests
         Assert.Equal(2022, level.Max(t => t.Bottom), 2);
         Assert.Single(TilePlan.Plan(300, 200, 256, minFaceSize: 40, minDetectable: 16));
     }
+
+    [Theory]
+    [InlineData(1920, 1350, 20)]
+    [InlineData(3872, 2592, 20)]
+    [InlineData(910, 1137, 36)]
+    [InlineData(500, 375, 20)]
+    public void Every_face_from_the_smallest_up_lies_whole_in_a_tile_where_the_detector_can_see_it(int width, int height, int minFace)
+    {
+        var tiles = TilePlan.Plan(width, height, 256, minFaceSize: minFace, minDetectable: 16, maxTiles: 1000);
+        var random = new Random(width + height);
+        for (var i = 0; i < 2000; i++)
+        {
+            // Sizes spread evenly on a log scale from the smallest face to a face filling the shorter side.
+            var size = minFace * MathF.Pow(Math.Min(width, height) / (float)minFace, random.NextSingle());
+            var face = new RectangleF(random.NextSingle() * (width - size), random.NextSingle() * (height - size), size, size);
+            Assert.Contains(tiles, t => t.Contains(face) && size * 256 / t.Width >= 16);
+        }
+    }
+
+    [Fact]
+    public void Consecutive_levels_differ_by_at_most_the_level_step()
+    {
+        var sides = TilePlan.Plan(3872, 2592, 256, minFaceSize: 20, minDetectable: 16, maxTiles: 1000).Select(t => t.Width).Distinct().Order().ToList();
+        Assert.Equal(320, sides[0], 2);
+        Assert.All(sides.Zip(sides.Skip(1)), pair => Assert.InRange(pair.Second / pair.First, 1.5f, 4.0001f));
+    }
+
+    [Fact]
+    public void The_smallest_face_is_a_share_of_the_photo_unless_a_size_is_asked()
+    {
+        var options = new DetectionOptions { MinFaceSize = 20, MinFaceFraction = 1f / 32 };
+        Assert.Equal(60, options.MinFaceFor(1920, 1350));
+        Assert.Equal(60, options.MinFaceFor(1350, 1920));
+        Assert.Equal(20, options.MinFaceFor(500, 375));
+        Assert.Equal(24, options.MinFaceFor(3872, 2592, requested: 24));
+        Assert.Equal(20, options.MinFaceFor(3872, 2592, requested: 8));
+    }
 }

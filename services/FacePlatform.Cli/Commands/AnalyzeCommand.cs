@@ -17,13 +17,14 @@ internal static class AnalyzeCommand
         var paths = new Argument<string[]>("PATH") { Description = "Image files or folders (recursive)", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "JSON Lines on stdout, one line per image" };
         var embeddings = new Option<bool>("--embeddings") { Description = "Include each face's embedding" };
-        var command = new Command("analyze", "Detect faces and read identity embeddings, age, gender, emotion and liveness, in-process") { paths, json, embeddings };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed passes over the files before the timed one (for benchmarks: no model loading or JIT in the figure)" };
+        var command = new Command("analyze", "Detect faces and read identity embeddings, age, gender, emotion and liveness, in-process") { paths, json, embeddings, warmup };
         InProcessPipeline.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(parse, parse.GetRequiredValue(paths), parse.GetValue(json), parse.GetValue(embeddings), token));
+        command.SetAction((parse, token) => RunAsync(parse, parse.GetRequiredValue(paths), parse.GetValue(json), parse.GetValue(embeddings), parse.GetValue(warmup), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, string[] paths, bool json, bool embeddings, CancellationToken token)
+    private static async Task<int> RunAsync(ParseResult parse, string[] paths, bool json, bool embeddings, int warmup, CancellationToken token)
     {
         var files = InProcessPipeline.ExpandPaths(paths);
         if (files.Count == 0)
@@ -35,34 +36,36 @@ internal static class AnalyzeCommand
         await using var pipeline = InProcessPipeline.Create(parse);
         var request = new AnalysisRequest { Embed = embeddings };
         var parallel = Math.Max(1, parse.GetValue(InProcessPipeline.ParallelOption));
+        for (var pass = 0; pass < warmup; pass++)
+        {
+            await Task.WhenAll(AnalyzeAll(pipeline.Analyzer, files, request, parallel, token));
+        }
+
         var progress = files.Count > 1 ? new ProgressBar(files.Count) : null;
         var succeeded = 0;
         using var stdout = Console.OpenStandardOutput();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var faces = 0;
-        for (var start = 0; start < files.Count; start += parallel)
+        // Up to `parallel` photos in flight; results are written in the files' order.
+        foreach (var pending in AnalyzeAll(pipeline.Analyzer, files, request, parallel, token))
         {
-            var chunk = files.Skip(start).Take(parallel).ToList();
-            var results = await Task.WhenAll(chunk.Select(file => AnalyzeFileAsync(pipeline.Analyzer, file, request, token)));
-            foreach (var result in results)
+            var result = await pending;
+            if (result.Analysis is not null)
             {
-                if (result.Analysis is not null)
-                {
-                    succeeded++;
-                    faces += result.Analysis.Faces.Count;
-                }
-
-                if (json)
-                {
-                    WriteJsonLine(stdout, result, embeddings);
-                }
-                else
-                {
-                    WriteTable(result);
-                }
-
-                progress?.Advance();
+                succeeded++;
+                faces += result.Analysis.Faces.Count;
             }
+
+            if (json)
+            {
+                WriteJsonLine(stdout, result, embeddings);
+            }
+            else
+            {
+                WriteTable(result);
+            }
+
+            progress?.Advance();
         }
 
         progress?.Done();
@@ -70,6 +73,23 @@ internal static class AnalyzeCommand
             CultureInfo.InvariantCulture,
             $"[analyze] {succeeded}/{files.Count} images, {faces} faces in {clock.Elapsed.TotalSeconds:F2} s ({files.Count / clock.Elapsed.TotalSeconds:F2} photos/s, {faces / clock.Elapsed.TotalSeconds:F2} faces/s)"));
         return succeeded > 0 ? 0 : 1;
+    }
+
+    private static List<Task<FileResult>> AnalyzeAll(FaceAnalyzer analyzer, List<string> files, AnalysisRequest request, int parallel, CancellationToken token)
+    {
+        var slots = new SemaphoreSlim(parallel);
+        return [.. files.Select(async file =>
+        {
+            await slots.WaitAsync(token);
+            try
+            {
+                return await AnalyzeFileAsync(analyzer, file, request, token);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        })];
     }
 
     internal static async Task<FileResult> AnalyzeFileAsync(FaceAnalyzer analyzer, string file, AnalysisRequest request, CancellationToken token)

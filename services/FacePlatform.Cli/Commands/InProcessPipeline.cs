@@ -35,7 +35,13 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Inference__Provider") is { Length: > 0 } p ? p : "cpu",
     };
 
-    public static Option<int> ThreadsOption { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)" };
+    public static Option<int> ThreadsOption { get; } = new("--threads")
+    {
+        Description = "ONNX Runtime intra-op threads per model run (0 = all cores)",
+        DefaultValueFactory = _ => 1,
+    };
+
+    public static Option<int> WorkersOption { get; } = new("--workers") { Description = "Model runs in flight per model (default: cores / threads)" };
 
     public static Option<int> ParallelOption { get; } = new("--parallel")
     {
@@ -43,7 +49,14 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         DefaultValueFactory = _ => 2,
     };
 
-    public static Option<int> MinFaceOption { get; } = new("--min-face") { Description = "Smallest face side in pixels to look for (default 20)" };
+    public static Option<int> MinFaceOption { get; } = new("--min-face")
+    {
+        Description = "Smallest face side in pixels to look for (default: 1/48 of the photo's longer side, at least 20)",
+    };
+
+    public static Option<string?> DetectorOption { get; } = new("--detector") { Description = "Detector model (default: blazeface-back)" };
+
+    public static Option<float?> MinDetectableOption { get; } = new("--min-detectable") { Description = "Smallest face side in detector input pixels the tiling relies on" };
 
     public static Option<float?> ScoreOption { get; } = new("--detector-score") { Description = "Detector score threshold" };
 
@@ -63,8 +76,11 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         command.Options.Add(RecogniserOption);
         command.Options.Add(ProviderOption);
         command.Options.Add(ThreadsOption);
+        command.Options.Add(WorkersOption);
         command.Options.Add(ParallelOption);
         command.Options.Add(MinFaceOption);
+        command.Options.Add(DetectorOption);
+        command.Options.Add(MinDetectableOption);
         command.Options.Add(TemplateOption);
         command.Options.Add(ScoreOption);
         command.Options.Add(MeshScoreOption);
@@ -80,6 +96,7 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         {
             Provider = parse.GetValue(ProviderOption) ?? "cpu",
             IntraOpThreads = parse.GetValue(ThreadsOption),
+            Workers = parse.GetValue(WorkersOption),
             BatchWindowMilliseconds = 2,
         };
         var telemetry = new InferenceTelemetry();
@@ -87,7 +104,19 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         var detection = new DetectionOptions();
         if (parse.GetValue(MinFaceOption) is > 0 and var minFace)
         {
+            // Look for exactly this size everywhere: as floor and as the default of every photo.
             detection.MinFaceSize = minFace;
+            detection.MinFaceFraction = 0;
+        }
+
+        if (parse.GetValue(DetectorOption) is { Length: > 0 } detector)
+        {
+            detection.Detector = detector;
+        }
+
+        if (parse.GetValue(MinDetectableOption) is { } minDetectable)
+        {
+            detection.MinDetectableInput = minDetectable;
         }
 
         if (parse.GetValue(ScoreOption) is { } score)

@@ -108,14 +108,11 @@ public sealed class AttributePredictor
     {
         var model = runner.Model;
         var size = model.InputWidth;
-        return runner.RunAsync(crops.Count, span =>
+        return runner.RunAsync(crops.Count, (i, sample) =>
         {
-            for (var i = 0; i < crops.Count; i++)
-            {
-                var crop = crops[i];
-                var transform = AlignmentTemplate.HumanBox.ToCrop(crop.Template, crop.Image.Width, size);
-                ImageSampler.Warp(crop.Image, transform, size, size, model.Format, span.Slice(i * model.SampleSize, model.SampleSize));
-            }
+            var crop = crops[i];
+            var transform = AlignmentTemplate.HumanBox.ToCrop(crop.Template, crop.Image.Width, size);
+            ImageSampler.Warp(crop.Image, transform, size, size, model.Format, sample);
         }, cancellationToken);
     }
 }

@@ -12,14 +12,33 @@ public sealed class DetectionOptions
     /// <summary>Landmark/verification model (manifest name); empty = no mesh (BlazeFace keypoints only).</summary>
     public string Mesh { get; set; } = "facemesh";
 
-    /// <summary>Smallest face (box side, image pixels) the tiling must reach; requests may ask for larger.</summary>
+    /// <summary>
+    /// Smallest face (box side, image pixels) the tiling ever looks for: a request's <c>minFaceSize</c> is raised to
+    /// it. Requests that name no size get <see cref="MinFaceFraction"/> of the photo's longer side, at least this.
+    /// </summary>
     public int MinFaceSize { get; set; } = 20;
+
+    /// <summary>
+    /// Smallest face looked for when a request names no size, as a fraction of the photo's longer side (1/32: 60 px in
+    /// a 1920-px photo, 40 px in a 1280-px one). The cost of detection grows with the square of (longer side /
+    /// smallest face): 7 detector tiles for a 1920×1350 photo at 1/32, 16 at 1/48, ~240 for 20-px faces in 10 MP
+    /// (docs/benchmarks.md has the times and the recall by face size).
+    /// </summary>
+    public float MinFaceFraction { get; set; } = 1f / 32;
+
+    /// <summary>
+    /// The smallest face side (image pixels) looked for in a <paramref name="width"/>×<paramref name="height"/> photo:
+    /// the requested size, or <see cref="MinFaceFraction"/> of the longer side when none (0) is asked, never below
+    /// <see cref="MinFaceSize"/>.
+    /// </summary>
+    public float MinFaceFor(int width, int height, int requested = 0) =>
+        MathF.Max(MinFaceSize, requested > 0 ? requested : MinFaceFraction * Math.Max(width, height));
 
     /// <summary>Smallest face side in detector input pixels that BlazeFace finds reliably.</summary>
     public float MinDetectableInput { get; set; } = 16;
 
     /// <summary>Most detector tiles per photo (the whole image counts as one).</summary>
-    public int MaxTiles { get; set; } = 128;
+    public int MaxTiles { get; set; } = 256;
 
     /// <summary>
     /// Candidates need a detector score above this. Human uses 0.2 on one whole-image pass; with tiles each face is

@@ -48,12 +48,12 @@ public sealed class FaceDetector
 
     /// <summary>
     /// Finds the faces of <paramref name="image"/>, largest first. <paramref name="minFaceSize"/> and
-    /// <paramref name="maxFaces"/> of 0 take the defaults.
+    /// <paramref name="maxFaces"/> of 0 take the defaults (<see cref="DetectionOptions.MinFaceFor"/>).
     /// </summary>
     public async Task<IReadOnlyList<FaceDetection>> DetectAsync(RgbImage image, int maxFaces = 0, int minFaceSize = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var minFace = minFaceSize > 0 ? Math.Max(minFaceSize, Options.MinFaceSize) : Options.MinFaceSize;
+        var minFace = Options.MinFaceFor(image.Width, image.Height, minFaceSize);
         var tiles = TilePlan.Plan(image.Width, image.Height, _anchors.InputSize, minFace, Options.MinDetectableInput, maxTiles: Options.MaxTiles);
         var candidates = await FindCandidatesAsync(image, tiles, cancellationToken);
         var kept = NonMaxSuppression.Apply(candidates, Options.NmsIou, Options.MaxCandidates, Options.NmsContainment);
@@ -76,15 +76,11 @@ public sealed class FaceDetector
         ArgumentNullException.ThrowIfNull(regions);
         var model = _detector.Model;
         var size = model.InputWidth;
-        var sampleSize = model.SampleSize;
-        var outputs = await _detector.RunAsync(regions.Count, span =>
+        var outputs = await _detector.RunAsync(regions.Count, (t, sample) =>
         {
-            for (var t = 0; t < regions.Count; t++)
-            {
-                var region = regions[t];
-                ImageSampler.ResampleAxisAligned(
-                    image, region.X, region.Width / size, region.Y, region.Height / size, size, size, EdgeMode.Zero, model.Format, span.Slice(t * sampleSize, sampleSize));
-            }
+            var region = regions[t];
+            ImageSampler.ResampleAxisAligned(
+                image, region.X, region.Width / size, region.Y, region.Height / size, size, size, EdgeMode.Zero, model.Format, sample);
         }, cancellationToken);
 
         var candidates = new List<FaceCandidate>();
@@ -157,13 +153,7 @@ public sealed class FaceDetector
         }
 
         var model = _mesh.Model;
-        var outputs = await _mesh.RunAsync(candidates.Count, span =>
-        {
-            for (var i = 0; i < candidates.Count; i++)
-            {
-                HumanCrop(image, crops[i], MeshSize, model.Format, span.Slice(i * model.SampleSize, model.SampleSize));
-            }
-        }, cancellationToken);
+        var outputs = await _mesh.RunAsync(candidates.Count, (i, sample) => HumanCrop(image, crops[i], MeshSize, model.Format, sample), cancellationToken);
 
         var faces = new List<FaceDetection>(candidates.Count);
         for (var i = 0; i < candidates.Count; i++)

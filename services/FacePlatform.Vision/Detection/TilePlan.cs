@@ -3,10 +3,12 @@ using System.Drawing;
 namespace FacePlatform.Vision.Detection;
 
 /// <summary>
-/// Where the detector looks: the whole image letterboxed into its square input, then squares of half, a quarter … of
-/// the longer side, overlapping, until the smallest face asked for is at least <c>minDetectable</c> input pixels in
-/// some level. A face is whole in a tile of a level when it is at most the overlap, and the previous (coarser) level
-/// sees faces down to <c>minDetectable·2s/S</c>, so consecutive levels cover each other's sizes.
+/// Where the detector looks: the whole image letterboxed into its square input, then levels of overlapping square
+/// tiles down to the side at which the smallest face asked for is <c>minDetectable</c> input pixels. A level of side
+/// <c>S</c> sees faces from <c>minDetectable·S/inputSize</c>; faces too small for the next coarser level (side
+/// <c>C</c>: below <c>minDetectable·C/inputSize</c>) must fit whole in some tile, so neighbouring tiles overlap by that
+/// twice that much (faces near a detector's smallest size are found unreliably). Consecutive levels differ by at most <c>levelStep</c> (4); the finest level holds
+/// almost all the tiles.
 /// </summary>
 public static class TilePlan
 {
@@ -16,24 +18,36 @@ public static class TilePlan
     /// <param name="inputSize">Detector input side.</param>
     /// <param name="minFaceSize">Smallest face side (image pixels) that must be found.</param>
     /// <param name="minDetectable">Smallest face side (input pixels) the detector finds reliably.</param>
-    /// <param name="overlap">Overlap of neighbouring tiles as a fraction of the tile side.</param>
-    /// <param name="maxTiles">Upper bound on tiles; finer levels are dropped beyond it.</param>
-    public static List<RectangleF> Plan(int width, int height, int inputSize, float minFaceSize, float minDetectable, float overlap = 0.35f, int maxTiles = 256)
+    /// <param name="maxTiles">Upper bound on tiles; the finest levels are dropped beyond it.</param>
+    /// <param name="levelStep">Largest ratio between the tile sides of consecutive levels.</param>
+    public static List<RectangleF> Plan(
+        int width, int height, int inputSize, float minFaceSize, float minDetectable, int maxTiles = 256, float levelStep = 4)
     {
-        var side = (float)Math.Max(width, height);
-        var tiles = new List<RectangleF> { new(0, 0, side, side) };
-        // The tile side at which a face of minFaceSize is minDetectable input pixels.
+        var whole = (float)Math.Max(width, height);
+        var tiles = new List<RectangleF> { new(0, 0, whole, whole) };
+        // The tile side at which a face of minFaceSize is minDetectable input pixels; below inputSize/2 a tile would
+        // only upsample.
         var finest = Math.Max(inputSize / 2f, minFaceSize * inputSize / minDetectable);
-        while (side > finest * 1.05f)
+        if (finest >= whole * 0.95f)
         {
-            side /= 2;
-            var level = LevelTiles(width, height, side, overlap);
-            if (tiles.Count + level.Count > maxTiles)
+            return tiles;
+        }
+
+        var levels = (int)MathF.Ceiling(MathF.Log(whole / finest) / MathF.Log(levelStep));
+        var ratio = MathF.Pow(whole / finest, 1f / levels);
+        var side = whole;
+        for (var level = 0; level < levels; level++)
+        {
+            var coarser = side;
+            side = level == levels - 1 ? finest : side / ratio;
+            var overlap = Math.Clamp(2 * minDetectable * coarser / inputSize / side, 0.15f, 0.5f);
+            var next = LevelTiles(width, height, side, overlap);
+            if (tiles.Count + next.Count > maxTiles)
             {
                 break;
             }
 
-            tiles.AddRange(level);
+            tiles.AddRange(next);
         }
 
         return tiles;

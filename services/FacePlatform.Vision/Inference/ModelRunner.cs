@@ -5,9 +5,10 @@ using Microsoft.Extensions.Logging;
 
 namespace FacePlatform.Vision.Inference;
 
-/// <summary>Writes one request's samples into its slice of the batch tensor.</summary>
-/// <param name="destination">Exactly <c>count · SampleSize</c> floats.</param>
-public delegate void TensorFiller(Span<float> destination);
+/// <summary>Writes sample <paramref name="index"/> of a request into its place in the batch tensor.</summary>
+/// <param name="index">The sample's index in the request (0 … count − 1).</param>
+/// <param name="destination">Exactly <c>SampleSize</c> floats.</param>
+public delegate void SampleFiller(int index, Span<float> destination);
 
 /// <summary>
 /// Serves one <see cref="OnnxModel"/>: requests (each with its own number of samples) wait in a bounded queue, and a
@@ -21,11 +22,15 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
     private readonly InferenceOptions _options;
     private readonly InferenceTelemetry _telemetry;
     private readonly ILogger _logger;
-    private readonly Task _loop;
+    private readonly Task[] _loops;
     private readonly KeyValuePair<string, object?> _modelTag;
     private int _depth;
 
-    /// <summary>Starts the loop for <paramref name="model"/>; the runner owns the model from now on.</summary>
+    /// <summary>Starts the loops for <paramref name="model"/>; the runner owns the model from now on.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="options">Batching, workers and queue settings.</param>
+    /// <param name="telemetry">Where runs are measured.</param>
+    /// <param name="logger">Logger.</param>
     public ModelRunner(OnnxModel model, InferenceOptions options, InferenceTelemetry telemetry, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -37,11 +42,14 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
         _modelTag = new KeyValuePair<string, object?>("model", model.Name);
         _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(Math.Max(1, options.QueueCapacity))
         {
-            SingleReader = true,
+            SingleReader = options.WorkersFor() == 1,
             FullMode = BoundedChannelFullMode.Wait,
         });
         telemetry.ObserveQueue(model.Name, () => Volatile.Read(ref _depth));
-        _loop = Task.Factory.StartNew(LoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // One session serves every worker (ONNX Runtime's Run is thread-safe); on the CPU provider with one intra-op
+        // thread each, the workers keep all cores busy with whole model runs instead of splitting each operator.
+        _loops = [.. Enumerable.Range(0, options.WorkersFor()).Select(_ =>
+            Task.Factory.StartNew(LoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap())];
     }
 
     /// <summary>The model.</summary>
@@ -51,18 +59,37 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
     public int QueueDepth => Volatile.Read(ref _depth);
 
     /// <summary>
-    /// Runs <paramref name="count"/> samples, written by <paramref name="fill"/>, in the next batch.
+    /// Runs <paramref name="count"/> samples, written by <paramref name="fill"/>, in the next batches. A request larger
+    /// than <see cref="InferenceOptions.SplitSizeFor"/> is split into parts that the workers run side by side.
     /// </summary>
     /// <exception cref="InferenceQueueFullException">The queue is full.</exception>
-    public Task<ModelOutputs> RunAsync(int count, TensorFiller fill, CancellationToken cancellationToken = default)
+    public async Task<ModelOutputs> RunAsync(int count, SampleFiller fill, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentNullException.ThrowIfNull(fill);
+        var split = _options.SplitSizeFor();
+        if (count <= split)
+        {
+            return await Enqueue(count, 0, fill, cancellationToken).ConfigureAwait(false);
+        }
+
+        var parts = new List<Task<ModelOutputs>>();
+        for (var start = 0; start < count; start += split)
+        {
+            parts.Add(Enqueue(Math.Min(split, count - start), start, fill, cancellationToken));
+        }
+
+        return ModelOutputs.Concat(await Task.WhenAll(parts).ConfigureAwait(false), split);
+    }
+
+    private Task<ModelOutputs> Enqueue(int count, int first, SampleFiller fill, CancellationToken cancellationToken)
+    {
         if (count == 0)
         {
             return Task.FromResult(new ModelOutputs(new Dictionary<string, (float[], int)>(), 0, 0));
         }
 
-        var work = new Work(count, fill, cancellationToken);
+        var work = new Work(count, first, fill, cancellationToken);
         Interlocked.Increment(ref _depth);
         if (!_queue.Writer.TryWrite(work))
         {
@@ -74,11 +101,10 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
         return work.Completion.Task;
     }
 
-    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
+        await Task.WhenAll(_loops).ConfigureAwait(false);
         Model.Dispose();
     }
 
@@ -91,7 +117,7 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
         var batch = new List<Work>();
         Work? carried = null;
         var window = TimeSpan.FromMilliseconds(Math.Max(0, _options.BatchWindowMilliseconds));
-        var maxBatch = Math.Max(1, _options.MaxBatchSize);
+        var maxBatch = Math.Max(1, Math.Min(_options.MaxBatchSize, _options.SplitSizeFor()));
         while (true)
         {
             batch.Clear();
@@ -186,7 +212,11 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
                 var slice = buffer.AsSpan(offset * sampleSize, work.Count * sampleSize);
                 try
                 {
-                    work.Fill(slice);
+                    for (var i = 0; i < work.Count; i++)
+                    {
+                        work.Fill(work.First + i, slice.Slice(i * sampleSize, sampleSize));
+                    }
+
                     filled.Add((work, offset));
                 }
                 catch (Exception ex)
@@ -229,11 +259,13 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Model}: batch of {Samples} samples from {Requests} requests in {Milliseconds:F1} ms")]
     private static partial void LogBatch(ILogger logger, string model, int samples, int requests, double milliseconds);
 
-    private sealed class Work(int count, TensorFiller fill, CancellationToken cancellationToken)
+    private sealed class Work(int count, int first, SampleFiller fill, CancellationToken cancellationToken)
     {
         public int Count { get; } = count;
 
-        public TensorFiller Fill { get; } = fill;
+        public int First { get; } = first;
+
+        public SampleFiller Fill { get; } = fill;
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
 

@@ -70,14 +70,11 @@ public sealed class FaceRecogniser
         ArgumentNullException.ThrowIfNull(crops);
         var model = _runner.Model;
         var size = InputSize;
-        var outputs = await _runner.RunAsync(crops.Count, span =>
+        var outputs = await _runner.RunAsync(crops.Count, (i, sample) =>
         {
-            for (var i = 0; i < crops.Count; i++)
-            {
-                var crop = crops[i];
-                ImageSampler.ResampleAxisAligned(
-                    crop, 0, crop.Width / (float)size, 0, crop.Height / (float)size, size, size, EdgeMode.Clamp, model.Format, span.Slice(i * model.SampleSize, model.SampleSize));
-            }
+            var crop = crops[i];
+            ImageSampler.ResampleAxisAligned(
+                crop, 0, crop.Width / (float)size, 0, crop.Height / (float)size, size, size, EdgeMode.Clamp, model.Format, sample);
         }, cancellationToken);
         return Read(outputs);
     }
@@ -94,17 +91,14 @@ public sealed class FaceRecogniser
         var model = _runner.Model;
         var size = InputSize;
         const int CropSize = 192;
-        var outputs = await _runner.RunAsync(faces.Count, span =>
+        var outputs = await _runner.RunAsync(faces.Count, (i, sample) =>
         {
             var crop = new float[CropSize * CropSize * 3];
-            for (var i = 0; i < faces.Count; i++)
-            {
-                FaceDetector.HumanCrop(image, faces[i].CropBox, CropSize, new PixelFormat(1 / 255f, 0, false), crop);
-                // The 0..1 crop resized, then mapped to the model's range: value·255·scale + offset.
-                var format = new PixelFormat(255f * model.Format.Scale, model.Format.Offset, model.Format.Grey);
-                var scale = CropSize / (float)size;
-                ImageSampler.ResampleAxisAligned<float>(crop, CropSize, CropSize, 0, scale, 0, scale, size, size, EdgeMode.Clamp, format, span.Slice(i * model.SampleSize, model.SampleSize));
-            }
+            FaceDetector.HumanCrop(image, faces[i].CropBox, CropSize, new PixelFormat(1 / 255f, 0, false), crop);
+            // The 0..1 crop resized, then mapped to the model's range: value·255·scale + offset.
+            var format = new PixelFormat(255f * model.Format.Scale, model.Format.Offset, model.Format.Grey);
+            var scale = CropSize / (float)size;
+            ImageSampler.ResampleAxisAligned<float>(crop, CropSize, CropSize, 0, scale, 0, scale, size, size, EdgeMode.Clamp, format, sample);
         }, cancellationToken);
         return Read(outputs);
     }
