@@ -19,12 +19,12 @@ public sealed class DetectionOptions
     public int MinFaceSize { get; set; } = 20;
 
     /// <summary>
-    /// Smallest face looked for when a request names no size, as a fraction of the photo's longer side (1/32: 60 px in
-    /// a 1920-px photo, 40 px in a 1280-px one). The cost of detection grows with the square of (longer side /
-    /// smallest face): 7 detector tiles for a 1920×1350 photo at 1/32, 16 at 1/48, ~240 for 20-px faces in 10 MP
-    /// (docs/benchmarks.md has the times and the recall by face size).
+    /// Smallest face looked for when a request names no size, as a fraction of the photo's longer side (1/24: 80 px in
+    /// a 1920-px photo, 53 px in a 1280-px one). The cost of detection grows with the square of (longer side /
+    /// smallest face): 7 detector tiles for a 1920×1350 photo at 1/24, ~470 for 20-px faces in 10 MP
+    /// (docs/benchmarks.md has the times, docs/accuracy.md the recall by face size).
     /// </summary>
-    public float MinFaceFraction { get; set; } = 1f / 32;
+    public float MinFaceFraction { get; set; } = 1f / 24;
 
     /// <summary>
     /// The smallest face side (image pixels) looked for in a <paramref name="width"/>×<paramref name="height"/> photo:
@@ -34,11 +34,15 @@ public sealed class DetectionOptions
     public float MinFaceFor(int width, int height, int requested = 0) =>
         MathF.Max(MinFaceSize, requested > 0 ? requested : MinFaceFraction * Math.Max(width, height));
 
-    /// <summary>Smallest face side in detector input pixels that BlazeFace finds reliably.</summary>
-    public float MinDetectableInput { get; set; } = 16;
+    /// <summary>
+    /// The smallest face's side in detector input pixels in the finest tiles. Measured with
+    /// <c>facectl eval make-small-faces</c> (faces pasted into 10 MP photos, asking for 20-px faces): at 20 BlazeFace
+    /// finds 60 % of 20-px faces, 96 % of 28-px and 100 % of 40-px ones (at 16: 54 %, 84 %, 92 %).
+    /// </summary>
+    public float MinDetectableInput { get; set; } = 20;
 
     /// <summary>Most detector tiles per photo (the whole image counts as one).</summary>
-    public int MaxTiles { get; set; } = 256;
+    public int MaxTiles { get; set; } = 512;
 
     /// <summary>
     /// Candidates need a detector score above this. Human uses 0.2 on one whole-image pass; with tiles each face is

@@ -7,27 +7,45 @@ namespace FacePlatform.Vision.Detection;
 /// tiles down to the side at which the smallest face asked for is <c>minDetectable</c> input pixels. A level of side
 /// <c>S</c> sees faces from <c>minDetectable·S/inputSize</c>; faces too small for the next coarser level (side
 /// <c>C</c>: below <c>minDetectable·C/inputSize</c>) must fit whole in some tile, so neighbouring tiles overlap by that
-/// twice that much (faces near a detector's smallest size are found unreliably). Consecutive levels differ by at most <c>levelStep</c> (4); the finest level holds
+/// 1.5 times that much (near its smallest size the detector finds about half the faces). Consecutive levels differ by at most <c>levelStep</c> (4); the finest level holds
 /// almost all the tiles.
 /// </summary>
 public static class TilePlan
 {
+    // Faces up to this multiple of the coarser level's smallest detectable size must fit whole in a tile: at its
+    // smallest size the detector finds about half the faces (docs/accuracy.md, small faces).
+    private const float OverlapMargin = 1.5f;
+
     /// <summary>The square regions (image pixels; they may extend past the image, which is read as black).</summary>
     /// <param name="width">Image width.</param>
     /// <param name="height">Image height.</param>
     /// <param name="inputSize">Detector input side.</param>
     /// <param name="minFaceSize">Smallest face side (image pixels) that must be found.</param>
     /// <param name="minDetectable">Smallest face side (input pixels) the detector finds reliably.</param>
-    /// <param name="maxTiles">Upper bound on tiles; the finest levels are dropped beyond it.</param>
+    /// <param name="maxTiles">Upper bound on tiles; beyond it the smallest face found grows until the plan fits.</param>
     /// <param name="levelStep">Largest ratio between the tile sides of consecutive levels.</param>
     public static List<RectangleF> Plan(
-        int width, int height, int inputSize, float minFaceSize, float minDetectable, int maxTiles = 256, float levelStep = 4)
+        int width, int height, int inputSize, float minFaceSize, float minDetectable, int maxTiles = 512, float levelStep = 4)
+    {
+        // The tile side at which a face of minFaceSize is minDetectable input pixels; below inputSize/2 a tile would
+        // only upsample. Past the tile budget the finest side grows (larger smallest face) until the plan fits.
+        var finest = Math.Max(inputSize / 2f, minFaceSize * inputSize / minDetectable);
+        while (true)
+        {
+            var tiles = Levels(width, height, inputSize, finest, minDetectable, levelStep);
+            if (tiles.Count <= Math.Max(1, maxTiles))
+            {
+                return tiles;
+            }
+
+            finest *= 1.1f;
+        }
+    }
+
+    private static List<RectangleF> Levels(int width, int height, int inputSize, float finest, float minDetectable, float levelStep)
     {
         var whole = (float)Math.Max(width, height);
         var tiles = new List<RectangleF> { new(0, 0, whole, whole) };
-        // The tile side at which a face of minFaceSize is minDetectable input pixels; below inputSize/2 a tile would
-        // only upsample.
-        var finest = Math.Max(inputSize / 2f, minFaceSize * inputSize / minDetectable);
         if (finest >= whole * 0.95f)
         {
             return tiles;
@@ -40,14 +58,8 @@ public static class TilePlan
         {
             var coarser = side;
             side = level == levels - 1 ? finest : side / ratio;
-            var overlap = Math.Clamp(2 * minDetectable * coarser / inputSize / side, 0.15f, 0.5f);
-            var next = LevelTiles(width, height, side, overlap);
-            if (tiles.Count + next.Count > maxTiles)
-            {
-                break;
-            }
-
-            tiles.AddRange(next);
+            var overlap = Math.Clamp(OverlapMargin * minDetectable * coarser / inputSize / side, 0.15f, 0.5f);
+            tiles.AddRange(LevelTiles(width, height, side, overlap));
         }
 
         return tiles;
