@@ -40,11 +40,8 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
         _telemetry = telemetry;
         _logger = logger;
         _modelTag = new KeyValuePair<string, object?>("model", model.Name);
-        _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(Math.Max(1, options.QueueCapacity))
-        {
-            SingleReader = options.WorkersFor() == 1,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // The capacity counts requests (RunAsync calls), not the parts a request is split into: see RunAsync.
+        _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = options.WorkersFor() == 1 });
         telemetry.ObserveQueue(model.Name, () => Volatile.Read(ref _depth));
         // One session serves every worker (ONNX Runtime's Run is thread-safe); on the CPU provider with one intra-op
         // thread each, the workers keep all cores busy with whole model runs instead of splitting each operator.
@@ -55,9 +52,8 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
     /// <summary>The model.</summary>
     public OnnxModel Model { get; }
 
-    /// <summary>Requests waiting now.</summary>
+    /// <summary>Requests waiting or running now.</summary>
     public int QueueDepth => Volatile.Read(ref _depth);
-
     /// <summary>
     /// Runs <paramref name="count"/> samples, written by <paramref name="fill"/>, in the next batches. A request larger
     /// than <see cref="InferenceOptions.SplitSizeFor"/> is split into parts that the workers run side by side.
@@ -67,38 +63,39 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentNullException.ThrowIfNull(fill);
-        var split = _options.SplitSizeFor();
-        if (count <= split)
-        {
-            return await Enqueue(count, 0, fill, cancellationToken).ConfigureAwait(false);
-        }
-
-        var parts = new List<Task<ModelOutputs>>();
-        for (var start = 0; start < count; start += split)
-        {
-            parts.Add(Enqueue(Math.Min(split, count - start), start, fill, cancellationToken));
-        }
-
-        return ModelOutputs.Concat(await Task.WhenAll(parts).ConfigureAwait(false), split);
-    }
-
-    private Task<ModelOutputs> Enqueue(int count, int first, SampleFiller fill, CancellationToken cancellationToken)
-    {
         if (count == 0)
         {
-            return Task.FromResult(new ModelOutputs(new Dictionary<string, (float[], int)>(), 0, 0));
+            return new ModelOutputs(new Dictionary<string, (float[], int)>(), 0, 0);
         }
 
-        var work = new Work(count, first, fill, cancellationToken);
-        Interlocked.Increment(ref _depth);
-        if (!_queue.Writer.TryWrite(work))
+        if (Interlocked.Increment(ref _depth) > Math.Max(1, _options.QueueCapacity))
         {
             Interlocked.Decrement(ref _depth);
             _telemetry.Rejected.Add(1, _modelTag);
             throw new InferenceQueueFullException($"The queue of model '{Model.Name}' is full ({_options.QueueCapacity} requests).");
         }
 
-        return work.Completion.Task;
+        try
+        {
+            var split = _options.SplitSizeFor();
+            var parts = new List<Task<ModelOutputs>>();
+            for (var start = 0; start < count; start += split)
+            {
+                var work = new Work(Math.Min(split, count - start), start, fill, cancellationToken);
+                if (!_queue.Writer.TryWrite(work))
+                {
+                    throw new ObjectDisposedException(nameof(ModelRunner), $"The runner of model '{Model.Name}' is stopped.");
+                }
+
+                parts.Add(work.Completion.Task);
+            }
+
+            return parts.Count == 1 ? await parts[0].ConfigureAwait(false) : ModelOutputs.Concat(await Task.WhenAll(parts).ConfigureAwait(false), split);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _depth);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -178,7 +175,6 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
                 }
             }
 
-            Interlocked.Add(ref _depth, -batch.Count);
             RunBatch(batch);
         }
     }
