@@ -21,7 +21,7 @@ internal static class FaceEndpoints
         new PhotoField("collection", "Collection id to search each face in."),
         new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Ignore faces smaller than this many pixels.", Type: JsonSchemaType.Integer));
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20; smaller sizes cost more time).", Type: JsonSchemaType.Integer));
 
     private static readonly PhotoBody VerifyBody = new(
         new PhotoField("image1", "The first photo.", IsFile: true, Required: true),

@@ -21,7 +21,7 @@ public sealed class DetectionOptions
     /// <summary>
     /// Smallest face looked for when a request names no size, as a fraction of the photo's longer side (1/24: 80 px in
     /// a 1920-px photo, 53 px in a 1280-px one). The cost of detection grows with the square of (longer side /
-    /// smallest face): 7 detector tiles for a 1920×1350 photo at 1/24, ~470 for 20-px faces in 10 MP
+    /// smallest face): 7 detector tiles for a 1920×1350 photo at 1/24, 101 for 20-px faces in it, 409 for 20-px faces in 10 MP
     /// (docs/benchmarks.md has the times, docs/accuracy.md the recall by face size).
     /// </summary>
     public float MinFaceFraction { get; set; } = 1f / 24;

@@ -74,6 +74,35 @@ public static class ImageDecoder
         {
             var output = image.Pixels;
             var outWidth = image.Width;
+            if (orientation <= 1)
+            {
+                // Upright (most photos): row to row, no per-pixel orientation lookup.
+                for (var y = 0; y < height; y++)
+                {
+                    var source = rgba.Slice(y * width * 4, width * 4);
+                    var target = output.Slice(y * width * 3, width * 3);
+                    for (int x = 0, s = 0, t = 0; x < width; x++, s += 4, t += 3)
+                    {
+                        var alpha = source[s + 3];
+                        if (alpha == 255)
+                        {
+                            target[t] = source[s];
+                            target[t + 1] = source[s + 1];
+                            target[t + 2] = source[s + 2];
+                        }
+                        else
+                        {
+                            var background = 255 * (255 - alpha);
+                            target[t] = (byte)(((source[s] * alpha) + background + 127) / 255);
+                            target[t + 1] = (byte)(((source[s + 1] * alpha) + background + 127) / 255);
+                            target[t + 2] = (byte)(((source[s + 2] * alpha) + background + 127) / 255);
+                        }
+                    }
+                }
+
+                return image;
+            }
+
             for (var y = 0; y < height; y++)
             {
                 var row = rgba.Slice(y * width * 4, width * 4);

@@ -191,6 +191,22 @@ public static class ImageSampler
         var y0 = (int)MathF.Floor(y);
         var fx = x - x0;
         var fy = y - y0;
+        if ((uint)x0 < (uint)(width - 1) && (uint)y0 < (uint)(height - 1))
+        {
+            // All four neighbours inside: two 6-byte reads instead of twelve checked ones (same arithmetic).
+            var top = pixels.Slice(((y0 * width) + x0) * 3, 6);
+            var bottom = pixels.Slice((((y0 + 1) * width) + x0) * 3, 6);
+            for (var c = 0; c < 3; c++)
+            {
+                float tl = top[c], tr = top[c + 3], bl = bottom[c], br = bottom[c + 3];
+                var t = tl + ((tr - tl) * fx);
+                var b = bl + ((br - bl) * fx);
+                value[c] = t + ((b - t) * fy);
+            }
+
+            return;
+        }
+
         for (var c = 0; c < 3; c++)
         {
             var tl = Pixel(pixels, width, height, x0, y0, c);
