@@ -1,3 +1,4 @@
+using FacePlatform.ServiceDefaults.Hosting;
 using FacePlatform.Attributes.Grpc;
 using FacePlatform.Attributes.Inference;
 using FacePlatform.Vision.Inference;
@@ -12,9 +13,7 @@ internal static class Extensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddInferenceOptions();
-        services.AddSingleton<AttributeModels>();
-        services.AddHostedService(sp => sp.GetRequiredService<AttributeModels>());
-        services.AddHealthChecks().AddCheck<ModelsReadyHealthCheck>("models", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        services.AddBackgroundLoader<AttributeModels>();
     }
 
     public static void MapAttributesEndpoints(this WebApplication app) => app.MapGrpcService<AttributesGrpcService>();

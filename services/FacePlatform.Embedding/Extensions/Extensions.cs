@@ -1,3 +1,4 @@
+using FacePlatform.ServiceDefaults.Hosting;
 using FacePlatform.Embedding.Grpc;
 using FacePlatform.Embedding.Inference;
 using FacePlatform.Vision.Detection;
@@ -16,9 +17,7 @@ internal static class Extensions
         services.AddOptions<DetectionOptions>().BindConfiguration(DetectionOptions.Section)
             .Validate(o => o.MinFaceSize > 0 && o.MaxFaces > 0 && o.MaxTiles > 0, "Detection: MinFaceSize, MaxFaces and MaxTiles must be positive")
             .ValidateOnStart();
-        services.AddSingleton<EmbeddingModels>();
-        services.AddHostedService(sp => sp.GetRequiredService<EmbeddingModels>());
-        services.AddHealthChecks().AddCheck<ModelsReadyHealthCheck>("models", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        services.AddBackgroundLoader<EmbeddingModels>();
     }
 
     public static void MapEmbeddingEndpoints(this WebApplication app) => app.MapGrpcService<EmbeddingGrpcService>();

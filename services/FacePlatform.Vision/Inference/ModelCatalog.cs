@@ -49,6 +49,11 @@ public sealed class ModelCatalog : IAsyncDisposable
         })).Value;
     }
 
+    /// <summary>True for the exceptions of a model directory that cannot be loaded (missing or broken files).</summary>
+    public static bool IsLoadFailure(Exception exception) =>
+        exception is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or KeyNotFoundException
+            or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ArgumentException;
+
     /// <summary>The runner of <paramref name="name"/>, or null when the name is empty or not in the manifest.</summary>
     public ModelRunner? Find(string? name) => !string.IsNullOrEmpty(name) && Has(name) ? Get(name) : null;
 
