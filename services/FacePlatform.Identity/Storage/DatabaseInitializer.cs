@@ -9,7 +9,7 @@ namespace FacePlatform.Identity.Storage;
 /// <summary>
 /// Applies the EF Core migrations and the bootstrap admin key at start, retrying until PostgreSQL answers, then fills the
 /// SimHash codes of faces stored before codes existed; reports readiness (the service is not ready until the schema is
-/// current and every face has its code, since search finds faces through their codes).
+/// current and every face has its code: the HNSW code index that search walks leaves out faces without one).
 /// </summary>
 internal sealed partial class DatabaseInitializer(
     IServiceScopeFactory scopes,
