@@ -46,6 +46,14 @@ internal sealed record BenchOptions
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>hnsw (the service's partition DDL) or ivfflat (the alternative, built by the bench with <see cref="Lists"/>).</summary>
+    public string CodeIndex { get; init; } = "hnsw";
+
+    public int Lists { get; init; } = 1000;
+
+    /// <summary>ivfflat.probes values to sweep with raw SQL (IVFFlat code index only).</summary>
+    public IReadOnlyList<int> Probes { get; init; } = [];
+
     /// <summary>Search this bulk-copied collection of an earlier run (same data options) instead of loading a new one.</summary>
     public string? Collection { get; init; }
 
@@ -76,6 +84,9 @@ internal sealed record BenchOptions
                 "--other-tenant-faces" => options with { OtherTenantFaces = Int(value) },
                 "--seed" => options with { Seed = Int(value) },
                 "--collection" => options with { Collection = value },
+                "--code-index" => options with { CodeIndex = value },
+                "--lists" => options with { Lists = Int(value) },
+                "--probes" => options with { Probes = value.Split(',').Select(Int).ToList() },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

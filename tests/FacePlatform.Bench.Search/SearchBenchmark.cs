@@ -105,6 +105,26 @@ internal static class SearchBenchmark
                 $"{many} | {raw.P50:F1} / {raw.P99:F1} | {load} |");
         }
 
+        if (options.Probes.Count > 0)
+        {
+            // An IVFFlat code index (--code-index ivfflat): probes is a session setting, so this sweep is raw SQL only;
+            // the service uses its Identity:IvfProbes.
+            Say("| probes | rerank | recall@1 (raw SQL) | identity top-1 (raw SQL) | mates in top 10 | raw SQL p50 / p99 ms | load average |");
+            Say("| --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var probes in options.Probes)
+            {
+                foreach (var rerank in options.Rerank)
+                {
+                    var load = LoadAverage();
+                    var raw = await RawTop10Async(postgres, gallery, options.Dimension, queries, rerank, rerank, probes);
+                    var recall = raw.Ids.Select((ids, q) => ids.Count > 0 && ids[0] == faceIds[exact[q][0]]).Count(hit => hit) / (double)queries.Length;
+                    var identityHit = raw.Ids.Select((ids, q) => ids.Count > 0 && identityOfFace[ids[0]] == queryIdentities[q]).Count(hit => hit) / (double)queries.Length;
+                    var mates = raw.Ids.Select((ids, q) => ids.Count(id => identityOfFace.TryGetValue(id, out var p) && p == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
+                    Say($"| {probes} | {rerank} | {recall:F3} | {identityHit:F3} | {mates:F3} | {raw.P50:F1} / {raw.P99:F1} | {load} |");
+                }
+            }
+        }
+
         var again = await SearchManyAsync(client, tenant, gallery.Collection, model, queries.Take(100).ToArray(), sweep[^1].Ef, sweep[^1].Rerank, 1);
         Say($"cache hits (the same 100 queries again): p50 {again.P50:F2} ms, p99 {again.P99:F2} ms");
 
@@ -174,13 +194,15 @@ internal static class SearchBenchmark
 
         if (options.BuildAfterLoad)
         {
-            // The service's own partition DDL (fp_create_face_partition), with the bench's m / ef_construction.
+            // The service's own partition DDL (fp_create_face_partition), with the bench's m / ef_construction, or the
+            // IVFFlat alternative measured in docs/benchmarks.md.
             var before = LoadAverage();
             clock.Restart();
-            await ExecuteAsync(postgres,
-                "SET maintenance_work_mem = '3GB'; SET max_parallel_maintenance_workers = 1; " +
-                $"SELECT fp_create_face_partition('{collection}', {codeBits}, {options.M}, {options.EfConstruction})");
-            Say($"code index build (1 parallel worker + leader): {clock.Elapsed.TotalSeconds:F0} s; load average before {before}, after {LoadAverage()}");
+            var build = options.CodeIndex == "ivfflat"
+                ? $"CREATE INDEX {partition}_codes ON {partition} USING ivfflat ((\"Code\"::bit({codeBits})) bit_hamming_ops) WITH (lists = {options.Lists})"
+                : $"SELECT fp_create_face_partition('{collection}', {codeBits}, {options.M}, {options.EfConstruction})";
+            await ExecuteAsync(postgres, "SET maintenance_work_mem = '3GB'; SET max_parallel_maintenance_workers = 1; " + build);
+            Say($"{options.CodeIndex} code index build (1 parallel worker + leader): {clock.Elapsed.TotalSeconds:F0} s; load average before {before}, after {LoadAverage()}");
         }
 
         await ExecuteAsync(postgres, $"ANALYZE {partition}");
@@ -400,10 +422,11 @@ internal static class SearchBenchmark
 
     /// <summary>The service's candidate-and-re-rank statement (without the subjects join), one query at a time.</summary>
     private static async Task<(double P50, double P99, List<string>[] Ids)> RawTop10Async(
-        NpgsqlDataSource postgres, Gallery gallery, int dimension, float[][] queries, int ef, int rerank)
+        NpgsqlDataSource postgres, Gallery gallery, int dimension, float[][] queries, int ef, int rerank, int probes = 0)
     {
         await using var connection = await postgres.OpenConnectionAsync();
-        await using (var set = new NpgsqlCommand($"SET hnsw.ef_search = {Math.Max(ef, rerank)}", connection))
+        var setProbes = probes > 0 ? $"; SET ivfflat.probes = {probes}" : string.Empty;
+        await using (var set = new NpgsqlCommand($"SET hnsw.ef_search = {Math.Min(1000, Math.Max(ef, rerank))}{setProbes}", connection))
         {
             await set.ExecuteNonQueryAsync();
         }

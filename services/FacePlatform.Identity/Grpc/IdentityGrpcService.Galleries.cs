@@ -239,7 +239,7 @@ internal sealed partial class IdentityGrpcService
 
         // pgvector's ef_search stops at 1000, and an HNSW scan returns at most ef_search rows.
         var limit = Math.Min(topK * options.Value.CandidatesPerSubject, 1000);
-        var nearest = await store.NearestAsync(collection, queries, limit, rerank, efSearch, context.CancellationToken);
+        var nearest = await store.NearestAsync(collection, queries, limit, rerank, efSearch, options.Value.IvfProbes, context.CancellationToken);
         var response = new SearchResponse { Threshold = threshold, CollectionVersion = collection.Version };
         response.Results.AddRange(nearest.Select(candidates => SubjectRanking.Rank(candidates, topK, threshold)));
         var unknown = response.Results.Count(r => r.Unknown);

@@ -173,7 +173,7 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
     /// distance to the query's code, and the exact cosine distance of their stored embeddings orders them.
     /// </summary>
     public async Task<List<FaceCandidate>[]> NearestAsync(
-        CollectionInfo collection, IReadOnlyList<HalfVector> queries, int limit, int rerank, int efSearch,
+        CollectionInfo collection, IReadOnlyList<HalfVector> queries, int limit, int rerank, int efSearch, int ivfProbes,
         CancellationToken cancellationToken)
     {
         rerank = Math.Max(rerank, limit);
@@ -182,6 +182,12 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
         // Session-level on purpose: every search sets it first, and SET LOCAL would need a transaction (two more
         // statements) around each search. pgvector's ef_search stops at 1000, and a scan returns at most ef_search rows.
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET hnsw.ef_search = {Math.Min(1000, Math.Max(efSearch, rerank))}"));
+        if (ivfProbes > 0)
+        {
+            // Only for partitions whose code index an operator rebuilt as IVFFlat (docs/benchmarks.md).
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET ivfflat.probes = {ivfProbes}"));
+        }
+
         var dimension = collection.Dimension;
         var bits = collection.CodeBits;
         var hash = collection.Hash;

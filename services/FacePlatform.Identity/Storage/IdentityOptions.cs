@@ -61,6 +61,14 @@ internal sealed class IdentityOptions
     [Range(1, 1000)]
     public int RerankCandidates { get; set; } = 200;
 
+    /// <summary>
+    /// <c>ivfflat.probes</c> set with every search when above 0, for collections whose code index an operator rebuilt
+    /// as IVFFlat after loading (docs/benchmarks.md: at 1M faces an IVFFlat build takes under a minute here where
+    /// HNSW takes over an hour). 0 leaves PostgreSQL's setting alone.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int IvfProbes { get; set; }
+
     /// <summary>Faces fetched per requested subject before grouping by subject (a subject has several faces).</summary>
     [Range(1, 20)]
     public int CandidatesPerSubject { get; set; } = 4;

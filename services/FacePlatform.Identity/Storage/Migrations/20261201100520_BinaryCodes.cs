@@ -26,6 +26,8 @@ namespace FacePlatform.Identity.Storage.Migrations
             // indexes: each index costs every enrolment an insert, and search no longer uses them.
             migrationBuilder.Sql("""
                 ALTER TABLE faces ADD COLUMN "Code" bit varying NULL;
+                -- Empty once every face has its code, so the back-fill at each start costs nothing.
+                CREATE INDEX "IX_faces_CollectionId_Id_without_code" ON faces ("CollectionId", "Id") WHERE "Code" IS NULL;
 
                 DROP FUNCTION fp_create_face_partition(uuid, integer, integer, integer);
                 CREATE FUNCTION fp_create_face_partition(collection uuid, code_bits integer, m integer, ef_construction integer)
@@ -81,6 +83,7 @@ namespace FacePlatform.Identity.Storage.Migrations
                 END
                 $do$;
 
+                DROP INDEX "IX_faces_CollectionId_Id_without_code";
                 ALTER TABLE faces DROP COLUMN "Code";
                 """);
 
