@@ -26,8 +26,8 @@ internal sealed record BenchOptions
     public IReadOnlyList<int> Rerank { get; init; } = [100, 200];
     public int Clients { get; init; } = 8;
     /// <summary>HNSW m and ef_construction of the code index the bench builds after loading.</summary>
-    public int M { get; init; } = 16;
-    public int EfConstruction { get; init; } = 64;
+    public int M { get; init; } = 32;
+    public int EfConstruction { get; init; } = 128;
 
     /// <summary>Drop the collection's index before loading and build it once afterwards (the bulk path).</summary>
     public bool BuildAfterLoad { get; init; } = true;

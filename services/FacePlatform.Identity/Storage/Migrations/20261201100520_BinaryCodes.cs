@@ -48,7 +48,7 @@ namespace FacePlatform.Identity.Storage.Migrations
                 BEGIN
                   FOR c IN SELECT "Id", "CodeBits" FROM collections LOOP
                     EXECUTE format('DROP INDEX IF EXISTS %I', 'faces_' || replace(c."Id"::text, '-', '') || '_hnsw');
-                    PERFORM fp_create_face_partition(c."Id", c."CodeBits", 16, 64);
+                    PERFORM fp_create_face_partition(c."Id", c."CodeBits", 32, 128);
                   END LOOP;
                 END
                 $do$;
