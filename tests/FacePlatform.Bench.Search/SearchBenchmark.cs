@@ -27,7 +27,10 @@ internal static class SearchBenchmark
         var sourceBuilder = new NpgsqlDataSourceBuilder(options.Postgres);
         sourceBuilder.UseVector();
         await using var postgres = sourceBuilder.Build();
-        Say($"# {options.Data} {options.Faces} faces x {options.Dimension}-d, code index m={options.M} ef_construction={options.EfConstruction}, load average {LoadAverage()}");
+        var index = options.Collection is not null ? "the existing code index of --collection"
+            : options.CodeIndex == "ivfflat" ? $"ivfflat code index lists={options.Lists}"
+            : $"code index m={options.M} ef_construction={options.EfConstruction}";
+        Say($"# {options.Data} {options.Faces} faces x {options.Dimension}-d, {index}, load average {LoadAverage()}");
 
         var tenant = options.Collection is null
             ? (await client.CreateTenantAsync(new CreateTenantRequest { Name = "bench-" + Guid.NewGuid().ToString("N")[..8] })).Id
