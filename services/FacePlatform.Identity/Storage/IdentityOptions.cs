@@ -66,8 +66,8 @@ internal sealed class IdentityOptions
 
     /// <summary>
     /// <c>ivfflat.probes</c> set with every search when above 0, for collections whose code index an operator rebuilt
-    /// as IVFFlat after loading (docs/benchmarks.md: at 1M faces an IVFFlat build takes under a minute here where
-    /// HNSW takes over an hour). 0 leaves PostgreSQL's setting alone.
+    /// as IVFFlat after loading (docs/benchmarks.md: at 1M faces the IVFFlat build took 44 s here, HNSW m 16 553 s,
+    /// but IVFFlat's recall@1 stayed at 0.34–0.74 for probes 10–80). 0 leaves PostgreSQL's setting alone.
     /// </summary>
     [Range(0, 10_000)]
     public int IvfProbes { get; set; }
