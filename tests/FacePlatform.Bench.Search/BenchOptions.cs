@@ -20,18 +20,42 @@ internal sealed record BenchOptions
 
     public string FaceResReference { get; init; } = "../shared/reference/human-harness/reference-output.json";
     public int Queries { get; init; } = 300;
-    public IReadOnlyList<int> EfSearch { get; init; } = [40, 100, 200];
+    public IReadOnlyList<int> EfSearch { get; init; } = [100, 200, 400];
+
+    /// <summary>Faces re-ranked per query (SearchRequest.rerank_candidates); each is run with every larger-or-equal ef_search.</summary>
+    public IReadOnlyList<int> Rerank { get; init; } = [100, 200];
     public int Clients { get; init; } = 8;
-    public int M { get; init; } = 16;
-    public int EfConstruction { get; init; } = 64;
+    /// <summary>HNSW m and ef_construction of the code index the bench builds after loading.</summary>
+    public int M { get; init; } = 32;
+    public int EfConstruction { get; init; } = 128;
 
     /// <summary>Drop the collection's index before loading and build it once afterwards (the bulk path).</summary>
     public bool BuildAfterLoad { get; init; } = true;
+
+    /// <summary>
+    /// Load the gallery by binary COPY straight into its partition (subjects and faces with their SimHash codes)
+    /// instead of through the service: for galleries too large to enrol here in reasonable time (1M faces).
+    /// </summary>
+    public bool BulkCopy { get; init; }
+
+    /// <summary>Also run every sweep row with <see cref="Clients"/> concurrent clients.</summary>
+    public bool Concurrent { get; init; } = true;
 
     /// <summary>When above 0: the latency of a 10k collection before and after another tenant stores this many faces.</summary>
     public int OtherTenantFaces { get; init; }
 
     public int Seed { get; init; } = 42;
+
+    /// <summary>hnsw (the service's partition DDL) or ivfflat (the alternative, built by the bench with <see cref="Lists"/>).</summary>
+    public string CodeIndex { get; init; } = "hnsw";
+
+    public int Lists { get; init; } = 1000;
+
+    /// <summary>ivfflat.probes values to sweep with raw SQL (IVFFlat code index only).</summary>
+    public IReadOnlyList<int> Probes { get; init; } = [];
+
+    /// <summary>Search this bulk-copied collection of an earlier run (same data options) instead of loading a new one.</summary>
+    public string? Collection { get; init; }
 
     public static BenchOptions Parse(string[] args)
     {
@@ -54,8 +78,15 @@ internal sealed record BenchOptions
                 "--m" => options with { M = Int(value) },
                 "--ef-construction" => options with { EfConstruction = Int(value) },
                 "--build-after-load" => options with { BuildAfterLoad = bool.Parse(value) },
+                "--bulk-copy" => options with { BulkCopy = bool.Parse(value) },
+                "--concurrent" => options with { Concurrent = bool.Parse(value) },
+                "--rerank" => options with { Rerank = value.Split(',').Select(Int).ToList() },
                 "--other-tenant-faces" => options with { OtherTenantFaces = Int(value) },
                 "--seed" => options with { Seed = Int(value) },
+                "--collection" => options with { Collection = value },
+                "--code-index" => options with { CodeIndex = value },
+                "--lists" => options with { Lists = Int(value) },
+                "--probes" => options with { Probes = value.Split(',').Select(Int).ToList() },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

@@ -44,16 +44,17 @@ public sealed class EmbeddingsTests
         var b = Embeddings.ToStored(new Embedding { ModelId = "m", Values = { 0f, 1f } }, "m", 2);
         var keys = new[]
         {
-            Embeddings.AnswerKey([a], 5, 0.5f, 100),
-            Embeddings.AnswerKey([b], 5, 0.5f, 100),
-            Embeddings.AnswerKey([a, b], 5, 0.5f, 100),
-            Embeddings.AnswerKey([b, a], 5, 0.5f, 100),
-            Embeddings.AnswerKey([a], 6, 0.5f, 100),
-            Embeddings.AnswerKey([a], 5, 0.6f, 100),
-            Embeddings.AnswerKey([a], 5, 0.5f, 200),
+            Embeddings.AnswerKey([a], 5, 0.5f, 100, 200),
+            Embeddings.AnswerKey([b], 5, 0.5f, 100, 200),
+            Embeddings.AnswerKey([a, b], 5, 0.5f, 100, 200),
+            Embeddings.AnswerKey([b, a], 5, 0.5f, 100, 200),
+            Embeddings.AnswerKey([a], 6, 0.5f, 100, 200),
+            Embeddings.AnswerKey([a], 5, 0.6f, 100, 200),
+            Embeddings.AnswerKey([a], 5, 0.5f, 200, 200),
+            Embeddings.AnswerKey([a], 5, 0.5f, 100, 300),
         };
 
         Assert.Equal(keys.Length, keys.Distinct().Count());
-        Assert.Equal(keys[0], Embeddings.AnswerKey([a], 5, 0.5f, 100));
+        Assert.Equal(keys[0], Embeddings.AnswerKey([a], 5, 0.5f, 100, 200));
     }
 }

@@ -223,7 +223,13 @@ internal sealed partial class IdentityGrpcService
             throw new RpcException(new Status(StatusCode.InvalidArgument, "ef_search must be between 1 and 1000"));
         }
 
-        var key = Embeddings.AnswerKey(queries, topK, threshold, efSearch);
+        var rerank = request.HasRerankCandidates ? request.RerankCandidates : options.Value.RerankCandidates;
+        if (rerank is < 1 or > 1000)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "rerank_candidates must be between 1 and 1000"));
+        }
+
+        var key = Embeddings.AnswerKey(queries, topK, threshold, efSearch, rerank);
         var cached = await cache.GetSearchAsync(collectionId, collection.Version, key);
         if (cached is not null)
         {
@@ -233,7 +239,7 @@ internal sealed partial class IdentityGrpcService
 
         // pgvector's ef_search stops at 1000, and an HNSW scan returns at most ef_search rows.
         var limit = Math.Min(topK * options.Value.CandidatesPerSubject, 1000);
-        var nearest = await store.NearestAsync(collection, queries, limit, efSearch, context.CancellationToken);
+        var nearest = await store.NearestAsync(collection, queries, limit, rerank, efSearch, options.Value.IvfProbes, context.CancellationToken);
         var response = new SearchResponse { Threshold = threshold, CollectionVersion = collection.Version };
         response.Results.AddRange(nearest.Select(candidates => SubjectRanking.Rank(candidates, topK, threshold)));
         var unknown = response.Results.Count(r => r.Unknown);
@@ -296,7 +302,8 @@ internal sealed partial class IdentityGrpcService
         }
 
         var box = face.Box ?? new Box();
-        return new FaceToStore(Embeddings.ToStored(face.Embedding, collection.ModelId, collection.Dimension), face.Quality,
+        var embedding = Embeddings.ToStored(face.Embedding, collection.ModelId, collection.Dimension);
+        return new FaceToStore(embedding, collection.Hash.Code(embedding.Memory.Span), face.Quality,
             box.X, box.Y, box.Width, box.Height, sha);
     }
 

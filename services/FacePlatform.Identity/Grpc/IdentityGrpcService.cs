@@ -147,6 +147,7 @@ internal sealed partial class IdentityGrpcService(
             Description = request.Description,
             ModelId = modelId,
             Dimension = dimension,
+            CodeBits = options.Value.CodeBits,
             Version = 1,
             CreatedAt = DateTimeOffset.UtcNow,
         };
@@ -155,7 +156,7 @@ internal sealed partial class IdentityGrpcService(
         await db.SaveChangesAsync(context.CancellationToken);
         var settings = options.Value;
         await db.Database.ExecuteSqlAsync(
-            FacePartitions.Create(collection.Id, dimension, settings.HnswM, Math.Max(settings.HnswEfConstruction, 2 * settings.HnswM)),
+            FacePartitions.Create(collection.Id, collection.CodeBits, settings.HnswM, Math.Max(settings.HnswEfConstruction, 2 * settings.HnswM)),
             context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
         return ToMessage(collection);

@@ -56,15 +56,17 @@ internal static class Embeddings
 
     /// <summary>
     /// Key of a search answer within one collection version: SHA-256 of everything that shapes the answer (the queries
-    /// as stored, top-k, threshold, ef_search). Equal requests share a key; any other request practically never does.
+    /// as stored, top-k, threshold, ef_search, re-ranked candidates). Equal requests share a key; any other request
+    /// practically never does.
     /// </summary>
-    public static string AnswerKey(IReadOnlyList<HalfVector> queries, int topK, float threshold, int efSearch)
+    public static string AnswerKey(IReadOnlyList<HalfVector> queries, int topK, float threshold, int efSearch, int rerank)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> header = stackalloc byte[12];
+        Span<byte> header = stackalloc byte[16];
         BitConverter.TryWriteBytes(header, topK);
         BitConverter.TryWriteBytes(header[4..], threshold);
         BitConverter.TryWriteBytes(header[8..], efSearch);
+        BitConverter.TryWriteBytes(header[12..], rerank);
         hash.AppendData(header);
         Span<byte> length = stackalloc byte[4];
         foreach (var query in queries)

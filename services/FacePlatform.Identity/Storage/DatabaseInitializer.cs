@@ -7,11 +7,13 @@ using Microsoft.Extensions.Options;
 namespace FacePlatform.Identity.Storage;
 
 /// <summary>
-/// Applies the EF Core migrations and the bootstrap admin key at start, retrying until PostgreSQL answers; reports
-/// readiness (the service is not ready until the schema is current).
+/// Applies the EF Core migrations and the bootstrap admin key at start, retrying until PostgreSQL answers, then fills the
+/// SimHash codes of faces stored before codes existed; reports readiness (the service is not ready until the schema is
+/// current and every face has its code: the HNSW code index that search walks leaves out faces without one).
 /// </summary>
 internal sealed partial class DatabaseInitializer(
     IServiceScopeFactory scopes,
+    GalleryStore store,
     IOptions<IdentityOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<DatabaseInitializer> logger) : BackgroundService, IHealthCheck
@@ -34,6 +36,12 @@ internal sealed partial class DatabaseInitializer(
                 var db = scope.ServiceProvider.GetRequiredService<IdentityDbContext>();
                 await db.Database.MigrateAsync(stoppingToken);
                 await EnsureBootstrapAdminAsync(db, stoppingToken);
+                var filled = await store.BackfillCodesAsync(1000, stoppingToken);
+                if (filled > 0)
+                {
+                    LogBackfilled(logger, filled);
+                }
+
                 _ready = true;
                 LogReady(logger);
                 if (options.Value.MigrateOnly)
@@ -91,6 +99,9 @@ internal sealed partial class DatabaseInitializer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL is not usable yet; retrying in {Seconds} s: {Reason}")]
     private static partial void LogRetry(ILogger logger, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Computed the SimHash codes of {Faces} faces stored without one")]
+    private static partial void LogBackfilled(ILogger logger, long faces);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bootstrap admin key registered for tenant {TenantId}")]
     private static partial void LogBootstrapped(ILogger logger, Guid tenantId);

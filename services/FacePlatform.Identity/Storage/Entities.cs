@@ -1,3 +1,4 @@
+using System.Collections;
 using Pgvector;
 
 namespace FacePlatform.Identity.Storage;
@@ -34,6 +35,11 @@ internal sealed class CollectionEntity
     public string Description { get; set; } = string.Empty;
     public required string ModelId { get; set; }
     public int Dimension { get; set; }
+    /// <summary>
+    /// Length of the SimHash codes of the collection's faces (<see cref="Search.SimHash"/>), fixed at creation from
+    /// <c>Identity:CodeBits</c>: the partition's HNSW index is built on <c>code::bit(CodeBits)</c>.
+    /// </summary>
+    public int CodeBits { get; set; }
     /// <summary>Bumped by every change of the contents; cached search answers are keyed by it.</summary>
     public long Version { get; set; }
     /// <summary>Kept by the transactions that add or remove subjects, so counting never scans a large gallery.</summary>
@@ -71,6 +77,12 @@ internal sealed class FaceEntity
     /// a zero-padded 2 KB.
     /// </summary>
     public required HalfVector Embedding { get; set; }
+    /// <summary>
+    /// SimHash code of the stored embedding (<c>bit varying</c>, <see cref="CollectionEntity.CodeBits"/> long): the
+    /// partition's HNSW index on it picks the candidates that search re-ranks by the exact cosine of
+    /// <see cref="Embedding"/>. Null only until the service back-fills faces stored before codes existed.
+    /// </summary>
+    public BitArray? Code { get; set; }
     public float Quality { get; set; }
     public float BoxX { get; set; }
     public float BoxY { get; set; }

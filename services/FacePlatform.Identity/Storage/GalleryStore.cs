@@ -1,3 +1,4 @@
+using System.Collections;
 using FacePlatform.Identity.Search;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,10 +7,14 @@ using Pgvector;
 namespace FacePlatform.Identity.Storage;
 
 /// <summary>What a face-level operation needs to know of its collection.</summary>
-internal sealed record CollectionInfo(Guid Id, string ModelId, int Dimension, long Version);
+internal sealed record CollectionInfo(Guid Id, string ModelId, int Dimension, int CodeBits, long Version)
+{
+    /// <summary>The SimHash that makes this collection's codes.</summary>
+    public SimHash Hash => SimHash.For(Dimension, CodeBits);
+}
 
 /// <summary>A checked face of an Enroll request, ready to store.</summary>
-internal sealed record FaceToStore(HalfVector Embedding, float Quality, float BoxX, float BoxY, float BoxWidth, float BoxHeight, string ImageSha256);
+internal sealed record FaceToStore(HalfVector Embedding, BitArray Code, float Quality, float BoxX, float BoxY, float BoxWidth, float BoxHeight, string ImageSha256);
 
 /// <summary>A stored face, without its vector.</summary>
 internal sealed record StoredFace(Guid Id, Guid SubjectId, string ModelId, float Quality, float BoxX, float BoxY, float BoxWidth, float BoxHeight, string ImageSha256, DateTimeOffset CreatedAt);
@@ -19,7 +24,7 @@ internal sealed record EnrollOutcome(IReadOnlyList<StoredFace> Faces, int Added,
 
 /// <summary>
 /// Faces in PostgreSQL through plain Npgsql, where EF Core has nothing to add: binary COPY for enrolment, batched
-/// nearest-neighbour queries for search. Every statement names its collection, so PostgreSQL reads one partition.
+/// candidate-and-re-rank queries for search. Every statement names its collection, so PostgreSQL reads one partition.
 /// </summary>
 internal sealed class GalleryStore(NpgsqlDataSource dataSource)
 {
@@ -29,12 +34,12 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
     public async Task<CollectionInfo?> FindCollectionAsync(Guid tenant, Guid collection, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT \"ModelId\", \"Dimension\", \"Version\" FROM collections WHERE \"Id\" = $1 AND \"TenantId\" = $2");
+            "SELECT \"ModelId\", \"Dimension\", \"CodeBits\", \"Version\" FROM collections WHERE \"Id\" = $1 AND \"TenantId\" = $2");
         command.Parameters.Add(new() { Value = collection });
         command.Parameters.Add(new() { Value = tenant });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new CollectionInfo(collection, reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2))
+            ? new CollectionInfo(collection, reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3))
             : null;
     }
 
@@ -120,7 +125,7 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
         {
             // Binary COPY: one round trip for the whole batch instead of one INSERT per face.
             await using var importer = await connection.BeginBinaryImportAsync(
-                "COPY faces (\"Id\", \"TenantId\", \"CollectionId\", \"SubjectId\", \"ModelId\", \"Embedding\", \"Quality\", " +
+                "COPY faces (\"Id\", \"TenantId\", \"CollectionId\", \"SubjectId\", \"ModelId\", \"Embedding\", \"Code\", \"Quality\", " +
                 "\"BoxX\", \"BoxY\", \"BoxWidth\", \"BoxHeight\", \"ImageSha256\", \"RequestId\", \"CreatedAt\") FROM STDIN (FORMAT BINARY)",
                 cancellationToken);
             for (var i = 0; i < added.Count; i++)
@@ -133,6 +138,7 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
                 await importer.WriteAsync(subject, NpgsqlDbType.Uuid, cancellationToken);
                 await importer.WriteAsync(face.ModelId, NpgsqlDbType.Varchar, cancellationToken);
                 await importer.WriteAsync(toCopy[i].Embedding, "halfvec", cancellationToken);
+                await importer.WriteAsync(toCopy[i].Code, NpgsqlDbType.Varbit, cancellationToken);
                 await importer.WriteAsync(face.Quality, NpgsqlDbType.Real, cancellationToken);
                 await importer.WriteAsync(face.BoxX, NpgsqlDbType.Real, cancellationToken);
                 await importer.WriteAsync(face.BoxY, NpgsqlDbType.Real, cancellationToken);
@@ -162,26 +168,40 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The <paramref name="limit"/> nearest faces of each query in the collection's HNSW index, with their subjects;
-    /// all queries in one round trip.
+    /// The <paramref name="limit"/> nearest faces of each query, with their subjects; all queries in one round trip.
+    /// The collection's HNSW index on the SimHash codes gives the <paramref name="rerank"/> faces of smallest Hamming
+    /// distance to the query's code, and the exact cosine distance of their stored embeddings orders them.
     /// </summary>
     public async Task<List<FaceCandidate>[]> NearestAsync(
-        CollectionInfo collection, IReadOnlyList<HalfVector> queries, int limit, int efSearch, CancellationToken cancellationToken)
+        CollectionInfo collection, IReadOnlyList<HalfVector> queries, int limit, int rerank, int efSearch, int ivfProbes,
+        CancellationToken cancellationToken)
     {
+        rerank = Math.Max(rerank, limit);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
         // Session-level on purpose: every search sets it first, and SET LOCAL would need a transaction (two more
-        // statements) around each search.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET hnsw.ef_search = {Math.Min(1000, Math.Max(efSearch, limit))}"));
+        // statements) around each search. pgvector's ef_search stops at 1000, and a scan returns at most ef_search rows.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET hnsw.ef_search = {Math.Min(1000, Math.Max(efSearch, rerank))}"));
+        if (ivfProbes > 0)
+        {
+            // Only for partitions whose code index an operator rebuilt as IVFFlat (docs/benchmarks.md).
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET ivfflat.probes = {ivfProbes}"));
+        }
+
         var dimension = collection.Dimension;
+        var bits = collection.CodeBits;
+        var hash = collection.Hash;
         foreach (var query in queries)
         {
+            // The cosine is computed only for the rows the code index returns (the projection runs below the LIMIT).
             var command = new NpgsqlBatchCommand(
                 $"""
-                WITH nearest AS MATERIALIZED (
+                WITH candidates AS MATERIALIZED (
                   SELECT "Id", "SubjectId", "Embedding"::halfvec({dimension}) <=> $1::halfvec({dimension}) AS distance
                   FROM faces WHERE "CollectionId" = $2
-                  ORDER BY "Embedding"::halfvec({dimension}) <=> $1::halfvec({dimension}) LIMIT $3)
+                  ORDER BY "Code"::bit({bits}) <~> $4::bit({bits}) LIMIT $5),
+                nearest AS MATERIALIZED (
+                  SELECT "Id", "SubjectId", distance FROM candidates ORDER BY distance LIMIT $3)
                 SELECT n."Id", n."SubjectId", s."ExternalId", s."DisplayName", 1 - n.distance
                 FROM nearest n JOIN subjects s ON s."Id" = n."SubjectId"
                 ORDER BY n.distance
@@ -189,6 +209,8 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
             command.Parameters.Add(new() { Value = query, DataTypeName = "halfvec" });
             command.Parameters.Add(new() { Value = collection.Id });
             command.Parameters.Add(new() { Value = limit });
+            command.Parameters.Add(new() { Value = hash.Code(query.Memory.Span), NpgsqlDbType = NpgsqlDbType.Varbit });
+            command.Parameters.Add(new() { Value = rerank });
             batch.BatchCommands.Add(command);
         }
 
@@ -213,6 +235,71 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Computes the codes of faces stored without one (before the BinaryCodes migration), a page at a time per
+    /// collection; returns how many it filled. The codes come from the stored half-precision embeddings, exactly as
+    /// enrolment makes them.
+    /// </summary>
+    public async Task<long> BackfillCodesAsync(int pageSize, CancellationToken cancellationToken)
+    {
+        var collections = new List<(Guid Id, int Dimension, int Bits)>();
+        await using (var list = dataSource.CreateCommand("SELECT \"Id\", \"Dimension\", \"CodeBits\" FROM collections ORDER BY \"Id\""))
+        await using (var reader = await list.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                collections.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetInt32(2)));
+            }
+        }
+
+        long filled = 0;
+        foreach (var (collection, dimension, bits) in collections)
+        {
+            var hash = SimHash.For(dimension, bits);
+            var after = Guid.Empty;
+            while (true)
+            {
+                var page = new List<(Guid Id, BitArray Code)>(pageSize);
+                await using (var find = dataSource.CreateCommand(
+                    "SELECT \"Id\", \"Embedding\" FROM faces WHERE \"CollectionId\" = $1 AND \"Id\" > $2 AND \"Code\" IS NULL " +
+                    "ORDER BY \"Id\" LIMIT $3"))
+                {
+                    find.Parameters.Add(new() { Value = collection });
+                    find.Parameters.Add(new() { Value = after });
+                    find.Parameters.Add(new() { Value = pageSize });
+                    await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        var embedding = reader.GetFieldValue<HalfVector>(1);
+                        page.Add((reader.GetGuid(0), hash.Code(embedding.Memory.Span)));
+                    }
+                }
+
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var update = new NpgsqlBatch(connection);
+                foreach (var (id, code) in page)
+                {
+                    var command = new NpgsqlBatchCommand("UPDATE faces SET \"Code\" = $1 WHERE \"CollectionId\" = $2 AND \"Id\" = $3");
+                    command.Parameters.Add(new() { Value = code, NpgsqlDbType = NpgsqlDbType.Varbit });
+                    command.Parameters.Add(new() { Value = collection });
+                    command.Parameters.Add(new() { Value = id });
+                    update.BatchCommands.Add(command);
+                }
+
+                await update.ExecuteNonQueryAsync(cancellationToken);
+                filled += page.Count;
+                after = page[^1].Id;
+            }
+        }
+
+        return filled;
     }
 
     /// <summary>The subject's face most similar to the query (exact: a subject has few faces), or null without faces.</summary>

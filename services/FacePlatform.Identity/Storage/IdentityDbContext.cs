@@ -65,13 +65,14 @@ internal sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> opti
         modelBuilder.Entity<FaceEntity>(face =>
         {
             // faces is LIST-partitioned by collection (one partition and one HNSW index per collection), which EF Core
-            // cannot express: the table comes from raw SQL in the PartitionedFaces migration and FacePartitions.
+            // cannot express: the table comes from raw SQL in the PartitionedFaces and BinaryCodes migrations and FacePartitions.
             face.ToTable("faces", table => table.ExcludeFromMigrations());
             face.HasKey(f => new { f.CollectionId, f.Id });
             face.Property(f => f.ModelId).HasMaxLength(100);
             face.Property(f => f.ImageSha256).HasMaxLength(64);
             face.Property(f => f.RequestId).HasMaxLength(200);
             face.Property(f => f.Embedding).HasColumnType("halfvec");
+            face.Property(f => f.Code).HasColumnType("bit varying");
             face.HasOne<SubjectEntity>().WithMany().HasForeignKey(f => f.SubjectId).OnDelete(DeleteBehavior.Cascade);
         });
     }

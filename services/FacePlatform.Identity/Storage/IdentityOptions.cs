@@ -29,25 +29,48 @@ internal sealed class IdentityOptions
     public int StartupRetrySeconds { get; set; } = 2;
 
     /// <summary>
-    /// HNSW <c>m</c> of the index each new collection's partition gets (existing indexes keep theirs). On 100k
-    /// non-negative FaceRes-derived faces (docs/benchmarks.md) m 32 / ef_construction 128 gave recall@1 1.000 at
-    /// ef_search 100 where pgvector's default 16 / 64 gave 0.903 (0.963 at 200); the build took ~5× longer.
+    /// Length of the SimHash code of each face in new collections (existing collections keep theirs). Search walks an
+    /// HNSW index on these codes (Hamming distance) and re-ranks <see cref="RerankCandidates"/> of them exactly; more
+    /// bits estimate the angle more finely (standard deviation ∝ 1/√bits) and cost 1 byte per 8 bits and row.
+    /// </summary>
+    [Range(64, 4096)]
+    public int CodeBits { get; set; } = 1024;
+
+    /// <summary>
+    /// HNSW <c>m</c> of the code index each new collection's partition gets (existing indexes keep theirs). On 100k
+    /// FaceRes-derived faces (docs/benchmarks.md) m 32 / ef_construction 128 gave recall@1 0.990 at ef_search 200 and
+    /// 0.997 at 400 where m 16 / 64 gave 0.847 / 0.920; the build took 122 s instead of 35 s.
     /// </summary>
     [Range(2, 100)]
     public int HnswM { get; set; } = 32;
 
-    /// <summary>HNSW <c>ef_construction</c> of new collections' indexes; at least twice <see cref="HnswM"/>.</summary>
+    /// <summary>HNSW <c>ef_construction</c> of new collections' code indexes; at least twice <see cref="HnswM"/>.</summary>
     [Range(4, 1000)]
     public int HnswEfConstruction { get; set; } = 128;
 
     /// <summary>
-    /// <c>hnsw.ef_search</c> of every search that names none (raised to the number of candidates a query needs).
-    /// Measured on 100k faces (docs/benchmarks.md): the orthogonal synthetic worst case needs 400 for recall@1 ≥ 0.99
-    /// (0.997, same-identity faces in the top 10 0.995, with m 16; 200 gives 0.987); FaceRes-derived faces with m 32
-    /// reach 1.000 already at 100, so FaceRes-only deployments can lower this to 100–200 for half the latency.
+    /// <c>hnsw.ef_search</c> of the code index for every search that names none; raised to the number of candidates a
+    /// query re-ranks (an HNSW scan returns at most ef_search rows). At 100k FaceRes-derived faces with m 32 recall@1
+    /// depends on this alone: 0.980 at 100, 0.990 at 200, 0.997 at 400 (docs/benchmarks.md).
     /// </summary>
     [Range(1, 1000)]
-    public int EfSearch { get; set; } = 400;
+    public int EfSearch { get; set; } = 200;
+
+    /// <summary>
+    /// Faces per query taken from the code index (nearest by Hamming distance) and re-ranked by their exact cosine
+    /// similarity, for searches that name none. An exact Hamming search re-ranking 50 candidates already finds the exact
+    /// nearest face of every FaceRes-derived query at 100k (docs/benchmarks.md); 200 leaves room for larger galleries.
+    /// </summary>
+    [Range(1, 1000)]
+    public int RerankCandidates { get; set; } = 200;
+
+    /// <summary>
+    /// <c>ivfflat.probes</c> set with every search when above 0, for collections whose code index an operator rebuilt
+    /// as IVFFlat after loading (docs/benchmarks.md: at 1M faces the IVFFlat build took 44 s here, HNSW m 16 553 s,
+    /// but IVFFlat's recall@1 stayed at 0.34–0.74 for probes 10–80). 0 leaves PostgreSQL's setting alone.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int IvfProbes { get; set; }
 
     /// <summary>Faces fetched per requested subject before grouping by subject (a subject has several faces).</summary>
     [Range(1, 20)]

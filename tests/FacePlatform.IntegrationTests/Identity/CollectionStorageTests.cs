@@ -145,7 +145,7 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
     }
 
     [Fact]
-    public async Task Each_collection_gets_its_own_partition_whose_hnsw_index_serves_its_searches()
+    public async Task Each_collection_gets_its_own_partition_whose_code_index_serves_its_searches()
     {
         var tenant = await identity.NewTenantAsync();
         var collection = await Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "indexed" });
@@ -154,21 +154,22 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
         await using var connection = new NpgsqlConnection(identity.Database);
         await connection.OpenAsync();
         await using (var index = new NpgsqlCommand(
-            $"SELECT indexdef FROM pg_indexes WHERE tablename = '{partition}' AND indexdef LIKE '%hnsw%'", connection))
+            $"SELECT string_agg(indexdef, ' | ') FROM pg_indexes WHERE tablename = '{partition}' AND indexdef LIKE '%hnsw%'", connection))
         {
             var definition = (string?)await index.ExecuteScalarAsync();
             Assert.NotNull(definition);
-            Assert.Contains("halfvec_cosine_ops", definition, StringComparison.Ordinal);
-            Assert.Contains("halfvec(1024)", definition, StringComparison.Ordinal);
+            Assert.Contains("bit_hamming_ops", definition, StringComparison.Ordinal);
+            Assert.Contains("bit(1024)", definition, StringComparison.Ordinal);
+            Assert.DoesNotContain("halfvec_cosine_ops", definition, StringComparison.Ordinal);
         }
 
-        // The ordering GalleryStore asks for must be one the partition's HNSW index can produce (an empty partition is
-        // cheaper to sort, hence enable_sort = off).
-        var query = "[" + string.Join(',', Enumerable.Range(0, 1024).Select(i => i == 1 ? "1" : "0")) + "]";
+        // The candidate ordering GalleryStore asks for must be one the partition's HNSW index can produce (an empty
+        // partition is cheaper to sort, hence enable_sort = off).
+        var code = new string('0', 1023) + "1";
         await using var transaction = await connection.BeginTransactionAsync();
         await using var plan = new NpgsqlCommand(
             "SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; EXPLAIN SELECT \"Id\" FROM faces WHERE \"CollectionId\" = '" + collection.Id +
-            "' ORDER BY \"Embedding\"::halfvec(1024) <=> '" + query + "'::halfvec(1024) LIMIT 10", connection, transaction);
+            "' ORDER BY \"Code\"::bit(1024) <~> B'" + code + "'::bit(1024) LIMIT 200", connection, transaction);
         await using var reader = await plan.ExecuteReaderAsync();
         var lines = new List<string>();
         while (await reader.ReadAsync())
@@ -176,7 +177,7 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
             lines.Add(reader.GetString(0));
         }
 
-        Assert.Contains(lines, line => line.Contains(partition + "_hnsw", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains(partition + "_codes", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Collections;
 using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Storage;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Npgsql;
@@ -254,6 +256,60 @@ public sealed class GalleryTests(IdentityServiceFixture identity) : IClassFixtur
         });
 
         Assert.Equal(subject, Assert.Single(answer.Results[0].Matches).SubjectId);
+    }
+
+    [Fact]
+    public async Task Faces_stored_without_a_code_are_found_again_once_the_back_fill_gives_them_the_code_enrolment_made()
+    {
+        var (tenant, collection, subject) = await NewSubjectAsync();
+        var random = new Random(10);
+        var centre = Galleries.RandomUnit(random);
+        await Client.EnrollAsync(tenant, collection, subject, [Galleries.FaceOf(centre, random), Galleries.FaceOf(centre, random)]);
+        var enrolled = await CodesAsync(Guid.Parse(subject));
+        await ExecuteAsync($"UPDATE faces SET \"Code\" = NULL WHERE \"SubjectId\" = '{subject}'");
+        var cleared = await CodesAsync(Guid.Parse(subject));
+
+        var builder = new NpgsqlDataSourceBuilder(identity.Database);
+        builder.UseVector();
+        await using var dataSource = builder.Build();
+        var filled = await new GalleryStore(dataSource).BackfillCodesAsync(1, CancellationToken.None);
+        var withCodes = await Client.SearchAsync(tenant, collection, Galleries.FaceOf(centre, random), threshold: -1f);
+
+        Assert.All(cleared.Values, Assert.Null);
+        Assert.True(filled >= 2, $"filled {filled}");
+        var backfilled = await CodesAsync(Guid.Parse(subject));
+        Assert.Equal(2, enrolled.Count);
+        Assert.All(enrolled, e =>
+        {
+            var code = Assert.IsType<BitArray>(backfilled[e.Key]);
+            Assert.Equal(1024, code.Length);
+            Assert.Equal(Assert.IsType<BitArray>(e.Value).Cast<bool>(), code.Cast<bool>());
+        });
+        Assert.Equal(subject, Assert.Single(withCodes.Results).Matches[0].SubjectId);
+    }
+
+    private async Task<Dictionary<Guid, BitArray?>> CodesAsync(Guid subject)
+    {
+        await using var connection = new NpgsqlConnection(identity.Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT \"Id\", \"Code\" FROM faces WHERE \"SubjectId\" = @s", connection);
+        command.Parameters.AddWithValue("s", subject);
+        var codes = new Dictionary<Guid, BitArray?>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            codes[reader.GetGuid(0)] = reader.IsDBNull(1) ? null : reader.GetFieldValue<BitArray>(1);
+        }
+
+        return codes;
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(identity.Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private async Task<(string Tenant, string Collection, string Subject)> NewSubjectAsync(string externalId = "person")
