@@ -469,7 +469,7 @@ function serviceDashboard(service) {
         "Search latency by cache result",
         [[`histogram_quantile(0.99, sum by (le, cache) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{cache}}"]],
         pos(0, y, 12, 8),
-        { unit: "s", description: "HNSW search per collection partition (ef_search: Identity__EfSearch, default 400)." },
+        { unit: "s", description: "HNSW search on the SimHash code index of each collection partition, re-ranked by exact cosine (Identity__EfSearch, default 200; Identity__RerankCandidates, default 200)." },
       ),
     );
     panels.push(
