@@ -97,7 +97,6 @@ internal sealed class InProcessPipeline : IAsyncDisposable
             Provider = parse.GetValue(ProviderOption) ?? "cpu",
             IntraOpThreads = parse.GetValue(ThreadsOption),
             Workers = parse.GetValue(WorkersOption),
-            BatchWindowMilliseconds = 2,
         };
         var telemetry = new InferenceTelemetry();
         var catalog = ModelCatalog.Open(directory, options, telemetry, NullLoggerFactory.Instance);

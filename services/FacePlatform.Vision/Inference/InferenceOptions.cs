@@ -39,8 +39,10 @@ public sealed class InferenceOptions
     public int InterOpThreads { get; set; }
 
     /// <summary>How long a batch waits for more requests once its first one arrived, in milliseconds (0 = take only
-    /// what is already queued; batches still form under load while the previous one runs).</summary>
-    public double BatchWindowMilliseconds { get; set; } = 2;
+    /// what is already queued; batches still form under load while the previous one runs). Default 0: on the CPU
+    /// provider batches larger than 2 gain nothing, so waiting only adds latency; GPU nodes set ~2 (the Helm chart
+    /// does).</summary>
+    public double BatchWindowMilliseconds { get; set; }
 
     /// <summary>Most samples (faces, tiles) in one model run.</summary>
     public int MaxBatchSize { get; set; } = 32;
