@@ -1,5 +1,6 @@
 using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Grpc;
+using FacePlatform.Identity.Search;
 using FacePlatform.Identity.Storage;
 using FacePlatform.Identity.Telemetry;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +36,7 @@ internal static class Extensions
 
         builder.Services.AddSingleton<IdentityTelemetry>();
         builder.Services.AddSingleton<GalleryStore>();
+        builder.Services.AddSingleton<CodeScans>();
         builder.Services.AddSingleton<GalleryCache>();
 
         builder.Services.AddSingleton<DatabaseInitializer>();

@@ -133,8 +133,9 @@ internal sealed partial class IdentityGrpcService
         var subjectId = Ids.Parse(request.SubjectId, "subject");
         var (faces, version) = await store.DeleteSubjectAsync(tenantId, collectionId, subjectId, context.CancellationToken)
             ?? throw SubjectNotFound(request.SubjectId);
+        await scans.RemoveAsync(collectionId, faces);
         await cache.InvalidateAsync(collectionId, version);
-        return new DeleteResponse { DeletedSubjects = 1, DeletedFaces = faces };
+        return new DeleteResponse { DeletedSubjects = 1, DeletedFaces = faces.Count };
     }
 
     public override async Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
@@ -188,6 +189,7 @@ internal sealed partial class IdentityGrpcService
         var faceId = Ids.Parse(request.FaceId, "face");
         var version = await store.DeleteFaceAsync(tenantId, collectionId, faceId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"face '{request.FaceId}' was not found"));
+        await scans.RemoveAsync(collectionId, [faceId]);
         await cache.InvalidateAsync(collectionId, version);
         return new DeleteResponse { DeletedFaces = 1 };
     }
@@ -239,7 +241,12 @@ internal sealed partial class IdentityGrpcService
 
         // pgvector's ef_search stops at 1000, and an HNSW scan returns at most ef_search rows.
         var limit = Math.Min(topK * options.Value.CandidatesPerSubject, 1000);
-        var nearest = await store.NearestAsync(collection, queries, limit, rerank, efSearch, options.Value.IvfProbes, context.CancellationToken);
+        var scan = await scans.ForSearchAsync(collection, context.CancellationToken);
+        var nearest = scan is not null
+            ? await store.RerankAsync(collection, queries,
+                queries.Select(q => scan.Nearest(CodeScan.Pack(collection.Hash.Code(q.Memory.Span)), rerank)).ToList(), limit, context.CancellationToken)
+            : await store.NearestAsync(collection, queries, limit, rerank, efSearch, options.Value.IvfProbes, context.CancellationToken);
+        telemetry.CandidatesFrom(scan is not null);
         var response = new SearchResponse { Threshold = threshold, CollectionVersion = collection.Version };
         response.Results.AddRange(nearest.Select(candidates => SubjectRanking.Rank(candidates, topK, threshold)));
         var unknown = response.Results.Count(r => r.Unknown);

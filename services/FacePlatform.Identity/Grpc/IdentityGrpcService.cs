@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Keys;
+using FacePlatform.Identity.Search;
 using FacePlatform.Identity.Storage;
 using FacePlatform.Identity.Telemetry;
 using Google.Protobuf.WellKnownTypes;
@@ -19,6 +20,7 @@ internal sealed partial class IdentityGrpcService(
     IdentityDbContext db,
     GalleryStore store,
     GalleryCache cache,
+    CodeScans scans,
     IdentityTelemetry telemetry,
     IOptions<IdentityOptions> options)
     : IdentityService.IdentityServiceBase
@@ -239,6 +241,7 @@ internal sealed partial class IdentityGrpcService(
         await db.Subjects.Where(s => s.CollectionId == collectionId).ExecuteDeleteAsync(context.CancellationToken);
         await db.Collections.Where(c => c.Id == collectionId).ExecuteDeleteAsync(context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
+        scans.Forget(collectionId);
         await cache.InvalidateAsync(collectionId, long.MaxValue);
         return new DeleteResponse { DeletedSubjects = collection.SubjectCount, DeletedFaces = collection.FaceCount };
     }

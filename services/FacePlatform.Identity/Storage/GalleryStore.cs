@@ -7,7 +7,7 @@ using Pgvector;
 namespace FacePlatform.Identity.Storage;
 
 /// <summary>What a face-level operation needs to know of its collection.</summary>
-internal sealed record CollectionInfo(Guid Id, string ModelId, int Dimension, int CodeBits, long Version)
+internal sealed record CollectionInfo(Guid Id, string ModelId, int Dimension, int CodeBits, long Version, long FaceCount)
 {
     /// <summary>The SimHash that makes this collection's codes.</summary>
     public SimHash Hash => SimHash.For(Dimension, CodeBits);
@@ -18,6 +18,12 @@ internal sealed record FaceToStore(HalfVector Embedding, BitArray Code, float Qu
 
 /// <summary>A stored face, without its vector.</summary>
 internal sealed record StoredFace(Guid Id, Guid SubjectId, string ModelId, float Quality, float BoxX, float BoxY, float BoxWidth, float BoxHeight, string ImageSha256, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// What a read of a collection's codes saw: its version and face count, and the oldest transaction still running then
+/// (<c>pg_snapshot_xmin</c> of the read's snapshot).
+/// </summary>
+internal sealed record CodeRead(long Version, long FaceCount, long SnapshotXmin);
 
 /// <summary>What an enrolment did.</summary>
 internal sealed record EnrollOutcome(IReadOnlyList<StoredFace> Faces, int Added, int Duplicates, long Version);
@@ -34,12 +40,12 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
     public async Task<CollectionInfo?> FindCollectionAsync(Guid tenant, Guid collection, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT \"ModelId\", \"Dimension\", \"CodeBits\", \"Version\" FROM collections WHERE \"Id\" = $1 AND \"TenantId\" = $2");
+            "SELECT \"ModelId\", \"Dimension\", \"CodeBits\", \"Version\", \"FaceCount\" FROM collections WHERE \"Id\" = $1 AND \"TenantId\" = $2");
         command.Parameters.Add(new() { Value = collection });
         command.Parameters.Add(new() { Value = tenant });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new CollectionInfo(collection, reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3))
+            ? new CollectionInfo(collection, reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetInt64(4))
             : null;
     }
 
@@ -214,9 +220,15 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
             batch.BatchCommands.Add(command);
         }
 
-        var results = new List<FaceCandidate>[queries.Count];
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        for (var q = 0; q < queries.Count; q++)
+        return await ReadCandidatesAsync(reader, queries.Count, limit, cancellationToken);
+    }
+
+    /// <summary>The answers of a batch of per-query candidate statements, one result set per query.</summary>
+    private static async Task<List<FaceCandidate>[]> ReadCandidatesAsync(NpgsqlDataReader reader, int queries, int limit, CancellationToken cancellationToken)
+    {
+        var results = new List<FaceCandidate>[queries];
+        for (var q = 0; q < queries; q++)
         {
             // The reader starts on the first statement that returns rows (SET returns none).
             if (q > 0)
@@ -235,6 +247,83 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The <paramref name="limit"/> faces of each query's <paramref name="candidates"/> (ids chosen from the in-memory
+    /// codes, <see cref="CodeScans"/>) most similar by the exact cosine of their stored embeddings, with their subjects;
+    /// all queries in one round trip. A candidate deleted since the codes were read is simply not found.
+    /// </summary>
+    public async Task<List<FaceCandidate>[]> RerankAsync(
+        CollectionInfo collection, IReadOnlyList<HalfVector> queries, IReadOnlyList<Guid[]> candidates, int limit,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        var dimension = collection.Dimension;
+        for (var q = 0; q < queries.Count; q++)
+        {
+            var command = new NpgsqlBatchCommand(
+                $"""
+                WITH nearest AS MATERIALIZED (
+                  SELECT "Id", "SubjectId", "Embedding"::halfvec({dimension}) <=> $1::halfvec({dimension}) AS distance
+                  FROM faces WHERE "CollectionId" = $2 AND "Id" = ANY($4)
+                  ORDER BY distance LIMIT $3)
+                SELECT n."Id", n."SubjectId", s."ExternalId", s."DisplayName", 1 - n.distance
+                FROM nearest n JOIN subjects s ON s."Id" = n."SubjectId"
+                ORDER BY n.distance
+                """);
+            command.Parameters.Add(new() { Value = queries[q], DataTypeName = "halfvec" });
+            command.Parameters.Add(new() { Value = collection.Id });
+            command.Parameters.Add(new() { Value = limit });
+            command.Parameters.Add(new() { Value = candidates[q] });
+            batch.BatchCommands.Add(command);
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadCandidatesAsync(reader, queries.Count, limit, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads a collection's face codes into <paramref name="onFace"/>: all of them, or with <paramref name="sinceXid"/>
+    /// only those written by transactions from that id on (a superset of those an earlier read whose snapshot xmin it
+    /// is did not see: every transaction invisible to a snapshot has an id at least its xmin). One repeatable-read
+    /// snapshot, so the version, count and rows agree. Null when the collection is gone.
+    /// </summary>
+    public async Task<CodeRead?> ReadCodesAsync(Guid collection, long? sinceXid, Action<Guid, BitArray> onFace, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        CodeRead read;
+        await using (var state = new NpgsqlCommand(
+            "SELECT \"Version\", \"FaceCount\", pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM collections WHERE \"Id\" = $1",
+            connection, transaction))
+        {
+            state.Parameters.Add(new() { Value = collection });
+            await using var reader = await state.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            read = new CodeRead(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+
+        await using (var faces = new NpgsqlCommand(
+            "SELECT \"Id\", \"Code\" FROM faces WHERE \"CollectionId\" = $1 AND \"Code\" IS NOT NULL AND \"Xid\" >= $2",
+            connection, transaction))
+        {
+            faces.Parameters.Add(new() { Value = collection });
+            faces.Parameters.Add(new() { Value = sinceXid ?? long.MinValue });
+            await using var reader = await faces.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                onFace(reader.GetGuid(0), reader.GetFieldValue<BitArray>(1));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return read;
     }
 
     /// <summary>
@@ -286,7 +375,7 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
                 await using var update = new NpgsqlBatch(connection);
                 foreach (var (id, code) in page)
                 {
-                    var command = new NpgsqlBatchCommand("UPDATE faces SET \"Code\" = $1 WHERE \"CollectionId\" = $2 AND \"Id\" = $3");
+                    var command = new NpgsqlBatchCommand("UPDATE faces SET \"Code\" = $1, \"Xid\" = pg_current_xact_id()::text::bigint WHERE \"CollectionId\" = $2 AND \"Id\" = $3");
                     command.Parameters.Add(new() { Value = code, NpgsqlDbType = NpgsqlDbType.Varbit });
                     command.Parameters.Add(new() { Value = collection });
                     command.Parameters.Add(new() { Value = id });
@@ -337,16 +426,27 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
         return faces;
     }
 
-    /// <summary>Deletes a subject and its faces; returns (faces deleted, new version) or null when not found.</summary>
-    public async Task<(long Faces, long Version)?> DeleteSubjectAsync(Guid tenant, Guid collection, Guid subject, CancellationToken cancellationToken)
+    /// <summary>Deletes a subject and its faces; returns (the deleted faces' ids, new version) or null when not found.</summary>
+    public async Task<(List<Guid> Faces, long Version)?> DeleteSubjectAsync(Guid tenant, Guid collection, Guid subject, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // Faces first and by collection, so only the collection's partition is touched (the cascade then finds none).
-        var faces = await ExecuteAsync(connection, transaction,
+        var faces = new List<Guid>();
+        await using (var deleteFaces = new NpgsqlCommand(
             "DELETE FROM faces f USING subjects s WHERE f.\"CollectionId\" = $1 AND f.\"SubjectId\" = $2 " +
-            "AND s.\"Id\" = $2 AND s.\"CollectionId\" = $1 AND s.\"TenantId\" = $3",
-            cancellationToken, collection, subject, tenant);
+            "AND s.\"Id\" = $2 AND s.\"CollectionId\" = $1 AND s.\"TenantId\" = $3 RETURNING f.\"Id\"", connection, transaction))
+        {
+            deleteFaces.Parameters.Add(new() { Value = collection });
+            deleteFaces.Parameters.Add(new() { Value = subject });
+            deleteFaces.Parameters.Add(new() { Value = tenant });
+            await using var reader = await deleteFaces.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                faces.Add(reader.GetGuid(0));
+            }
+        }
+
         var subjects = await ExecuteAsync(connection, transaction,
             "DELETE FROM subjects WHERE \"Id\" = $1 AND \"CollectionId\" = $2 AND \"TenantId\" = $3",
             cancellationToken, subject, collection, tenant);
@@ -355,7 +455,7 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
             return null;
         }
 
-        var version = await BumpAsync(connection, transaction, collection, -1, -faces, cancellationToken);
+        var version = await BumpAsync(connection, transaction, collection, -1, -faces.Count, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (faces, version);
     }

@@ -72,6 +72,23 @@ internal sealed class IdentityOptions
     [Range(0, 10_000)]
     public int IvfProbes { get; set; }
 
+    /// <summary>
+    /// Memory for in-memory copies of collections' codes (<see cref="Search.CodeScans"/>), searched exhaustively instead
+    /// of through the HNSW code index: ~170 B per face of 1024-bit codes with ids. At 1M faces the exhaustive scan
+    /// found the exact nearest face of 1.000 of queries after re-ranking where HNSW found 0.33–0.56 (docs/benchmarks.md).
+    /// Least recently searched collections are dropped to stay within it; a collection larger than the whole budget
+    /// always uses the index. 0 turns the copies off.
+    /// </summary>
+    [Range(0, 1 << 20)]
+    public int ScanMemoryMegabytes { get; set; } = 2048;
+
+    /// <summary>
+    /// A collection of at most this many faces is read into memory during its first search (~1 s per 100k faces here);
+    /// a larger one is read in the background while its searches use the code index.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int ScanInlineLoadFaces { get; set; } = 50_000;
+
     /// <summary>Faces fetched per requested subject before grouping by subject (a subject has several faces).</summary>
     [Range(1, 20)]
     public int CandidatesPerSubject { get; set; } = 4;

@@ -15,6 +15,8 @@ internal sealed class IdentityTelemetry
     private readonly Counter<long> _cacheRequests;
     private readonly Counter<long> _enrolledFaces;
     private readonly Counter<long> _searchQueries;
+    private readonly Counter<long> _searchPaths;
+    private readonly Histogram<double> _codeReads;
 
     public IdentityTelemetry(IMeterFactory meters)
     {
@@ -31,6 +33,15 @@ internal sealed class IdentityTelemetry
             "Faces of Enroll calls by result (added|duplicate).");
         _searchQueries = meter.CreateCounter<long>("faceplatform.search.queries", "{query}",
             "Query embeddings searched, by outcome (match|unknown).");
+        _searchPaths = meter.CreateCounter<long>("faceplatform.search.candidates", "{search}",
+            "Searches answered from PostgreSQL by where their candidates came from (path=scan: the in-memory codes; " +
+            "path=index: the partition's HNSW code index).");
+        _codeReads = meter.CreateHistogram<double>("faceplatform.codes.read.duration", "s",
+            "Reads of a collection's codes into memory, by kind (full|increment).",
+            advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.001, 0.005, 0.02, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+            });
     }
 
     public void SearchCompleted(TimeSpan elapsed, CacheResult cache) =>
@@ -57,6 +68,12 @@ internal sealed class IdentityTelemetry
         _searchQueries.Add(matched, new KeyValuePair<string, object?>("outcome", "match"));
         _searchQueries.Add(unknown, new KeyValuePair<string, object?>("outcome", "unknown"));
     }
+
+    public void CandidatesFrom(bool scan) =>
+        _searchPaths.Add(1, new KeyValuePair<string, object?>("path", scan ? "scan" : "index"));
+
+    public void CodeScanRead(string kind, int faces, TimeSpan elapsed) =>
+        _codeReads.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("kind", kind));
 
     private static string Name(CacheResult result) => result switch
     {

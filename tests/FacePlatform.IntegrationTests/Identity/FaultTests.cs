@@ -3,8 +3,6 @@ using System.Net;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Testing;
 using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -25,7 +23,7 @@ public sealed class FaultTests
         try
         {
             await using var factory = IdentityServiceFixture.Start(database, redis.Configuration);
-            var (client, http) = await ConnectAsync(factory);
+            var (client, http) = await IdentityServiceFixture.ConnectAsync(factory);
             var tenant = (await client.CreateTenantAsync(new CreateTenantRequest { Name = "redis-fault" })).Id;
             var collection = (await client.NewCollectionAsync(tenant)).Id;
             var subject = (await client.NewSubjectAsync(tenant, collection, "p")).Id;
@@ -74,7 +72,7 @@ public sealed class FaultTests
         await using var postgres = await ThrowawayPostgres.StartAsync();
         var servers = await Infrastructure.GetAsync();
         await using var factory = IdentityServiceFixture.Start(postgres.ConnectionString, servers.Redis);
-        var (client, _) = await ConnectAsync(factory);
+        var (client, _) = await IdentityServiceFixture.ConnectAsync(factory);
         var tenant = (await client.CreateTenantAsync(new CreateTenantRequest { Name = "pg-fault" })).Id;
         var collection = (await client.NewCollectionAsync(tenant)).Id;
         var subject = (await client.NewSubjectAsync(tenant, collection, "p")).Id;
@@ -154,14 +152,5 @@ public sealed class FaultTests
         Assert.All(failures, status => Assert.True(status == StatusCode.Unavailable, $"a failed enrolment said {status}"));
         Assert.True(acknowledged.Count >= 21);
         Assert.DoesNotContain(acknowledged, id => !stored.Contains(id));
-    }
-
-    private static async Task<(IdentityService.IdentityServiceClient Client, HttpClient Http)> ConnectAsync(WebApplicationFactory<Program> factory)
-    {
-        var http = factory.CreateClient();
-        await IdentityServiceFixture.WaitUntilReadyAsync(http);
-        var client = new IdentityService.IdentityServiceClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
-            new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
-        return (client, http);
     }
 }

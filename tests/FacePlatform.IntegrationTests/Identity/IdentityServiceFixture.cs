@@ -35,14 +35,31 @@ public sealed class IdentityServiceFixture : IAsyncLifetime
     }
 
     /// <summary>Another identity service on the same test server machinery, with other settings.</summary>
-    public static WebApplicationFactory<Program> Start(string postgres, string redis) =>
+    public static WebApplicationFactory<Program> Start(string postgres, string redis, params (string Key, string Value)[] settings) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Production");
             builder.UseSetting("ConnectionStrings:Postgres", postgres);
             builder.UseSetting("ConnectionStrings:Redis", redis);
             builder.UseSetting("Identity:StartupRetrySeconds", "1");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
         });
+
+    /// <summary>The running service's services (its singletons), for tests that look inside.</summary>
+    public IServiceProvider Services => _factory?.Services ?? throw new InvalidOperationException("the fixture is not started");
+
+    /// <summary>A gRPC client and an HTTP client of a service started by <see cref="Start"/>, once it is ready.</summary>
+    public static async Task<(IdentityService.IdentityServiceClient Client, HttpClient Http)> ConnectAsync(WebApplicationFactory<Program> factory)
+    {
+        var http = factory.CreateClient();
+        await WaitUntilReadyAsync(http);
+        var client = new IdentityService.IdentityServiceClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
+            new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+        return (client, http);
+    }
 
     /// <summary>Polls <c>/readyz</c> until the migrations are applied (at most 60 s).</summary>
     public static Task WaitUntilReadyAsync(HttpClient http) => Readiness.WaitAsync(http, "identity", TimeSpan.FromSeconds(60));

@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FacePlatform.Identity.Storage;
+using FacePlatform.Identity.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace FacePlatform.Identity.Search;
+
+/// <summary>
+/// The in-memory codes (<see cref="CodeScan"/>) of the collections this instance searches, within
+/// <c>Identity:ScanMemoryMegabytes</c>. A collection is read from PostgreSQL at its first search — in the call when it
+/// holds at most <c>Identity:ScanInlineLoadFaces</c> faces, else in the background while searches use the partition's
+/// HNSW code index — and then follows every change: a search that finds a newer collection version first reads the
+/// faces written since the last read (by write transaction id, <see cref="GalleryStore.ReadCodesAsync"/>). Deletions
+/// made through this instance are applied at once; when the collection holds fewer faces than the copy (deleted through
+/// another instance), the copy is read again in the background, and meanwhile re-ranking simply does not find the
+/// deleted faces. PostgreSQL stays the source of truth: the copy only proposes candidates.
+/// </summary>
+internal sealed partial class CodeScans(
+    GalleryStore store, IOptions<IdentityOptions> options, IdentityTelemetry telemetry, ILogger<CodeScans> logger)
+{
+    /// <summary>Full reads of at least this many faces are logged.</summary>
+    private const int LoggedReadFaces = 10_000;
+
+    private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
+
+    /// <summary>
+    /// The collection's codes, current as of <paramref name="collection"/>'s version, or null when this search must
+    /// use the code index (scanning is off, the collection does not fit the budget, or it is still loading).
+    /// </summary>
+    public async Task<CodeScan?> ForSearchAsync(CollectionInfo collection, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var budget = (long)settings.ScanMemoryMegabytes << 20;
+        if (budget == 0 || EstimatedBytes(collection.FaceCount, collection.CodeBits) > budget)
+        {
+            return null;
+        }
+
+        var entry = _entries.GetOrAdd(collection.Id, _ => new Entry(collection.CodeBits));
+        entry.LastUsed = Stopwatch.GetTimestamp();
+        var scan = Volatile.Read(ref entry.Scan);
+        if (scan is null)
+        {
+            if (collection.FaceCount > settings.ScanInlineLoadFaces)
+            {
+                StartFullRead(collection.Id, entry);
+                return null;
+            }
+
+            await FullReadAsync(collection.Id, entry, cancellationToken);
+            scan = Volatile.Read(ref entry.Scan);
+        }
+
+        if (scan is not null && scan.Version < collection.Version)
+        {
+            await CatchUpAsync(collection.Id, entry, scan, cancellationToken);
+        }
+
+        return scan;
+    }
+
+    /// <summary>Applies deletions made through this instance at once (their codes are zeroed).</summary>
+    public async Task RemoveAsync(Guid collection, IReadOnlyCollection<Guid> faces)
+    {
+        if (!_entries.TryGetValue(collection, out var entry))
+        {
+            return;
+        }
+
+        await entry.Gate.WaitAsync();
+        try
+        {
+            Volatile.Read(ref entry.Scan)?.Remove(faces);
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    /// <summary>Drops a deleted collection's copy.</summary>
+    public void Forget(Guid collection) => _entries.TryRemove(collection, out _);
+
+    /// <summary>Faces held in memory across collections (removed ones included until their collection is read again).</summary>
+    public long Faces => _entries.Values.Sum(e => (long)(Volatile.Read(ref e.Scan)?.Count ?? 0));
+
+    private static long EstimatedBytes(long faces, int bits) => faces * (((bits + 63) / 64 * 8) + 16 + 24) * 2;
+
+    private async Task CatchUpAsync(Guid collection, Entry entry, CodeScan scan, CancellationToken cancellationToken)
+    {
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (Volatile.Read(ref entry.Scan) != scan)
+            {
+                // A full read replaced it meanwhile; the caller's copy still serves this search.
+                return;
+            }
+
+            var clock = Stopwatch.StartNew();
+            var added = 0;
+            var read = await store.ReadCodesAsync(collection, scan.SnapshotXmin, (id, code) => added += scan.Add(id, code) ? 1 : 0, cancellationToken);
+            if (read is null)
+            {
+                Forget(collection);
+                return;
+            }
+
+            scan.Version = read.Version;
+            scan.SnapshotXmin = read.SnapshotXmin;
+            telemetry.CodeScanRead("increment", added, clock.Elapsed);
+            if (scan.Count - scan.Removed > read.FaceCount)
+            {
+                // Faces were deleted through another instance: read the collection again, off this search's path.
+                StartFullRead(collection, entry);
+            }
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    private void StartFullRead(Guid collection, Entry entry)
+    {
+        if (Interlocked.CompareExchange(ref entry.Reading, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await FullReadAsync(collection, entry, CancellationToken.None);
+            }
+            catch (Exception error)
+            {
+                LogReadFailed(logger, error, collection);
+            }
+            finally
+            {
+                Volatile.Write(ref entry.Reading, 0);
+            }
+        });
+    }
+
+    private async Task FullReadAsync(Guid collection, Entry entry, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var scan = new CodeScan(entry.Bits);
+        var read = await store.ReadCodesAsync(collection, null, (id, code) => scan.Add(id, code), cancellationToken);
+        if (read is null)
+        {
+            Forget(collection);
+            return;
+        }
+
+        scan.Version = read.Version;
+        scan.SnapshotXmin = read.SnapshotXmin;
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            Volatile.Write(ref entry.Scan, scan);
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+
+        telemetry.CodeScanRead("full", scan.Count, clock.Elapsed);
+        if (scan.Count >= LoggedReadFaces)
+        {
+            LogRead(logger, scan.Count, collection, clock.ElapsedMilliseconds);
+        }
+
+        Evict(collection);
+    }
+
+    /// <summary>Drops the least recently searched copies until the rest fit the budget.</summary>
+    private void Evict(Guid keep)
+    {
+        var budget = (long)options.Value.ScanMemoryMegabytes << 20;
+        var held = _entries.Select(e => (e.Key, e.Value, Bytes: Volatile.Read(ref e.Value.Scan)?.Bytes ?? 0)).ToList();
+        var total = held.Sum(h => h.Bytes);
+        foreach (var (id, entry, bytes) in held.Where(h => h.Key != keep).OrderBy(h => h.Value.LastUsed))
+        {
+            if (total <= budget)
+            {
+                break;
+            }
+
+            if (_entries.TryRemove(id, out _))
+            {
+                total -= bytes;
+                LogDropped(logger, id);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the codes of collection {Collection} failed; its searches use the code index")]
+    private static partial void LogReadFailed(ILogger logger, Exception error, Guid collection);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Read {Faces} codes of collection {Collection} in {Milliseconds} ms")]
+    private static partial void LogRead(ILogger logger, int faces, Guid collection, long milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped the in-memory codes of collection {Collection} (memory budget)")]
+    private static partial void LogDropped(ILogger logger, Guid collection);
+
+    /// <summary>
+    /// A collection's copy and its gate. The gate is never disposed: an entry dropped from the table may still be in
+    /// use by a search, and a SemaphoreSlim without a wait handle holds no unmanaged resource.
+    /// </summary>
+#pragma warning disable CA1001
+    private sealed class Entry(int bits)
+#pragma warning restore CA1001
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public readonly int Bits = bits;
+        public CodeScan? Scan;
+        public int Reading;
+        public long LastUsed;
+    }
+}

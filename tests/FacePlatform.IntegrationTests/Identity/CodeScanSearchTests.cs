@@ -1,0 +1,109 @@
+using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Search;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FacePlatform.IntegrationTests.Identity;
+
+/// <summary>
+/// Search through the in-memory copies of collections' codes (Search/CodeScans.cs) against the HNSW code index, and
+/// the copies following changes made through another instance of the service (two instances on one database).
+/// </summary>
+public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClassFixture<IdentityServiceFixture>
+{
+    private IdentityService.IdentityServiceClient Client => identity.Client;
+
+    [Fact]
+    public async Task The_copy_follows_enrolments_and_deletions_made_through_another_instance()
+    {
+        var (tenant, collection, people) = await GalleryAsync(seed: 31, subjects: 20);
+        await using var other = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis);
+        var (otherClient, otherHttp) = await IdentityServiceFixture.ConnectAsync(other);
+        using var _ = otherHttp;
+        var random = new Random(32);
+        var first = await Client.SearchAsync(tenant, collection, Galleries.FaceOf(people[0].Centre, random));
+        var held = Scans(identity.Services).Faces;
+
+        // Through the other instance: a new person, and the first person deleted.
+        var newcomer = Galleries.RandomUnit(random);
+        var added = (await otherClient.NewSubjectAsync(tenant, collection, "newcomer")).Id;
+        await otherClient.EnrollAsync(tenant, collection, added, [Galleries.FaceOf(newcomer, random)]);
+        await otherClient.DeleteSubjectAsync(new DeleteSubjectRequest { TenantId = tenant, CollectionId = collection, SubjectId = people[0].Id });
+        var foundNew = await Client.SearchAsync(tenant, collection, Galleries.FaceOf(newcomer, random));
+        var deleted = await Client.SearchAsync(tenant, collection, Galleries.FaceOf(people[0].Centre, random));
+        var others = await Client.SearchAsync(tenant, collection, Galleries.FaceOf(people[1].Centre, random));
+
+        Assert.Equal(people[0].Id, first.Results[0].Matches[0].SubjectId);
+        Assert.True(held >= 60, $"the instance holds {held} codes after searching a 60-face collection");
+        Assert.Equal(added, foundNew.Results[0].Matches[0].SubjectId);
+        Assert.True(deleted.Results[0].Unknown, $"the deleted subject was answered: {deleted.Results[0]}");
+        Assert.Equal(people[1].Id, others.Results[0].Matches[0].SubjectId);
+    }
+
+    [Fact]
+    public async Task Scanning_the_copy_and_walking_the_code_index_give_the_same_answers()
+    {
+        var (tenant, collection, people) = await GalleryAsync(seed: 41, subjects: 30);
+        await using var indexOnly = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:ScanMemoryMegabytes", "0"));
+        var (indexClient, indexHttp) = await IdentityServiceFixture.ConnectAsync(indexOnly);
+        using var _ = indexHttp;
+        var random = new Random(42);
+
+        // Different thresholds per query keep the shared Redis cache from answering the second instance.
+        for (var p = 0; p < people.Count; p += 3)
+        {
+            var probe = Galleries.FaceOf(people[p].Centre, random);
+            var scanned = await Client.SearchAsync(tenant, collection, probe, threshold: 0.3f);
+            var indexed = await indexClient.SearchAsync(tenant, collection, probe, threshold: 0.3001f);
+
+            Assert.Equal(people[p].Id, scanned.Results[0].Matches[0].SubjectId);
+            Assert.Equal(scanned.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)), indexed.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)));
+        }
+
+        Assert.Equal(0, Scans(indexOnly.Services).Faces);
+        Assert.True(Scans(identity.Services).Faces >= 90);
+    }
+
+    [Fact]
+    public async Task A_collection_above_the_inline_size_is_read_in_the_background_while_the_index_answers()
+    {
+        var (tenant, collection, people) = await GalleryAsync(seed: 51, subjects: 10);
+        await using var background = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:ScanInlineLoadFaces", "0"));
+        var (client, http) = await IdentityServiceFixture.ConnectAsync(background);
+        using var _ = http;
+        var random = new Random(52);
+        var scans = Scans(background.Services);
+
+        var fromIndex = await client.SearchAsync(tenant, collection, Galleries.FaceOf(people[2].Centre, random), threshold: 0.31f);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (scans.Faces == 0 && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(50);
+        }
+
+        var fromScan = await client.SearchAsync(tenant, collection, Galleries.FaceOf(people[2].Centre, random), threshold: 0.32f);
+
+        Assert.Equal(people[2].Id, fromIndex.Results[0].Matches[0].SubjectId);
+        Assert.Equal(30, scans.Faces);
+        Assert.Equal(people[2].Id, fromScan.Results[0].Matches[0].SubjectId);
+    }
+
+    private static CodeScans Scans(IServiceProvider services) => services.GetRequiredService<CodeScans>();
+
+    /// <summary>A collection of <paramref name="subjects"/> people with three faces each.</summary>
+    private async Task<(string Tenant, string Collection, List<(string Id, float[] Centre)> People)> GalleryAsync(int seed, int subjects)
+    {
+        var tenant = await identity.NewTenantAsync();
+        var collection = (await Client.NewCollectionAsync(tenant)).Id;
+        var random = new Random(seed);
+        var people = new List<(string Id, float[] Centre)>();
+        for (var p = 0; p < subjects; p++)
+        {
+            var centre = Galleries.RandomUnit(random);
+            var id = (await Client.NewSubjectAsync(tenant, collection, $"person-{p}")).Id;
+            await Client.EnrollAsync(tenant, collection, id, Enumerable.Range(0, 3).Select(_ => Galleries.FaceOf(centre, random)));
+            people.Add((id, centre));
+        }
+
+        return (tenant, collection, people);
+    }
+}
