@@ -46,7 +46,10 @@ internal sealed record BenchOptions
 
     public int Seed { get; init; } = 42;
 
-    /// <summary>hnsw (the service's partition DDL) or ivfflat (the alternative, built by the bench with <see cref="Lists"/>).</summary>
+    /// <summary>
+    /// hnsw (the service's partition DDL), ivfflat (the alternative, built by the bench with <see cref="Lists"/>) or
+    /// none (the index is dropped and not built: for a service that scans its in-memory codes, Identity:ScanMemoryMegabytes).
+    /// </summary>
     public string CodeIndex { get; init; } = "hnsw";
 
     public int Lists { get; init; } = 1000;

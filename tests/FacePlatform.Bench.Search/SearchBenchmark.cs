@@ -29,6 +29,7 @@ internal static class SearchBenchmark
         await using var postgres = sourceBuilder.Build();
         var index = options.Collection is not null ? "the existing code index of --collection"
             : options.CodeIndex == "ivfflat" ? $"ivfflat code index lists={options.Lists}"
+            : options.CodeIndex == "none" ? "no code index"
             : $"code index m={options.M} ef_construction={options.EfConstruction}";
         Say($"# {options.Data} {options.Faces} faces x {options.Dimension}-d, {index}, load average {LoadAverage()}");
 
@@ -83,6 +84,16 @@ internal static class SearchBenchmark
             Say($"exact Hamming search + re-ranking of {rerank} candidates would reach recall@1 {CodeCeiling(gallery.Codes, queryCodes, exact, rerank):F3} (the ceiling for the code index)");
         }
 
+        ScanInProcess(gallery, faces, queries, queryCodes, exact, queryIdentities, options);
+        var firstClock = Stopwatch.StartNew();
+        await client.SearchAsync(new SearchRequest
+        {
+            TenantId = tenant, CollectionId = gallery.Collection, TopK = 10, Threshold = -1,
+            Queries = { new Embedding { ModelId = model, Values = { data.FaceOf(centres[0]) } } },
+        });
+        Say($"first search after loading: {firstClock.Elapsed.TotalMilliseconds:F0} ms (a scanning service reads the collection's codes here when " +
+            "Identity:ScanInlineLoadFaces allows, else in the background)");
+
         Say("| rerank | ef_search | recall@1 | identity top-1 (service) | mates in top 10 | service p50 / p99 ms (1 client) | QPS 1 client | " +
             $"p50 / p99 ms ({options.Clients} clients) | QPS {options.Clients} clients | raw SQL p50 / p99 ms | load average |");
         Say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -93,8 +104,11 @@ internal static class SearchBenchmark
             var single = await SearchManyAsync(client, tenant, gallery.Collection, model, queries, ef, rerank, 1);
             var recall = single.TopFace.Select((face, q) => face == faceIds[exact[q][0]]).Count(hit => hit) / (double)queries.Length;
             var identityHit = single.TopSubject.Select((s, q) => s == subjectOfIdentity[queryIdentities[q]]).Count(hit => hit) / (double)queries.Length;
-            var raw = await RawTop10Async(postgres, gallery, options.Dimension, queries, ef, rerank);
-            var mates = raw.Ids.Select((ids, q) => ids.Count(id => identityOfFace.TryGetValue(id, out var p) && p == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
+            // Raw SQL on the code index (none: without one, PostgreSQL would sort the whole partition by Hamming distance).
+            var raw = options.CodeIndex == "none" ? (P50: double.NaN, P99: double.NaN, Ids: [])
+                : await RawTop10Async(postgres, gallery, options.Dimension, queries, ef, rerank);
+            var mates = raw.Ids.Length == 0 ? double.NaN
+                : raw.Ids.Select((ids, q) => ids.Count(id => identityOfFace.TryGetValue(id, out var p) && p == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
             var many = "- | -";
             if (options.Concurrent)
             {
@@ -148,9 +162,9 @@ internal static class SearchBenchmark
         var collection = (await client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = name, ModelId = model, Dimension = options.Dimension })).Id;
         var partition = $"faces_{Guid.Parse(collection):N}";
         var codeBits = await CodeBitsAsync(postgres, collection);
-        if (options.BuildAfterLoad)
+        if (options.BuildAfterLoad || options.CodeIndex == "none")
         {
-            await ExecuteAsync(postgres, $"DROP INDEX {partition}_codes");
+            await ExecuteAsync(postgres, $"DROP INDEX IF EXISTS {partition}_codes");
         }
 
         var identities = faces.Length / perIdentity;
@@ -163,7 +177,7 @@ internal static class SearchBenchmark
             await CopyAsync(postgres, tenant, collection, model, codes, faces, perIdentity, subjects, faceIds);
             var copied = clock.Elapsed;
             Say($"binary COPY of {identities} subjects and {faces.Length} faces with their codes (codes computed here): {copied.TotalSeconds:F0} s, " +
-                $"{faces.Length / copied.TotalSeconds:F0} faces/s{(options.BuildAfterLoad ? " (no index yet)" : " (into the HNSW index)")}");
+                $"{faces.Length / copied.TotalSeconds:F0} faces/s{(options.CodeIndex == "none" ? " (no code index)" : options.BuildAfterLoad ? " (no index yet)" : " (into the HNSW index)")}");
         }
         else
         {
@@ -192,10 +206,10 @@ internal static class SearchBenchmark
             }));
             var load = clock.Elapsed;
             Say($"load through the service ({options.Clients} clients; a subject + an Enroll of {perIdentity} faces each): {load.TotalSeconds:F0} s, " +
-                $"{faces.Length / load.TotalSeconds:F0} faces/s{(options.BuildAfterLoad ? " (no index yet)" : " (into the HNSW code index)")}, load average {LoadAverage()}");
+                $"{faces.Length / load.TotalSeconds:F0} faces/s{(options.CodeIndex == "none" ? " (no code index)" : options.BuildAfterLoad ? " (no index yet)" : " (into the HNSW code index)")}, load average {LoadAverage()}");
         }
 
-        if (options.BuildAfterLoad)
+        if (options.BuildAfterLoad && options.CodeIndex != "none")
         {
             // The service's own partition DDL (fp_create_face_partition), with the bench's m / ef_construction, or the
             // IVFFlat alternative measured in docs/benchmarks.md.
@@ -210,7 +224,7 @@ internal static class SearchBenchmark
 
         await ExecuteAsync(postgres, $"ANALYZE {partition}");
         await using var sizes = postgres.CreateCommand(
-            $"SELECT pg_size_pretty(pg_relation_size('{partition}_codes')), pg_size_pretty(pg_table_size('{partition}'))");
+            $"SELECT coalesce(pg_size_pretty(pg_relation_size(to_regclass('{partition}_codes'))), 'none'), pg_size_pretty(pg_table_size('{partition}'))");
         await using var reader = await sizes.ExecuteReaderAsync();
         await reader.ReadAsync();
         Say($"code index size {reader.GetString(0)}, table size {reader.GetString(1)}");
@@ -384,6 +398,77 @@ internal static class SearchBenchmark
         }
     }
 
+    /// <summary>
+    /// The scan path in this process with the service's own <see cref="CodeScan"/>: per re-rank size, its recall@1
+    /// against exact search and the share of identity mates in its top 10 faces (the service answers per subject, so
+    /// face-level top 10 is counted here; its re-ranking is on half-precision vectors, here on the float originals).
+    /// </summary>
+    private static void ScanInProcess(
+        Gallery gallery, float[][] faces, float[][] queries, BitArray[] queryCodes, int[][] exact, int[] queryIdentities, BenchOptions options)
+    {
+        var scan = new CodeScan(gallery.CodeBits);
+        var ids = new Guid[faces.Length];
+        for (var i = 0; i < faces.Length; i++)
+        {
+            ids[i] = Guid.Parse(gallery.FaceIds[i]);
+            scan.Add(ids[i], gallery.Codes[i]);
+        }
+
+        var indexOf = new Dictionary<Guid, int>(faces.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            indexOf[ids[i]] = i;
+        }
+
+        // How deep the first stage (the codes' first bits) must go to keep each query's exact nearest face.
+        var words = gallery.Codes.Select(CodeScan.Pack).ToArray();
+        foreach (var prefix in new[] { 4, 8 })
+        {
+            var ranks = new int[queries.Length];
+            Parallel.For(0, queries.Length, q =>
+            {
+                var query = CodeScan.Pack(queryCodes[q]);
+                var target = PrefixDistance(words[exact[q][0]], query, prefix);
+                ranks[q] = words.Count(code => PrefixDistance(code, query, prefix) < target);
+            });
+            Array.Sort(ranks);
+            Say($"rank of the exact nearest face by the codes' first {prefix * 64} bits (faces strictly nearer): " +
+                $"p50 {ranks[ranks.Length / 2]}, p99 {ranks[(int)(ranks.Length * 0.99)]}, max {ranks[^1]} (the scan's first stage keeps {CodeScan.PoolFor(options.Rerank[0])}+)");
+        }
+
+        foreach (var rerank in options.Rerank)
+        {
+            var hits = 0;
+            double mates = 0;
+            var latencies = new double[queries.Length];
+            for (var q = 0; q < queries.Length; q++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var candidates = scan.Nearest(CodeScan.Pack(queryCodes[q]), rerank);
+                latencies[q] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var top = candidates.Select(id => indexOf[id]).OrderByDescending(i => FaceData.Dot(queries[q], faces[i])).Take(10).ToList();
+                hits += top.Count > 0 && top[0] == exact[q][0] ? 1 : 0;
+                mates += top.Count(i => i / options.FacesPerIdentity == queryIdentities[q]) / (double)options.FacesPerIdentity;
+            }
+
+            Array.Sort(latencies);
+            Say($"in-memory scan (the service's CodeScan, in this process) + exact re-ranking of {rerank}: recall@1 {hits / (double)queries.Length:F3}, " +
+                $"mates in top 10 {mates / queries.Length:F3}, scan p50 / p99 {Percentile(latencies, 0.5):F1} / {Percentile(latencies, 0.99):F1} ms " +
+                $"({Environment.ProcessorCount} threads)");
+        }
+    }
+
+    private static int PrefixDistance(ulong[] code, ulong[] query, int words)
+    {
+        var distance = 0;
+        for (var w = 0; w < words; w++)
+        {
+            distance += System.Numerics.BitOperations.PopCount(code[w] ^ query[w]);
+        }
+
+        return distance;
+    }
+
     private static async Task<int> CodeBitsAsync(NpgsqlDataSource postgres, string collection)
     {
         await using var command = postgres.CreateCommand("SELECT \"CodeBits\" FROM collections WHERE \"Id\" = $1");
@@ -484,7 +569,7 @@ internal static class SearchBenchmark
         var bigCollection = (await client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = other, Name = "big", ModelId = model, Dimension = options.Dimension })).Id;
         var bigSubject = (await client.CreateSubjectAsync(new CreateSubjectRequest { TenantId = other, CollectionId = bigCollection, ExternalId = "bulk" })).Id;
         var partition = $"faces_{Guid.Parse(bigCollection):N}";
-        await ExecuteAsync(postgres, $"DROP INDEX {partition}_codes");
+        await ExecuteAsync(postgres, $"DROP INDEX IF EXISTS {partition}_codes");
         var hash = SimHash.For(options.Dimension, await CodeBitsAsync(postgres, bigCollection));
         var clock = Stopwatch.StartNew();
         await using (var connection = await postgres.OpenConnectionAsync())

@@ -7,9 +7,10 @@ public sealed class CodeScanTests
 {
     [Theory]
     [InlineData(1024, 500, 20)]
-    [InlineData(1024, 70_000, 200)] // more than one part: the parallel path
-    [InlineData(192, 3_000, 50)] // not the unrolled 1024-bit kernel
-    public void Nearest_equals_a_brute_force_ranking_by_Hamming_distance(int bits, int faces, int take)
+    [InlineData(1024, 2_048, 200)] // as many faces as the pool: still exact
+    [InlineData(192, 1_500, 50)] // not the unrolled kernel, halves of 2 and 1 words
+    [InlineData(64, 300, 10)] // one word: no second stage
+    public void Up_to_the_pool_size_Nearest_equals_a_brute_force_ranking_by_Hamming_distance(int bits, int faces, int take)
     {
         var random = new Random(bits + faces);
         var scan = new CodeScan(bits);
@@ -22,12 +23,32 @@ public sealed class CodeScanTests
         }
 
         var query = RandomCode(random, bits);
-        var expected = stored
-            .Select((face, position) => (face.Id, Distance: SimHash.Hamming(face.Code, query), position))
-            .OrderBy(f => f.Distance).ThenBy(f => f.position)
-            .Take(take).Select(f => f.Id).ToArray();
 
-        Assert.Equal(expected, scan.Nearest(CodeScan.Pack(query), take));
+        Assert.Equal(BruteForce(stored, query, take), scan.Nearest(CodeScan.Pack(query), take));
+    }
+
+    [Theory]
+    [InlineData(300_000, 200, 0.25)]
+    [InlineData(20_000, 1_000, 0.35)] // a pool larger than the minimum
+    public void Among_many_faces_the_near_ones_come_first_in_exact_order(int faces, int near, double flipped)
+    {
+        // Near faces differ from the query in a share of their bits (same-identity FaceRes codes: ~0.2); the first
+        // stage must keep every one of them, so the answer is the brute-force ranking.
+        var random = new Random(faces + near);
+        var scan = new CodeScan(1024);
+        var query = RandomCode(random, 1024);
+        var stored = new List<(Guid Id, BitArray Code)>();
+        for (var i = 0; i < faces; i++)
+        {
+            var code = i % (faces / near) == 0
+                ? Flip(query, flipped, random)
+                : RandomCode(random, 1024);
+            var face = (Guid.NewGuid(), code);
+            stored.Add(face);
+            scan.Add(face.Item1, face.Item2);
+        }
+
+        Assert.Equal(BruteForce(stored, query, near), scan.Nearest(CodeScan.Pack(query), near));
     }
 
     [Fact]
@@ -41,14 +62,8 @@ public sealed class CodeScanTests
         }
 
         var query = RandomCode(random, 1024);
-        var near = new BitArray(query);
-        for (var i = 0; i < 200; i++)
-        {
-            near[random.Next(1024)] ^= true;
-        }
-
         var target = Guid.NewGuid();
-        scan.Add(target, near);
+        scan.Add(target, Flip(query, 0.2, random));
 
         Assert.Equal(target, scan.Nearest(CodeScan.Pack(query), 5)[0]);
     }
@@ -105,6 +120,24 @@ public sealed class CodeScanTests
 
         Assert.Equal(1001, scan.Count);
         Assert.Equal(first, scan.Nearest(CodeScan.Pack(query), 1)[0]);
+    }
+
+    private static Guid[] BruteForce(List<(Guid Id, BitArray Code)> stored, BitArray query, int take) =>
+        stored
+            .Select((face, position) => (face.Id, Distance: SimHash.Hamming(face.Code, query), position))
+            .OrderBy(f => f.Distance).ThenBy(f => f.position)
+            .Take(take).Select(f => f.Id).ToArray();
+
+    /// <summary>The query with each bit flipped with probability <paramref name="share"/>.</summary>
+    private static BitArray Flip(BitArray query, double share, Random random)
+    {
+        var code = new BitArray(query);
+        for (var i = 0; i < code.Length; i++)
+        {
+            code[i] ^= random.NextDouble() < share;
+        }
+
+        return code;
     }
 
     private static BitArray RandomCode(Random random, int bits)

@@ -2,21 +2,26 @@ using System.Buffers;
 using System.Collections;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace FacePlatform.Identity.Search;
 
 /// <summary>
-/// One collection's SimHash codes in memory, searched exhaustively: the exact Hamming distance of a query's code to
-/// every face's code, and the faces of smallest distance as re-ranking candidates. 1M faces of 1024-bit codes are
-/// 128 MB of codes (+ 16 B of id and ~24 B of id set per face) and one scan reads them all (~5 ms on one core here,
-/// docs/benchmarks.md) — no approximate index, so no recall lost before re-ranking, and nothing to build.
-/// Appends and removals are serialised by the caller (<see cref="CodeScans"/>); searches run beside them on an
-/// immutable snapshot of the arrays (appends write only past the snapshot's count).
+/// One collection's SimHash codes in memory, searched exhaustively: every face's code is compared with the query's,
+/// and the faces of smallest Hamming distance become re-ranking candidates. The scan reads memory at its bandwidth
+/// limit, so it reads half of it: the first half of every code (512 of 1024 bits) ranks every face, and the nearest
+/// <see cref="PoolFor"/> of them by it are ranked by the whole code. 1M faces of 1024-bit codes are 128 MB of codes
+/// (+ 16 B of id and ~24 B of id set per face); the first stage reads 64 MB (~3 ms on one core here, the whole code
+/// ~5.5 ms; docs/benchmarks.md). No index to build, nothing approximate but the two stages, whose recall at 1M is
+/// measured in docs/benchmarks.md.
+/// Appends and removals are serialised by the caller (<c>CodeScans</c>); searches run beside them on an immutable
+/// snapshot of the arrays (appends write only past the snapshot's count).
 /// </summary>
 internal sealed class CodeScan
 {
-    /// <summary>Rows per parallel part of a scan; smaller scans run on the caller's thread.</summary>
-    private const int PartRows = 1 << 16;
+    /// <summary>The second stage ranks at least this many faces, and at least this many times what was asked for.</summary>
+    private const int MinPool = 2048;
+    private const int PoolPerTaken = 4;
 
     private readonly HashSet<Guid> _present = [];
     private readonly List<int> _removed = [];
@@ -27,7 +32,9 @@ internal sealed class CodeScan
         ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
         Bits = bits;
         Words = (bits + 63) / 64;
-        _rows = new Rows(new ulong[Words * 64], new Guid[64], 0, []);
+        HeadWords = (Words + 1) / 2;
+        TailWords = Words - HeadWords;
+        _rows = new Rows(new ulong[HeadWords * 64], new ulong[TailWords * 64], new Guid[64], 0, []);
     }
 
     /// <summary>Length of the codes.</summary>
@@ -35,6 +42,12 @@ internal sealed class CodeScan
 
     /// <summary>64-bit words per code.</summary>
     public int Words { get; }
+
+    /// <summary>Words of a code's first half, which ranks every face.</summary>
+    private int HeadWords { get; }
+
+    /// <summary>Words of a code's second half, read only for the faces the first half ranks nearest.</summary>
+    private int TailWords { get; }
 
     /// <summary>Faces held, removed ones included until the next full load.</summary>
     public int Count => Volatile.Read(ref _rows).Count;
@@ -48,7 +61,7 @@ internal sealed class CodeScan
         get
         {
             var rows = Volatile.Read(ref _rows);
-            return (rows.Codes.LongLength * sizeof(ulong)) + (rows.Ids.LongLength * 16) + ((long)_present.Count * 24);
+            return ((rows.Head.LongLength + rows.Tail.LongLength) * sizeof(ulong)) + (rows.Ids.LongLength * 16) + ((long)_present.Count * 24);
         }
     }
 
@@ -60,6 +73,9 @@ internal sealed class CodeScan
     /// by any transaction the read did not see carry a write transaction id at least this large.
     /// </summary>
     public long SnapshotXmin { get; set; }
+
+    /// <summary>Faces the second stage ranks by their whole codes when <paramref name="take"/> are asked for.</summary>
+    public static int PoolFor(int take) => Math.Max(MinPool, take * PoolPerTaken);
 
     /// <summary>Packs a code into words: bit i of the code is bit (i mod 64) of word i / 64.</summary>
     public static ulong[] Pack(BitArray code)
@@ -83,20 +99,23 @@ internal sealed class CodeScan
         }
 
         var rows = _rows;
-        var codes = rows.Codes;
-        var ids = rows.Ids;
+        var (head, tail, ids) = (rows.Head, rows.Tail, rows.Ids);
         if (rows.Count == ids.Length)
         {
             // Searches on the old snapshot keep reading the old arrays; this one gets copies with room to grow.
             ids = new Guid[ids.Length * 2];
-            codes = new ulong[ids.Length * Words];
+            head = new ulong[ids.Length * HeadWords];
+            tail = new ulong[ids.Length * TailWords];
             Array.Copy(rows.Ids, ids, rows.Count);
-            Array.Copy(rows.Codes, codes, (long)rows.Count * Words);
+            Array.Copy(rows.Head, head, (long)rows.Count * HeadWords);
+            Array.Copy(rows.Tail, tail, (long)rows.Count * TailWords);
         }
 
-        Pack(code).CopyTo(codes.AsSpan(rows.Count * Words, Words));
+        var words = Pack(code);
+        words.AsSpan(0, HeadWords).CopyTo(head.AsSpan(rows.Count * HeadWords, HeadWords));
+        words.AsSpan(HeadWords).CopyTo(tail.AsSpan(rows.Count * TailWords, TailWords));
         ids[rows.Count] = id;
-        Volatile.Write(ref _rows, rows with { Codes = codes, Ids = ids, Count = rows.Count + 1 });
+        Volatile.Write(ref _rows, rows with { Head = head, Tail = tail, Ids = ids, Count = rows.Count + 1 });
         return true;
     }
 
@@ -116,7 +135,8 @@ internal sealed class CodeScan
             if (gone.Contains(rows.Ids[i]))
             {
                 _removed.Add(i);
-                rows.Codes.AsSpan(i * Words, Words).Clear();
+                rows.Head.AsSpan(i * HeadWords, HeadWords).Clear();
+                rows.Tail.AsSpan(i * TailWords, TailWords).Clear();
             }
         }
 
@@ -126,7 +146,9 @@ internal sealed class CodeScan
 
     /// <summary>
     /// Ids of the <paramref name="take"/> faces whose codes are nearest to <paramref name="query"/> (a code packed by
-    /// <see cref="Pack"/>), nearest first; ties at the cut are taken in storage order.
+    /// <see cref="Pack"/>), nearest first, among the <see cref="PoolFor"/> faces nearest by the codes' first halves;
+    /// ties are taken in storage order. When the collection holds no more faces than the pool, this is the exact
+    /// ranking by the whole code.
     /// </summary>
     public Guid[] Nearest(ReadOnlySpan<ulong> query, int take)
     {
@@ -137,7 +159,8 @@ internal sealed class CodeScan
 
         var rows = Volatile.Read(ref _rows);
         var count = rows.Count;
-        take = Math.Min(take, count - rows.Removed.Length);
+        var live = count - rows.Removed.Length;
+        take = Math.Min(take, live);
         if (take <= 0)
         {
             return [];
@@ -146,26 +169,44 @@ internal sealed class CodeScan
         var distances = ArrayPool<ushort>.Shared.Rent(count);
         try
         {
-            var queryWords = query.ToArray();
-            if (count <= PartRows)
-            {
-                Distances(rows.Codes, queryWords, distances, 0, count);
-            }
-            else
-            {
-                var parts = (count + PartRows - 1) / PartRows;
-                Parallel.For(0, parts, part =>
-                    Distances(rows.Codes, queryWords, distances, part * PartRows, Math.Min(count, (part + 1) * PartRows)));
-            }
+            // One thread: the first stage is bound by memory bandwidth, and a second thread made it slower here
+            // (docs/benchmarks.md); concurrent searches use the other cores.
+            var histogram = new int[Bits + 2];
+            Distances(rows.Head, query[..HeadWords].ToArray(), distances, histogram, count);
 
             // Removed faces get a distance past any real one, so they are never taken.
             var past = (ushort)(Bits + 1);
             foreach (var removed in rows.Removed)
             {
+                histogram[distances[removed]]--;
+                histogram[past]++;
                 distances[removed] = past;
             }
 
-            return Select(distances.AsSpan(0, count), rows.Ids, take, Bits);
+            var pool = Select(distances.AsSpan(0, count), histogram, TailWords == 0 ? take : Math.Min(live, PoolFor(take)));
+            var ranked = new (int Distance, int Position)[pool.Length];
+            var queryTail = query[HeadWords..];
+            for (var i = 0; i < pool.Length; i++)
+            {
+                var position = pool[i];
+                var tail = rows.Tail.AsSpan(position * TailWords, TailWords);
+                var distance = (int)distances[position];
+                for (var w = 0; w < TailWords; w++)
+                {
+                    distance += BitOperations.PopCount(tail[w] ^ queryTail[w]);
+                }
+
+                ranked[i] = (distance, position);
+            }
+
+            Array.Sort(ranked);
+            var nearest = new Guid[take];
+            for (var i = 0; i < take; i++)
+            {
+                nearest[i] = rows.Ids[ranked[i].Position];
+            }
+
+            return nearest;
         }
         finally
         {
@@ -174,18 +215,12 @@ internal sealed class CodeScan
     }
 
     /// <summary>
-    /// The <paramref name="take"/> positions of smallest distance by a counting pass: distances are small integers
-    /// (0 … bits), so a histogram finds the cut distance, and one more pass collects everything below it and the first
-    /// ties at it; the few taken are then sorted.
+    /// The <paramref name="take"/> positions of smallest distance: distances are small integers (0 … bits), so their
+    /// histogram gives the cut distance, and one pass collects everything below it and the first ties at it in storage
+    /// order, skipping 16 distances at a time where none reaches the cut (nearly all of them).
     /// </summary>
-    private static Guid[] Select(ReadOnlySpan<ushort> distances, Guid[] ids, int take, int bits)
+    private static int[] Select(ReadOnlySpan<ushort> distances, int[] histogram, int take)
     {
-        var histogram = new int[bits + 2];
-        foreach (var distance in distances)
-        {
-            histogram[distance]++;
-        }
-
         var cut = 0;
         var below = 0;
         while (below + histogram[cut] < take)
@@ -195,31 +230,48 @@ internal sealed class CodeScan
         }
 
         var tiesLeft = take - below;
-        var taken = new (ushort Distance, int Position)[take];
+        var taken = new int[take];
         var n = 0;
-        for (var i = 0; i < distances.Length && n < take; i++)
+        var cutVector = Vector256.Create((ushort)cut);
+        var i = 0;
+        for (; i + Vector256<ushort>.Count <= distances.Length && n < take; i += Vector256<ushort>.Count)
         {
-            var distance = distances[i];
-            if (distance < cut || (distance == cut && tiesLeft-- > 0))
+            if (Vector256.LessThanOrEqualAny(Vector256.Create(distances.Slice(i, Vector256<ushort>.Count)), cutVector))
             {
-                taken[n++] = (distance, i);
+                for (var j = i; j < i + Vector256<ushort>.Count && n < take; j++)
+                {
+                    Take(distances[j], j);
+                }
             }
         }
 
-        Array.Sort(taken, (a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.Position.CompareTo(b.Position));
-        return taken.Select(t => ids[t.Position]).ToArray();
+        for (; i < distances.Length && n < take; i++)
+        {
+            Take(distances[i], i);
+        }
+
+        return taken;
+
+        void Take(ushort distance, int position)
+        {
+            if (distance < cut || (distance == cut && tiesLeft-- > 0))
+            {
+                taken[n++] = position;
+            }
+        }
     }
 
-    private static void Distances(ulong[] codes, ulong[] query, ushort[] distances, int start, int end)
+    /// <summary>Distances of every row's first half to the query's, and their histogram.</summary>
+    private static void Distances(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int count)
     {
         var words = query.Length;
-        if (words == 16)
+        if (words == 8)
         {
-            Distances1024(codes, query, distances, start, end);
+            Distances512(codes, query, distances, histogram, count);
             return;
         }
 
-        for (var row = start; row < end; row++)
+        for (var row = 0; row < count; row++)
         {
             var code = codes.AsSpan(row * words, words);
             var distance = 0;
@@ -229,28 +281,27 @@ internal sealed class CodeScan
             }
 
             distances[row] = (ushort)distance;
+            histogram[distance]++;
         }
     }
 
-    /// <summary>The default 1024-bit codes, unrolled: ~35 % faster than the loop above on this machine.</summary>
-    private static void Distances1024(ulong[] codes, ulong[] query, ushort[] distances, int start, int end)
+    /// <summary>The first halves of the default 1024-bit codes, unrolled.</summary>
+    private static void Distances512(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int count)
     {
-        var q = query.AsSpan(0, 16);
-        for (var row = start; row < end; row++)
+        var q = query.AsSpan(0, 8);
+        for (var row = 0; row < count; row++)
         {
-            var c = codes.AsSpan(row * 16, 16);
-            distances[row] = (ushort)(
+            var c = codes.AsSpan(row * 8, 8);
+            var distance =
                 BitOperations.PopCount(c[0] ^ q[0]) + BitOperations.PopCount(c[1] ^ q[1]) +
                 BitOperations.PopCount(c[2] ^ q[2]) + BitOperations.PopCount(c[3] ^ q[3]) +
                 BitOperations.PopCount(c[4] ^ q[4]) + BitOperations.PopCount(c[5] ^ q[5]) +
-                BitOperations.PopCount(c[6] ^ q[6]) + BitOperations.PopCount(c[7] ^ q[7]) +
-                BitOperations.PopCount(c[8] ^ q[8]) + BitOperations.PopCount(c[9] ^ q[9]) +
-                BitOperations.PopCount(c[10] ^ q[10]) + BitOperations.PopCount(c[11] ^ q[11]) +
-                BitOperations.PopCount(c[12] ^ q[12]) + BitOperations.PopCount(c[13] ^ q[13]) +
-                BitOperations.PopCount(c[14] ^ q[14]) + BitOperations.PopCount(c[15] ^ q[15]));
+                BitOperations.PopCount(c[6] ^ q[6]) + BitOperations.PopCount(c[7] ^ q[7]);
+            distances[row] = (ushort)distance;
+            histogram[distance]++;
         }
     }
 
     /// <summary>What a search reads: the arrays, how much of them is filled, and the removed positions.</summary>
-    private sealed record Rows(ulong[] Codes, Guid[] Ids, int Count, int[] Removed);
+    private sealed record Rows(ulong[] Head, ulong[] Tail, Guid[] Ids, int Count, int[] Removed);
 }

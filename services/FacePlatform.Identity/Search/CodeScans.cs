@@ -9,8 +9,9 @@ namespace FacePlatform.Identity.Search;
 /// <summary>
 /// The in-memory codes (<see cref="CodeScan"/>) of the collections this instance searches, within
 /// <c>Identity:ScanMemoryMegabytes</c>. A collection is read from PostgreSQL at its first search — in the call when it
-/// holds at most <c>Identity:ScanInlineLoadFaces</c> faces, else in the background while searches use the partition's
-/// HNSW code index — and then follows every change: a search that finds a newer collection version first reads the
+/// holds at most <c>Identity:ScanInlineLoadFaces</c> faces or when new collections get no code index
+/// (<c>Identity:HnswM</c> 0), else in the background while searches use the partition's HNSW code index; concurrent
+/// searches share one read — and then follows every change: a search that finds a newer collection version first reads the
 /// faces written since the last read (by write transaction id, <see cref="GalleryStore.ReadCodesAsync"/>). Deletions
 /// made through this instance are applied at once; when the collection holds fewer faces than the copy (deleted through
 /// another instance), the copy is read again in the background, and meanwhile re-ranking simply does not find the
@@ -26,7 +27,7 @@ internal sealed partial class CodeScans(
 
     /// <summary>
     /// The collection's codes, current as of <paramref name="collection"/>'s version, or null when this search must
-    /// use the code index (scanning is off, the collection does not fit the budget, or it is still loading).
+    /// ask PostgreSQL (scanning is off, the collection does not fit the budget, or it is still loading).
     /// </summary>
     public async Task<CodeScan?> ForSearchAsync(CollectionInfo collection, CancellationToken cancellationToken)
     {
@@ -42,13 +43,14 @@ internal sealed partial class CodeScans(
         var scan = Volatile.Read(ref entry.Scan);
         if (scan is null)
         {
-            if (collection.FaceCount > settings.ScanInlineLoadFaces)
+            // Without code indexes (HnswM 0) there is nothing fast to answer from meanwhile, so every size waits.
+            if (collection.FaceCount > settings.ScanInlineLoadFaces && settings.HnswM > 0)
             {
                 StartFullRead(collection.Id, entry);
                 return null;
             }
 
-            await FullReadAsync(collection.Id, entry, cancellationToken);
+            await FullReadOnceAsync(collection.Id, entry).WaitAsync(cancellationToken);
             scan = Volatile.Read(ref entry.Scan);
         }
 
@@ -124,26 +126,29 @@ internal sealed partial class CodeScans(
 
     private void StartFullRead(Guid collection, Entry entry)
     {
-        if (Interlocked.CompareExchange(ref entry.Reading, 1, 0) != 0)
+        var read = FullReadOnceAsync(collection, entry);
+        if (!read.IsCompleted)
         {
-            return;
+            _ = read.ContinueWith(
+                failed => LogReadFailed(logger, failed.Exception!.GetBaseException(), collection),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
+    }
 
-        _ = Task.Run(async () =>
+    /// <summary>The collection's full read in progress, or a new one: concurrent first searches share one read.</summary>
+    private Task FullReadOnceAsync(Guid collection, Entry entry)
+    {
+        lock (entry.ReadLock)
         {
-            try
+            if (entry.Reading is { IsCompleted: false } reading)
             {
-                await FullReadAsync(collection, entry, CancellationToken.None);
+                return reading;
             }
-            catch (Exception error)
-            {
-                LogReadFailed(logger, error, collection);
-            }
-            finally
-            {
-                Volatile.Write(ref entry.Reading, 0);
-            }
-        });
+
+            var read = Task.Run(() => FullReadAsync(collection, entry, CancellationToken.None));
+            entry.Reading = read;
+            return read;
+        }
     }
 
     private async Task FullReadAsync(Guid collection, Entry entry, CancellationToken cancellationToken)
@@ -199,7 +204,7 @@ internal sealed partial class CodeScans(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the codes of collection {Collection} failed; its searches use the code index")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the codes of collection {Collection} failed; its searches go to PostgreSQL until a later search reads them")]
     private static partial void LogReadFailed(ILogger logger, Exception error, Guid collection);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Read {Faces} codes of collection {Collection} in {Milliseconds} ms")]
@@ -219,7 +224,8 @@ internal sealed partial class CodeScans(
         public readonly SemaphoreSlim Gate = new(1, 1);
         public readonly int Bits = bits;
         public CodeScan? Scan;
-        public int Reading;
+        public readonly Lock ReadLock = new();
+        public Task? Reading;
         public long LastUsed;
     }
 }

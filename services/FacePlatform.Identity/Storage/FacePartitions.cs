@@ -8,7 +8,8 @@ namespace FacePlatform.Identity.Storage;
 /// asked, often none, and pgvector 0.8's iterative scans cost ~45 ms beside 990k other faces; a per-collection index
 /// answered in ~1 ms — docs/benchmarks.md). Deleting a collection drops its partition, which removes its vectors from
 /// disk at once. The SQL function <c>fp_create_face_partition</c> comes from the BinaryCodes migration; it is the one
-/// definition of a partition's index (the benchmark calls it too).
+/// definition of a partition's index (the benchmark calls it too); with <c>m</c> 0 (Identity:HnswM, OptionalCodeIndex
+/// migration) the partition gets no code index and its collection is searched by the in-memory scan alone.
 /// </summary>
 internal static class FacePartitions
 {
@@ -18,7 +19,7 @@ internal static class FacePartitions
     /// <summary>The HNSW index on the codes of a collection's partition.</summary>
     public static string IndexName(Guid collection) => $"faces_{collection:N}_codes";
 
-    /// <summary>Creates the partition and its code index (inside the caller's transaction).</summary>
+    /// <summary>Creates the partition and, unless <paramref name="m"/> is 0, its code index (inside the caller's transaction).</summary>
     public static FormattableString Create(Guid collection, int codeBits, int m, int efConstruction) =>
         $"SELECT fp_create_face_partition({collection}, {codeBits}, {m}, {efConstruction})";
 

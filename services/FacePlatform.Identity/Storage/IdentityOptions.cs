@@ -37,12 +37,17 @@ internal sealed class IdentityOptions
     public int CodeBits { get; set; } = 1024;
 
     /// <summary>
-    /// HNSW <c>m</c> of the code index each new collection's partition gets (existing indexes keep theirs). On 100k
-    /// FaceRes-derived faces (docs/benchmarks.md) m 32 / ef_construction 128 gave recall@1 0.990 at ef_search 200 and
-    /// 0.997 at 400 where m 16 / 64 gave 0.847 / 0.920; the build took 122 s instead of 35 s.
+    /// HNSW <c>m</c> of the code index each new collection's partition gets (existing indexes keep theirs); 0, the
+    /// default, gives new collections none. Search scans the codes in memory (<see cref="ScanMemoryMegabytes"/>), which
+    /// at 1M faces found the exact nearest face where the HNSW code index found 0.33–0.56 of them, and an enrolment
+    /// without the index costs a third of the time (608 against 187 faces/s here; docs/benchmarks.md). Set it (32, with
+    /// <see cref="HnswEfConstruction"/> 128: recall@1 0.990 at 100k with <see cref="EfSearch"/> 200) for galleries
+    /// larger than the memory budget: without an index a search that cannot scan (a collection over the budget) sorts
+    /// the whole partition by Hamming distance in PostgreSQL — exact, but slow for large collections. With an index, a
+    /// large collection's searches use it while its codes are read in the background.
     /// </summary>
-    [Range(2, 100)]
-    public int HnswM { get; set; } = 32;
+    [Range(0, 100)]
+    public int HnswM { get; set; }
 
     /// <summary>HNSW <c>ef_construction</c> of new collections' code indexes; at least twice <see cref="HnswM"/>.</summary>
     [Range(4, 1000)]
@@ -73,18 +78,20 @@ internal sealed class IdentityOptions
     public int IvfProbes { get; set; }
 
     /// <summary>
-    /// Memory for in-memory copies of collections' codes (<see cref="Search.CodeScans"/>), searched exhaustively instead
-    /// of through the HNSW code index: ~170 B per face of 1024-bit codes with ids. At 1M faces the exhaustive scan
-    /// found the exact nearest face of 1.000 of queries after re-ranking where HNSW found 0.33–0.56 (docs/benchmarks.md).
-    /// Least recently searched collections are dropped to stay within it; a collection larger than the whole budget
-    /// always uses the index. 0 turns the copies off.
+    /// Memory for in-memory copies of collections' codes (<see cref="Search.CodeScans"/>), searched exhaustively:
+    /// ~170 B per face of 1024-bit codes with ids (the estimate that decides whether a collection fits counts twice
+    /// that, for the arrays' growth). At 1M faces the scan plus exact re-ranking found the exact nearest face of 1.000
+    /// of queries (0.997 against float32 ground truth through the service) where HNSW found 0.33–0.56
+    /// (docs/benchmarks.md). Least recently searched collections are dropped to stay within it; a collection larger than
+    /// the whole budget is searched in PostgreSQL (its code index, or a sort without one). 0 turns the copies off.
     /// </summary>
     [Range(0, 1 << 20)]
     public int ScanMemoryMegabytes { get; set; } = 2048;
 
     /// <summary>
-    /// A collection of at most this many faces is read into memory during its first search (~1 s per 100k faces here);
-    /// a larger one is read in the background while its searches use the code index.
+    /// With code indexes (<see cref="HnswM"/> above 0), a collection of at most this many faces is read into memory
+    /// during its first search (~0.7 s per 100k faces here), a larger one in the background while its searches use the
+    /// index. Without them every first search waits for the read.
     /// </summary>
     [Range(0, int.MaxValue)]
     public int ScanInlineLoadFaces { get; set; } = 50_000;

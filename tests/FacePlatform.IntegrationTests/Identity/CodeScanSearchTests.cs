@@ -1,12 +1,14 @@
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Search;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace FacePlatform.IntegrationTests.Identity;
 
 /// <summary>
 /// Search through the in-memory copies of collections' codes (Search/CodeScans.cs) against the HNSW code index, and
-/// the copies following changes made through another instance of the service (two instances on one database).
+/// the copies following changes made through another instance of the service (two instances on one database), and
+/// collections without a code index (Identity:HnswM 0).
 /// </summary>
 public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClassFixture<IdentityServiceFixture>
 {
@@ -42,10 +44,11 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
     [Fact]
     public async Task Scanning_the_copy_and_walking_the_code_index_give_the_same_answers()
     {
-        var (tenant, collection, people) = await GalleryAsync(seed: 41, subjects: 30);
-        await using var indexOnly = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:ScanMemoryMegabytes", "0"));
+        await using var indexOnly = IdentityServiceFixture.Start(
+            identity.Database, identity.Servers.Redis, ("Identity:ScanMemoryMegabytes", "0"), ("Identity:HnswM", "32"));
         var (indexClient, indexHttp) = await IdentityServiceFixture.ConnectAsync(indexOnly);
         using var _ = indexHttp;
+        var (tenant, collection, people) = await GalleryAsync(seed: 41, subjects: 30, indexClient);
         var random = new Random(42);
 
         // Different thresholds per query keep the shared Redis cache from answering the second instance.
@@ -66,10 +69,11 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
     [Fact]
     public async Task A_collection_above_the_inline_size_is_read_in_the_background_while_the_index_answers()
     {
-        var (tenant, collection, people) = await GalleryAsync(seed: 51, subjects: 10);
-        await using var background = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:ScanInlineLoadFaces", "0"));
+        await using var background = IdentityServiceFixture.Start(
+            identity.Database, identity.Servers.Redis, ("Identity:ScanInlineLoadFaces", "0"), ("Identity:HnswM", "32"));
         var (client, http) = await IdentityServiceFixture.ConnectAsync(background);
         using var _ = http;
+        var (tenant, collection, people) = await GalleryAsync(seed: 51, subjects: 10, client);
         var random = new Random(52);
         var scans = Scans(background.Services);
 
@@ -87,20 +91,53 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
         Assert.Equal(people[2].Id, fromScan.Results[0].Matches[0].SubjectId);
     }
 
+    [Fact]
+    public async Task A_collection_without_a_code_index_is_searched_by_the_scan_and_exactly_without_it()
+    {
+        await using var unindexed = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:HnswM", "0"));
+        var (client, http) = await IdentityServiceFixture.ConnectAsync(unindexed);
+        using var _ = http;
+        await using var noScan = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:ScanMemoryMegabytes", "0"));
+        var (noScanClient, noScanHttp) = await IdentityServiceFixture.ConnectAsync(noScan);
+        using var __ = noScanHttp;
+        var (tenant, collection, people) = await GalleryAsync(seed: 61, subjects: 12, client);
+        var random = new Random(62);
+
+        await using var connection = new NpgsqlConnection(identity.Database);
+        await connection.OpenAsync();
+        await using var indexes = new NpgsqlCommand(
+            $"SELECT count(*) FROM pg_indexes WHERE tablename = 'faces_{Guid.Parse(collection):N}' AND indexdef LIKE '%hnsw%'", connection);
+        var hnswIndexes = (long)(await indexes.ExecuteScalarAsync())!;
+        for (var p = 0; p < people.Count; p += 4)
+        {
+            var probe = Galleries.FaceOf(people[p].Centre, random);
+            var scanned = await client.SearchAsync(tenant, collection, probe, threshold: 0.3f);
+            var sorted = await noScanClient.SearchAsync(tenant, collection, probe, threshold: 0.3001f);
+
+            Assert.Equal(people[p].Id, scanned.Results[0].Matches[0].SubjectId);
+            Assert.Equal(scanned.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)), sorted.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)));
+        }
+
+        Assert.Equal(0, hnswIndexes);
+        Assert.Equal(36, Scans(unindexed.Services).Faces);
+    }
+
     private static CodeScans Scans(IServiceProvider services) => services.GetRequiredService<CodeScans>();
 
     /// <summary>A collection of <paramref name="subjects"/> people with three faces each.</summary>
-    private async Task<(string Tenant, string Collection, List<(string Id, float[] Centre)> People)> GalleryAsync(int seed, int subjects)
+    private async Task<(string Tenant, string Collection, List<(string Id, float[] Centre)> People)> GalleryAsync(
+        int seed, int subjects, IdentityService.IdentityServiceClient? through = null)
     {
+        var client = through ?? Client;
         var tenant = await identity.NewTenantAsync();
-        var collection = (await Client.NewCollectionAsync(tenant)).Id;
+        var collection = (await client.NewCollectionAsync(tenant)).Id;
         var random = new Random(seed);
         var people = new List<(string Id, float[] Centre)>();
         for (var p = 0; p < subjects; p++)
         {
             var centre = Galleries.RandomUnit(random);
-            var id = (await Client.NewSubjectAsync(tenant, collection, $"person-{p}")).Id;
-            await Client.EnrollAsync(tenant, collection, id, Enumerable.Range(0, 3).Select(_ => Galleries.FaceOf(centre, random)));
+            var id = (await client.NewSubjectAsync(tenant, collection, $"person-{p}")).Id;
+            await client.EnrollAsync(tenant, collection, id, Enumerable.Range(0, 3).Select(_ => Galleries.FaceOf(centre, random)));
             people.Add((id, centre));
         }
 

@@ -145,10 +145,13 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
     }
 
     [Fact]
-    public async Task Each_collection_gets_its_own_partition_whose_code_index_serves_its_searches()
+    public async Task With_HnswM_set_each_collection_gets_its_own_partition_whose_code_index_serves_its_searches()
     {
+        await using var indexing = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:HnswM", "32"));
+        var (client, http) = await IdentityServiceFixture.ConnectAsync(indexing);
+        using var _ = http;
         var tenant = await identity.NewTenantAsync();
-        var collection = await Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "indexed" });
+        var collection = await client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "indexed" });
         var partition = "faces_" + Guid.Parse(collection.Id).ToString("N");
 
         await using var connection = new NpgsqlConnection(identity.Database);
