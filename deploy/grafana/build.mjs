@@ -469,7 +469,7 @@ function serviceDashboard(service) {
         "Search latency by cache result",
         [[`histogram_quantile(0.99, sum by (le, cache) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{cache}}"]],
         pos(0, y, 12, 8),
-        { unit: "s", description: "HNSW search on the SimHash code index of each collection partition, re-ranked by exact cosine (Identity__EfSearch, default 200; Identity__RerankCandidates, default 200)." },
+        { unit: "s", description: "Candidates from the in-memory scan of each collection's SimHash codes (or, for collections over Identity__ScanMemoryMegabytes or still being read, from PostgreSQL), re-ranked by exact cosine (Identity__RerankCandidates, default 200)." },
       ),
     );
     panels.push(
@@ -478,6 +478,26 @@ function serviceDashboard(service) {
         [[`sum by (kind, result) (rate(faceplatform_cache_requests_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{kind}} {{result}}"]],
         pos(12, y, 12, 8),
         { unit: "reqps" },
+      ),
+    );
+    y += 8;
+    panels.push(
+      timeseries(
+        "Search candidates by source",
+        [[`sum by (path) (rate(faceplatform_search_candidates_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{path}}"]],
+        pos(0, y, 12, 8),
+        { unit: "reqps", description: "scan: the in-memory copy of the collection's codes; index: PostgreSQL (a collection over the memory budget, one still being read, or scanning off). Steady index traffic means the budget is too small for the galleries searched." },
+      ),
+    );
+    panels.push(
+      timeseries(
+        "Reads of codes into memory",
+        [
+          [`histogram_quantile(0.99, sum by (le, kind) (rate(faceplatform_codes_read_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{kind}}"],
+          [`sum by (kind) (rate(faceplatform_codes_read_duration_seconds_count{job="faceplatform-identity"}[$__rate_interval]))`, "reads/s {{kind}}"],
+        ],
+        pos(12, y, 12, 8),
+        { description: "full: a collection read whole (first search, eviction, deletions through another replica; ~0.7 s per 100k faces); increment: faces written since the last read, before a search of a changed collection." },
       ),
     );
     y += 8;
