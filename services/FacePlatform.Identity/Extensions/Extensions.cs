@@ -41,6 +41,7 @@ internal static class Extensions
 
         builder.Services.AddSingleton<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
+        builder.Services.AddHostedService<CodeScanWarmup>();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseInitializer>("schema", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddDbContextCheck<IdentityDbContext>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);

@@ -62,6 +62,29 @@ internal sealed partial class CodeScans(
         return scan;
     }
 
+    /// <summary>
+    /// Reads a collection's codes ahead of its first search when they fit what the budget has left; returns whether it
+    /// read them. Copies made this way count as never searched, so they are the first dropped for others.
+    /// </summary>
+    public async Task<bool> WarmAsync(CollectionInfo collection, CancellationToken cancellationToken)
+    {
+        var budget = (long)options.Value.ScanMemoryMegabytes << 20;
+        var held = _entries.Values.Sum(e => Volatile.Read(ref e.Scan)?.Bytes ?? 0);
+        if (budget == 0 || held + EstimatedBytes(collection.FaceCount, collection.CodeBits) > budget)
+        {
+            return false;
+        }
+
+        var entry = _entries.GetOrAdd(collection.Id, _ => new Entry(collection.CodeBits));
+        if (Volatile.Read(ref entry.Scan) is not null)
+        {
+            return false;
+        }
+
+        await FullReadOnceAsync(collection.Id, entry).WaitAsync(cancellationToken);
+        return true;
+    }
+
     /// <summary>Applies deletions made through this instance at once (their codes are zeroed).</summary>
     public async Task RemoveAsync(Guid collection, IReadOnlyCollection<Guid> faces)
     {
@@ -83,6 +106,9 @@ internal sealed partial class CodeScans(
 
     /// <summary>Drops a deleted collection's copy.</summary>
     public void Forget(Guid collection) => _entries.TryRemove(collection, out _);
+
+    /// <summary>Whether the collection's codes are held in memory.</summary>
+    public bool Holds(Guid collection) => _entries.TryGetValue(collection, out var entry) && Volatile.Read(ref entry.Scan) is not null;
 
     /// <summary>Faces held in memory across collections (removed ones included until their collection is read again).</summary>
     public long Faces => _entries.Values.Sum(e => (long)(Volatile.Read(ref e.Scan)?.Count ?? 0));

@@ -18,7 +18,11 @@ internal sealed partial class DatabaseInitializer(
     IHostApplicationLifetime lifetime,
     ILogger<DatabaseInitializer> logger) : BackgroundService, IHealthCheck
 {
+    private readonly TaskCompletionSource _readySource = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _ready;
+
+    /// <summary>Completes when the schema is current and every face has its code.</summary>
+    public Task Ready => _readySource.Task;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(_ready
@@ -43,6 +47,7 @@ internal sealed partial class DatabaseInitializer(
                 }
 
                 _ready = true;
+                _readySource.TrySetResult();
                 LogReady(logger);
                 if (options.Value.MigrateOnly)
                 {

@@ -49,6 +49,23 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
             : null;
     }
 
+    /// <summary>Every collection that holds faces, across tenants, largest first (for the scan warm-up).</summary>
+    public async Task<List<CollectionInfo>> ListCollectionsWithFacesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT \"Id\", \"ModelId\", \"Dimension\", \"CodeBits\", \"Version\", \"FaceCount\" FROM collections " +
+            "WHERE \"FaceCount\" > 0 ORDER BY \"FaceCount\" DESC");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var collections = new List<CollectionInfo>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            collections.Add(new CollectionInfo(
+                reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetInt64(5)));
+        }
+
+        return collections;
+    }
+
     /// <summary>
     /// Adds faces to a subject in one transaction, skipping those already enrolled: a replayed request id returns the
     /// faces it added before, and a photo hash the subject already has is not added again. Returns null when the

@@ -98,6 +98,14 @@ internal sealed class IdentityOptions
     [Range(0, int.MaxValue)]
     public int ScanInlineLoadFaces { get; set; } = 50_000;
 
+    /// <summary>
+    /// At start, once the schema is current, read the codes of collections into memory (largest first, while they fit
+    /// <see cref="ScanMemoryMegabytes"/>), so that the first searches after a restart or a scale-out do not wait for
+    /// them: at 1M faces a first search waited 6 s for the read here, 31 s with a cold page cache (docs/benchmarks.md),
+    /// past the gateway's 10 s deadline.
+    /// </summary>
+    public bool ScanWarmup { get; set; } = true;
+
     /// <summary>Faces fetched per requested subject before grouping by subject (a subject has several faces).</summary>
     [Range(1, 20)]
     public int CandidatesPerSubject { get; set; } = 4;

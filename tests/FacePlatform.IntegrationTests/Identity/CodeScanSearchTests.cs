@@ -70,7 +70,7 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
     public async Task A_collection_above_the_inline_size_is_read_in_the_background_while_the_index_answers()
     {
         await using var background = IdentityServiceFixture.Start(
-            identity.Database, identity.Servers.Redis, ("Identity:ScanInlineLoadFaces", "0"), ("Identity:HnswM", "32"));
+            identity.Database, identity.Servers.Redis, ("Identity:ScanInlineLoadFaces", "0"), ("Identity:HnswM", "32"), ("Identity:ScanWarmup", "false"));
         var (client, http) = await IdentityServiceFixture.ConnectAsync(background);
         using var _ = http;
         var (tenant, collection, people) = await GalleryAsync(seed: 51, subjects: 10, client);
@@ -94,7 +94,8 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
     [Fact]
     public async Task A_collection_without_a_code_index_is_searched_by_the_scan_and_exactly_without_it()
     {
-        await using var unindexed = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:HnswM", "0"));
+        await using var unindexed = IdentityServiceFixture.Start(
+            identity.Database, identity.Servers.Redis, ("Identity:HnswM", "0"), ("Identity:ScanWarmup", "false"));
         var (client, http) = await IdentityServiceFixture.ConnectAsync(unindexed);
         using var _ = http;
         await using var noScan = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis, ("Identity:ScanMemoryMegabytes", "0"));
@@ -120,6 +121,29 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
 
         Assert.Equal(0, hnswIndexes);
         Assert.Equal(36, Scans(unindexed.Services).Faces);
+    }
+
+    [Fact]
+    public async Task A_starting_instance_reads_the_collections_before_their_first_search()
+    {
+        var (tenant, collection, people) = await GalleryAsync(seed: 71, subjects: 8);
+        await using var starting = IdentityServiceFixture.Start(identity.Database, identity.Servers.Redis);
+        var (client, http) = await IdentityServiceFixture.ConnectAsync(starting);
+        using var _ = http;
+        var scans = Scans(starting.Services);
+        var id = Guid.Parse(collection);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!scans.Holds(id) && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(50);
+        }
+
+        var heldBeforeSearching = scans.Holds(id);
+        var found = await client.SearchAsync(tenant, collection, Galleries.FaceOf(people[5].Centre, new Random(72)), threshold: 0.33f);
+
+        Assert.True(heldBeforeSearching, "the starting instance did not read the collection's codes within 20 s of starting");
+        Assert.True(scans.Faces >= 24, $"the starting instance holds {scans.Faces} codes; the collection alone has 24");
+        Assert.Equal(people[5].Id, found.Results[0].Matches[0].SubjectId);
     }
 
     private static CodeScans Scans(IServiceProvider services) => services.GetRequiredService<CodeScans>();
