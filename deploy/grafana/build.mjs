@@ -497,7 +497,7 @@ function serviceDashboard(service) {
           [`sum by (kind) (rate(faceplatform_codes_read_duration_seconds_count{job="faceplatform-identity"}[$__rate_interval]))`, "reads/s {{kind}}"],
         ],
         pos(12, y, 12, 8),
-        { description: "full: a collection read whole (first search, eviction, deletions through another replica; ~0.7 s per 100k faces); increment: faces written since the last read, before a search of a changed collection." },
+        { description: "full: a collection read whole (first search, eviction, deletions through another replica; 1M faces ~1.4 s); increment: faces written since the last read, before a search of a changed collection." },
       ),
     );
     y += 8;

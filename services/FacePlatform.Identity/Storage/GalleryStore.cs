@@ -302,6 +302,12 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
+    /// The faces' codes of a collection ($1) written from a transaction id ($2) on: an index-only scan of
+    /// <c>IX_faces_CollectionId_Xid</c>, which includes the ids and codes (migration FaceWriteXid).
+    /// </summary>
+    internal const string CodesSql = "SELECT \"Id\", \"Code\" FROM faces WHERE \"CollectionId\" = $1 AND \"Code\" IS NOT NULL AND \"Xid\" >= $2";
+
+    /// <summary>
     /// Reads a collection's face codes into <paramref name="onFace"/>: all of them, or with <paramref name="sinceXid"/>
     /// only those written by transactions from that id on (a superset of those an earlier read whose snapshot xmin it
     /// is did not see: every transaction invisible to a snapshot has an id at least its xmin). One repeatable-read
@@ -326,9 +332,7 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
             read = new CodeRead(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
         }
 
-        await using (var faces = new NpgsqlCommand(
-            "SELECT \"Id\", \"Code\" FROM faces WHERE \"CollectionId\" = $1 AND \"Code\" IS NOT NULL AND \"Xid\" >= $2",
-            connection, transaction))
+        await using (var faces = new NpgsqlCommand(CodesSql, connection, transaction))
         {
             faces.Parameters.Add(new() { Value = collection });
             faces.Parameters.Add(new() { Value = sinceXid ?? long.MinValue });

@@ -92,7 +92,7 @@ internal sealed class IdentityOptions
 
     /// <summary>
     /// With code indexes (<see cref="HnswM"/> above 0), a collection of at most this many faces is read into memory
-    /// during its first search (~0.7 s per 100k faces here), a larger one in the background while its searches use the
+    /// during its first search (1M faces took 1.4 s here from a cold cache), a larger one in the background while its searches use the
     /// index. Without them every first search waits for the read.
     /// </summary>
     [Range(0, int.MaxValue)]
@@ -101,8 +101,7 @@ internal sealed class IdentityOptions
     /// <summary>
     /// At start, once the schema is current, read the codes of collections into memory (largest first, while they fit
     /// <see cref="ScanMemoryMegabytes"/>), so that the first searches after a restart or a scale-out do not wait for
-    /// them: at 1M faces a first search waited 6 s for the read here, 31 s with a cold page cache (docs/benchmarks.md),
-    /// past the gateway's 10 s deadline.
+    /// them (1M faces: 1.4 s from a cold cache through the covering index, and 50 s before it; docs/benchmarks.md).
     /// </summary>
     public bool ScanWarmup { get; set; } = true;
 

@@ -184,6 +184,42 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
     }
 
     [Fact]
+    public async Task A_collection_s_codes_are_read_from_an_index_without_touching_the_embeddings()
+    {
+        var tenant = await identity.NewTenantAsync();
+        var collection = (await Client.NewCollectionAsync(tenant)).Id;
+        var subject = (await Client.NewSubjectAsync(tenant, collection, "someone")).Id;
+        var random = new Random(5);
+        await Client.EnrollAsync(tenant, collection, subject, Enumerable.Range(0, 3).Select(_ => Galleries.RandomUnit(random)));
+
+        await using var connection = new NpgsqlConnection(identity.Database);
+        await connection.OpenAsync();
+        await using (var vacuum = new NpgsqlCommand($"VACUUM faces_{Guid.Parse(collection):N}", connection))
+        {
+            await vacuum.ExecuteNonQueryAsync();
+        }
+
+        // The plan the read gets when the partition is large (on 3 rows a sequential scan is cheaper, hence the settings).
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var settings = new NpgsqlCommand("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
+        {
+            await settings.ExecuteNonQueryAsync();
+        }
+
+        await using var plan = new NpgsqlCommand("EXPLAIN " + FacePlatform.Identity.Storage.GalleryStore.CodesSql, connection, transaction);
+        plan.Parameters.Add(new() { Value = Guid.Parse(collection) });
+        plan.Parameters.Add(new() { Value = long.MinValue });
+        await using var reader = await plan.ExecuteReaderAsync();
+        var lines = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        Assert.Contains(lines, line => line.Contains("Index Only Scan", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Deleting_a_collection_drops_its_partition()
     {
         var tenant = await identity.NewTenantAsync();
