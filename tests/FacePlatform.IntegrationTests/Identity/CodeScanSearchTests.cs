@@ -49,19 +49,8 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
         var (indexClient, indexHttp) = await IdentityServiceFixture.ConnectAsync(indexOnly);
         using var _ = indexHttp;
         var (tenant, collection, people) = await GalleryAsync(seed: 41, subjects: 30, indexClient);
-        var random = new Random(42);
 
-        // Different thresholds per query keep the shared Redis cache from answering the second instance.
-        for (var p = 0; p < people.Count; p += 3)
-        {
-            var probe = Galleries.FaceOf(people[p].Centre, random);
-            var scanned = await Client.SearchAsync(tenant, collection, probe, threshold: 0.3f);
-            var indexed = await indexClient.SearchAsync(tenant, collection, probe, threshold: 0.3001f);
-
-            Assert.Equal(people[p].Id, scanned.Results[0].Matches[0].SubjectId);
-            Assert.Equal(scanned.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)), indexed.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)));
-        }
-
+        await AssertSameAnswersAsync(Client, indexClient, tenant, collection, people, every: 3, new Random(42));
         Assert.Equal(0, Scans(indexOnly.Services).Faces);
         Assert.True(Scans(identity.Services).Faces >= 90);
     }
@@ -102,22 +91,13 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
         var (noScanClient, noScanHttp) = await IdentityServiceFixture.ConnectAsync(noScan);
         using var __ = noScanHttp;
         var (tenant, collection, people) = await GalleryAsync(seed: 61, subjects: 12, client);
-        var random = new Random(62);
 
         await using var connection = new NpgsqlConnection(identity.Database);
         await connection.OpenAsync();
         await using var indexes = new NpgsqlCommand(
             $"SELECT count(*) FROM pg_indexes WHERE tablename = 'faces_{Guid.Parse(collection):N}' AND indexdef LIKE '%hnsw%'", connection);
         var hnswIndexes = (long)(await indexes.ExecuteScalarAsync())!;
-        for (var p = 0; p < people.Count; p += 4)
-        {
-            var probe = Galleries.FaceOf(people[p].Centre, random);
-            var scanned = await client.SearchAsync(tenant, collection, probe, threshold: 0.3f);
-            var sorted = await noScanClient.SearchAsync(tenant, collection, probe, threshold: 0.3001f);
-
-            Assert.Equal(people[p].Id, scanned.Results[0].Matches[0].SubjectId);
-            Assert.Equal(scanned.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)), sorted.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)));
-        }
+        await AssertSameAnswersAsync(client, noScanClient, tenant, collection, people, every: 4, new Random(62));
 
         Assert.Equal(0, hnswIndexes);
         Assert.Equal(36, Scans(unindexed.Services).Faces);
@@ -144,6 +124,26 @@ public sealed class CodeScanSearchTests(IdentityServiceFixture identity) : IClas
         Assert.True(heldBeforeSearching, "the starting instance did not read the collection's codes within 20 s of starting");
         Assert.True(scans.Faces >= 24, $"the starting instance holds {scans.Faces} codes; the collection alone has 24");
         Assert.Equal(people[5].Id, found.Results[0].Matches[0].SubjectId);
+    }
+
+    /// <summary>
+    /// Searches every <paramref name="every"/>-th person through a scanning instance and another one: the scanning one
+    /// finds the person first, and both give the same subjects and faces in the same order. Different thresholds keep
+    /// the shared Redis cache from answering the second instance.
+    /// </summary>
+    private static async Task AssertSameAnswersAsync(
+        IdentityService.IdentityServiceClient scanning, IdentityService.IdentityServiceClient other, string tenant, string collection,
+        List<(string Id, float[] Centre)> people, int every, Random random)
+    {
+        for (var p = 0; p < people.Count; p += every)
+        {
+            var probe = Galleries.FaceOf(people[p].Centre, random);
+            var scanned = await scanning.SearchAsync(tenant, collection, probe, threshold: 0.3f);
+            var answered = await other.SearchAsync(tenant, collection, probe, threshold: 0.3001f);
+
+            Assert.Equal(people[p].Id, scanned.Results[0].Matches[0].SubjectId);
+            Assert.Equal(scanned.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)), answered.Results[0].Matches.Select(m => (m.SubjectId, m.FaceId)));
+        }
     }
 
     private static CodeScans Scans(IServiceProvider services) => services.GetRequiredService<CodeScans>();
