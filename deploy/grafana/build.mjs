@@ -469,7 +469,7 @@ function serviceDashboard(service) {
         "Search latency by cache result",
         [[`histogram_quantile(0.99, sum by (le, cache) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{cache}}"]],
         pos(0, y, 12, 8),
-        { unit: "s", description: "Candidates from the in-memory scan of each collection's SimHash codes (or, for collections over Identity__ScanMemoryMegabytes or still being read, from PostgreSQL), re-ranked by exact cosine (Identity__RerankCandidates, default 100)." },
+        { unit: "s", description: "Candidates from the in-memory scan of each collection's SimHash codes (or, for collections over Identity__ScanMemoryMegabytes or still being read, from PostgreSQL), re-ranked by exact cosine (Identity__RerankCandidates, default 32, at least 4 × top-k)." },
       ),
     );
     panels.push(

@@ -57,6 +57,18 @@ internal sealed record BenchOptions
     /// <summary>ivfflat.probes values to sweep with raw SQL (IVFFlat code index only).</summary>
     public IReadOnlyList<int> Probes { get; init; } = [];
 
+    /// <summary>
+    /// Compute the ground truth (exact search, 70 s at 1M) and recall; false measures latency only, with the generated
+    /// faces released first so the bench's own garbage collections stay small.
+    /// </summary>
+    public bool Recall { get; init; } = true;
+
+    /// <summary>Searches (other queries) before the measured rows, so the first row is warm like the others.</summary>
+    public int Warmup { get; init; } = 300;
+
+    /// <summary>First-stage widths (bits; 0 = the service's default) of the in-process scans whose recall and time are reported.</summary>
+    public IReadOnlyList<int> ScanHeadBits { get; init; } = [0];
+
     /// <summary>Search this bulk-copied collection of an earlier run (same data options) instead of loading a new one.</summary>
     public string? Collection { get; init; }
 
@@ -87,6 +99,9 @@ internal sealed record BenchOptions
                 "--other-tenant-faces" => options with { OtherTenantFaces = Int(value) },
                 "--seed" => options with { Seed = Int(value) },
                 "--collection" => options with { Collection = value },
+                "--warmup" => options with { Warmup = Int(value) },
+                "--recall" => options with { Recall = bool.Parse(value) },
+                "--scan-head-bits" => options with { ScanHeadBits = value.Split(',').Select(Int).ToList() },
                 "--code-index" => options with { CodeIndex = value },
                 "--lists" => options with { Lists = Int(value) },
                 "--probes" => options with { Probes = value.Split(',').Select(Int).ToList() },

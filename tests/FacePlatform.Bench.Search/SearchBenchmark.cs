@@ -52,7 +52,7 @@ internal static class SearchBenchmark
         Calibrate(faces, options.FacesPerIdentity);
         var gallery = options.Collection is null
             ? await LoadAsync(client, postgres, tenant, "main", model, options, faces, options.FacesPerIdentity)
-            : await ReuseAsync(postgres, options.Collection, faces, options.FacesPerIdentity);
+            : await ReuseAsync(postgres, options.Collection, faces, options.FacesPerIdentity, options.Recall);
         Say($"collection {gallery.Collection} (--collection {gallery.Collection} searches it again without loading)");
         var subjectOfIdentity = gallery.Subjects;
         var faceIds = gallery.FaceIds;
@@ -66,25 +66,18 @@ internal static class SearchBenchmark
         var random = new Random(options.Seed + 1);
         var queryIdentities = Enumerable.Range(0, options.Queries).Select(_ => random.Next(identities)).ToArray();
         var queries = queryIdentities.Select(p => data.FaceOf(centres[p])).ToArray();
-        var clock = Stopwatch.StartNew();
-        var exact = ExactTop(faces, queries, 10);
-        Say($"exact search of {queries.Length} queries in {clock.Elapsed.TotalSeconds:F1} s");
-        if (faces.Length <= 200_000)
+        int[][]? exact = null;
+        if (options.Recall)
         {
-            var halfFaces = faces.Select(FaceData.ToHalfPrecision).ToArray();
-            var exactHalf = ExactTop(halfFaces, queries.Select(FaceData.ToHalfPrecision).ToArray(), 1);
-            var halfChanges = exact.Zip(exactHalf, (a, b) => a[0] != b[0]).Count(changed => changed);
-            Say($"half precision changed the exact top-1 of {halfChanges} of {queries.Length} queries");
+            exact = GroundTruth(options, gallery, faces, queries, queryIdentities);
         }
-        var exactMates = queries.Select((_, q) => exact[q].Count(i => i / options.FacesPerIdentity == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
-        Say($"exact search finds {exactMates:F3} of the identity's faces in its top 10 (the ceiling for HNSW)");
-        var queryCodes = queries.Select(q => SimHash.For(options.Dimension, gallery.CodeBits).Code(q.Select(v => (Half)v).ToArray())).ToArray();
-        foreach (var rerank in options.Rerank)
+        else
         {
-            Say($"exact Hamming search + re-ranking of {rerank} candidates would reach recall@1 {CodeCeiling(gallery.Codes, queryCodes, exact, rerank):F3} (the ceiling for the code index)");
+            Array.Clear(faces);
+            GC.Collect();
+            Say("latency only (--recall false): no ground truth");
         }
 
-        ScanInProcess(gallery, faces, queries, queryCodes, exact, queryIdentities, options);
         var firstClock = Stopwatch.StartNew();
         await client.SearchAsync(new SearchRequest
         {
@@ -94,6 +87,19 @@ internal static class SearchBenchmark
         Say($"first search after loading: {firstClock.Elapsed.TotalMilliseconds:F0} ms (a scanning service reads the collection's codes here when " +
             "Identity:ScanInlineLoadFaces allows, else in the background)");
 
+        if (options.Warmup > 0)
+        {
+            // Other queries, so the measured ones are not answered from the cache; the service's connections, JIT
+            // tiers and caches settle here instead of in the first row.
+            foreach (var clients in new[] { Math.Max(1, options.Clients), 1 })
+            {
+                var warm = Enumerable.Range(0, options.Warmup).Select(_ => data.FaceOf(centres[random.Next(identities)])).ToArray();
+                await SearchManyAsync(client, tenant, gallery.Collection, model, warm, options.EfSearch[0], options.Rerank[0], clients);
+            }
+
+            Say($"warm-up: {options.Warmup} searches with {options.Clients} clients, then 1");
+        }
+
         Say("| rerank | ef_search | recall@1 | identity top-1 (service) | mates in top 10 | service p50 / p99 ms (1 client) | QPS 1 client | " +
             $"p50 / p99 ms ({options.Clients} clients) | QPS {options.Clients} clients | raw SQL p50 / p99 ms | load average |");
         Say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -102,7 +108,8 @@ internal static class SearchBenchmark
         {
             var load = LoadAverage();
             var single = await SearchManyAsync(client, tenant, gallery.Collection, model, queries, ef, rerank, 1);
-            var recall = single.TopFace.Select((face, q) => face == faceIds[exact[q][0]]).Count(hit => hit) / (double)queries.Length;
+            var recall = exact is null ? double.NaN
+                : single.TopFace.Select((face, q) => face == faceIds[exact[q][0]]).Count(hit => hit) / (double)queries.Length;
             var identityHit = single.TopSubject.Select((s, q) => s == subjectOfIdentity[queryIdentities[q]]).Count(hit => hit) / (double)queries.Length;
             // Raw SQL on the code index (none: without one, PostgreSQL would sort the whole partition by Hamming distance).
             var raw = options.CodeIndex == "none" ? (P50: double.NaN, P99: double.NaN, Ids: [])
@@ -134,7 +141,8 @@ internal static class SearchBenchmark
                 {
                     var load = LoadAverage();
                     var raw = await RawTop10Async(postgres, gallery, options.Dimension, queries, rerank, rerank, probes);
-                    var recall = raw.Ids.Select((ids, q) => ids.Count > 0 && ids[0] == faceIds[exact[q][0]]).Count(hit => hit) / (double)queries.Length;
+                    var recall = exact is null ? double.NaN
+                        : raw.Ids.Select((ids, q) => ids.Count > 0 && ids[0] == faceIds[exact[q][0]]).Count(hit => hit) / (double)queries.Length;
                     var identityHit = raw.Ids.Select((ids, q) => ids.Count > 0 && identityOfFace[ids[0]] == queryIdentities[q]).Count(hit => hit) / (double)queries.Length;
                     var mates = raw.Ids.Select((ids, q) => ids.Count(id => identityOfFace.TryGetValue(id, out var p) && p == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
                     Say($"| {probes} | {rerank} | {recall:F3} | {identityHit:F3} | {mates:F3} | {raw.P50:F1} / {raw.P99:F1} | {load} |");
@@ -151,6 +159,31 @@ internal static class SearchBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>Exact answers of the queries (float32), the ceilings they imply, and the in-process scan's recall.</summary>
+    private static int[][] GroundTruth(BenchOptions options, Gallery gallery, float[][] faces, float[][] queries, int[] queryIdentities)
+    {
+        var clock = Stopwatch.StartNew();
+        var exact = ExactTop(faces, queries, 10);
+        Say($"exact search of {queries.Length} queries in {clock.Elapsed.TotalSeconds:F1} s");
+        if (faces.Length <= 200_000)
+        {
+            var halfFaces = faces.Select(FaceData.ToHalfPrecision).ToArray();
+            var exactHalf = ExactTop(halfFaces, queries.Select(FaceData.ToHalfPrecision).ToArray(), 1);
+            var halfChanges = exact.Zip(exactHalf, (a, b) => a[0] != b[0]).Count(changed => changed);
+            Say($"half precision changed the exact top-1 of {halfChanges} of {queries.Length} queries");
+        }
+        var exactMates = queries.Select((_, q) => exact[q].Count(i => i / options.FacesPerIdentity == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
+        Say($"exact search finds {exactMates:F3} of the identity's faces in its top 10 (the ceiling for HNSW)");
+        var queryCodes = queries.Select(q => SimHash.For(options.Dimension, gallery.CodeBits).Code(q.Select(v => (Half)v).ToArray())).ToArray();
+        foreach (var rerank in options.Rerank)
+        {
+            Say($"exact Hamming search + re-ranking of {rerank} candidates would reach recall@1 {CodeCeiling(gallery.Codes, queryCodes, exact, rerank):F3} (the ceiling for the code index)");
+        }
+
+        ScanInProcess(gallery, faces, queries, queryCodes, exact, queryIdentities, options);
+        return exact;
     }
 
     private sealed record Gallery(string Collection, string[] Subjects, string[] FaceIds, int CodeBits, BitArray[] Codes);
@@ -305,7 +338,7 @@ internal static class SearchBenchmark
     /// A gallery an earlier bulk-copied run left (same --seed, --faces, --data, --dimension: the same generated faces):
     /// its faces' ids by the index stored in ImageSha256, its subjects by external id.
     /// </summary>
-    private static async Task<Gallery> ReuseAsync(NpgsqlDataSource postgres, string collection, float[][] faces, int perIdentity)
+    private static async Task<Gallery> ReuseAsync(NpgsqlDataSource postgres, string collection, float[][] faces, int perIdentity, bool codes)
     {
         var subjects = new string[faces.Length / perIdentity];
         var faceIds = new string[faces.Length];
@@ -329,7 +362,7 @@ internal static class SearchBenchmark
         }
 
         var codeBits = await CodeBitsAsync(postgres, collection);
-        return new Gallery(collection, subjects, faceIds, codeBits, ComputeCodes(faces, codeBits));
+        return new Gallery(collection, subjects, faceIds, codeBits, codes ? ComputeCodes(faces, codeBits) : []);
     }
 
     private static async Task<string> TenantOfAsync(NpgsqlDataSource postgres, string collection)
@@ -406,12 +439,10 @@ internal static class SearchBenchmark
     private static void ScanInProcess(
         Gallery gallery, float[][] faces, float[][] queries, BitArray[] queryCodes, int[][] exact, int[] queryIdentities, BenchOptions options)
     {
-        var scan = new CodeScan(gallery.CodeBits);
         var ids = new Guid[faces.Length];
         for (var i = 0; i < faces.Length; i++)
         {
             ids[i] = Guid.Parse(gallery.FaceIds[i]);
-            scan.Add(ids[i], gallery.Codes[i]);
         }
 
         var indexOf = new Dictionary<Guid, int>(faces.Length);
@@ -422,7 +453,7 @@ internal static class SearchBenchmark
 
         // How deep the first stage (the codes' first bits) must go to keep each query's exact nearest face.
         var words = gallery.Codes.Select(CodeScan.Pack).ToArray();
-        foreach (var prefix in new[] { 4, 8 })
+        foreach (var prefix in new[] { 4, 6, 8 })
         {
             var ranks = new int[queries.Length];
             Parallel.For(0, queries.Length, q =>
@@ -436,7 +467,26 @@ internal static class SearchBenchmark
                 $"p50 {ranks[ranks.Length / 2]}, p99 {ranks[(int)(ranks.Length * 0.99)]}, max {ranks[^1]} (the scan's first stage keeps {CodeScan.PoolFor(options.Rerank[0])}+)");
         }
 
-        foreach (var rerank in options.Rerank)
+        // The service's first stage (0: its default width) and others: narrower ones read less memory but must go deeper.
+        foreach (var headBits in options.ScanHeadBits)
+        {
+            ScanRecall(new CodeScan(gallery.CodeBits, headBits), headBits);
+        }
+
+        void ScanRecall(CodeScan scan, int headBits)
+        {
+            for (var i = 0; i < ids.Length; i++)
+            {
+                scan.Add(ids[i], gallery.Codes[i]);
+            }
+
+            foreach (var rerank in options.Rerank)
+            {
+                ScanRecallAt(scan, headBits, rerank);
+            }
+        }
+
+        void ScanRecallAt(CodeScan scan, int headBits, int rerank)
         {
             var hits = 0;
             double mates = 0;
@@ -452,7 +502,7 @@ internal static class SearchBenchmark
             }
 
             Array.Sort(latencies);
-            Say($"in-memory scan (the service's CodeScan, in this process) + exact re-ranking of {rerank}: recall@1 {hits / (double)queries.Length:F3}, " +
+            Say($"in-memory scan (the service's CodeScan, first stage {(headBits == 0 ? "of the default width" : $"{headBits} bits")}, in this process) + exact re-ranking of {rerank}: recall@1 {hits / (double)queries.Length:F3}, " +
                 $"mates in top 10 {mates / queries.Length:F3}, scan p50 / p99 {Percentile(latencies, 0.5):F1} / {Percentile(latencies, 0.99):F1} ms " +
                 $"({Environment.ProcessorCount} threads)");
         }

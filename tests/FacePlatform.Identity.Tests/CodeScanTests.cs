@@ -28,6 +28,27 @@ public sealed class CodeScanTests
     }
 
     [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(64)]
+    public void Other_first_stage_widths_give_the_same_ranking_up_to_the_pool_size(int headBits)
+    {
+        var random = new Random(headBits);
+        var scan = new CodeScan(1024, headBits);
+        var stored = new List<(Guid Id, BitArray Code)>();
+        for (var i = 0; i < 1_000; i++)
+        {
+            var face = (Guid.NewGuid(), RandomCode(random, 1024));
+            stored.Add(face);
+            scan.Add(face.Item1, face.Item2);
+        }
+
+        var query = RandomCode(random, 1024);
+
+        Assert.Equal(BruteForce(stored, query, 100), scan.Nearest(CodeScan.Pack(query), 100));
+    }
+
+    [Theory]
     [InlineData(300_000, 200, 0.25)]
     [InlineData(20_000, 1_000, 0.35)] // a pool larger than the minimum
     public void Among_many_faces_the_near_ones_come_first_in_exact_order(int faces, int near, double flipped)

@@ -50,14 +50,14 @@ internal sealed partial class GalleryCache(
     public Task<SearchResponse?> GetSearchAsync(Guid collection, long version, string queryHash) =>
         GetAsync(SearchKind, collection, $"s:{version}:{queryHash}", SearchResponse.Parser);
 
-    public Task StoreSearchAsync(Guid collection, long version, string queryHash, SearchResponse answer) =>
-        StoreAsync(collection, version, $"s:{version}:{queryHash}", answer);
+    public void StoreSearch(Guid collection, long version, string queryHash, SearchResponse answer) =>
+        Store(collection, version, $"s:{version}:{queryHash}", answer);
 
     public Task<Subject?> GetSubjectAsync(Guid collection, long version, Guid subject) =>
         GetAsync(SubjectKind, collection, $"p:{version}:{subject:N}", Subject.Parser);
 
-    public Task StoreSubjectAsync(Guid collection, long version, Subject subject) =>
-        StoreAsync(collection, version, $"p:{version}:{Guid.Parse(subject.Id):N}", subject);
+    public void StoreSubject(Guid collection, long version, Subject subject) =>
+        Store(collection, version, $"p:{version}:{Guid.Parse(subject.Id):N}", subject);
 
     /// <summary>Forgets every cached answer of the collection; call after the commit that raised its version.</summary>
     public async Task InvalidateAsync(Guid collection, long newVersion)
@@ -108,7 +108,11 @@ internal sealed partial class GalleryCache(
         }
     }
 
-    private async Task StoreAsync(Guid collection, long version, string field, IMessage answer)
+    /// <summary>
+    /// Queues the answer's write without waiting for Redis (fire and forget): the caller answers at once, and a later
+    /// read on the same connection is queued after the write, so it still finds the answer.
+    /// </summary>
+    private void Store(Guid collection, long version, string field, IMessage answer)
     {
         if (!redis.IsConnected)
         {
@@ -117,7 +121,7 @@ internal sealed partial class GalleryCache(
 
         try
         {
-            await StoreScript.EvaluateAsync(redis.GetDatabase(), new
+            _ = StoreScript.EvaluateAsync(redis.GetDatabase(), new
             {
                 versionKey = VersionKey(collection),
                 answersKey = AnswersKey(collection),
@@ -125,7 +129,7 @@ internal sealed partial class GalleryCache(
                 field,
                 value = answer.ToByteArray(),
                 seconds = options.Value.CacheSeconds,
-            });
+            }, flags: CommandFlags.FireAndForget);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {

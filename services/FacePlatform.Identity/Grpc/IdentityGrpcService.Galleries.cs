@@ -61,7 +61,7 @@ internal sealed partial class IdentityGrpcService
             .FirstOrDefaultAsync(context.CancellationToken)
             ?? throw SubjectNotFound(request.SubjectId);
         var message = ToMessage(subject.Subject, subject.Faces);
-        await cache.StoreSubjectAsync(collectionId, collection.Version, message);
+        cache.StoreSubject(collectionId, collection.Version, message);
         return message;
     }
 
@@ -244,14 +244,14 @@ internal sealed partial class IdentityGrpcService
         var scan = await scans.ForSearchAsync(collection, context.CancellationToken);
         var nearest = scan is not null
             ? await store.RerankAsync(collection, queries,
-                queries.Select(q => scan.Nearest(CodeScan.Pack(collection.Hash.Code(q.Memory.Span)), rerank)).ToList(), limit, context.CancellationToken)
+                queries.Select(q => scan.Nearest(CodeScan.Pack(collection.Hash.Code(q.Memory.Span)), Math.Max(rerank, limit))).ToList(), limit, context.CancellationToken)
             : await store.NearestAsync(collection, queries, limit, rerank, efSearch, options.Value.IvfProbes, context.CancellationToken);
         telemetry.CandidatesFrom(scan is not null);
         var response = new SearchResponse { Threshold = threshold, CollectionVersion = collection.Version };
         response.Results.AddRange(nearest.Select(candidates => SubjectRanking.Rank(candidates, topK, threshold)));
         var unknown = response.Results.Count(r => r.Unknown);
         telemetry.QueriesSearched(response.Results.Count - unknown, unknown);
-        await cache.StoreSearchAsync(collectionId, collection.Version, key, response);
+        cache.StoreSearch(collectionId, collection.Version, key, response);
         telemetry.SearchCompleted(clock.Elapsed, cache.Usable ? CacheResult.Miss : CacheResult.Bypass);
         return response;
     }

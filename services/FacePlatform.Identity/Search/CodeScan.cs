@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -9,11 +10,12 @@ namespace FacePlatform.Identity.Search;
 /// <summary>
 /// One collection's SimHash codes in memory, searched exhaustively: every face's code is compared with the query's,
 /// and the faces of smallest Hamming distance become re-ranking candidates. The scan reads memory at its bandwidth
-/// limit, so it reads half of it: the first half of every code (512 of 1024 bits) ranks every face, and the nearest
+/// limit, so it reads 3/8 of it: the first 384 bits of every 1024-bit code rank every face, and the nearest
 /// <see cref="PoolFor"/> of them by it are ranked by the whole code. 1M faces of 1024-bit codes are 128 MB of codes
-/// (+ 16 B of id and ~24 B of id set per face); the first stage reads 64 MB (~3 ms on one core here, the whole code
-/// ~5.5 ms; docs/benchmarks.md). No index to build, nothing approximate but the two stages, whose recall at 1M is
-/// measured in docs/benchmarks.md.
+/// (+ 16 B of id and ~24 B of id set per face); the first stage reads 48 MB, split across cores (in-process at 1M:
+/// p50 2.8 ms, p99 4.7 ms on this 2-core machine; 512 bits: 3.7 / 7.8 ms). No index to build, nothing approximate but
+/// the two stages, whose recall at 1M is measured in docs/benchmarks.md (the exact nearest face's rank by 384 bits:
+/// p99 19, max 29 of 300 queries; the pool is 2,048).
 /// Appends and removals are serialised by the caller (<c>CodeScans</c>); searches run beside them on an immutable
 /// snapshot of the arrays (appends write only past the snapshot's count).
 /// </summary>
@@ -23,16 +25,30 @@ internal sealed class CodeScan
     private const int MinPool = 2048;
     private const int PoolPerTaken = 4;
 
+    /// <summary>
+    /// Collections from this size on have their first stage split across cores (at most <see cref="MaxThreads"/>
+    /// threads): one core does not reach the memory bandwidth (1M faces, 512 bits: ~5 ms on one core, ~3.5 ms on two).
+    /// </summary>
+    private const int SplitFrom = 131_072;
+    private const int ChunkRows = 65_536;
+    private const int MaxThreads = 4;
+
     private readonly HashSet<Guid> _present = [];
     private readonly List<int> _removed = [];
     private Rows _rows;
 
-    public CodeScan(int bits)
+    /// <summary>A scan of <paramref name="bits"/>-bit codes.</summary>
+    /// <param name="bits">Code length.</param>
+    /// <param name="headBits">
+    /// Bits of the first stage, a multiple of 64 (0: 3/8 of the code, rounded up to whole words); benchmarks
+    /// compare other widths.
+    /// </param>
+    public CodeScan(int bits, int headBits = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
         Bits = bits;
         Words = (bits + 63) / 64;
-        HeadWords = (Words + 1) / 2;
+        HeadWords = headBits > 0 ? Math.Clamp(headBits / 64, 1, Words) : ((Words * 3) + 7) / 8;
         TailWords = Words - HeadWords;
         _rows = new Rows(new ulong[HeadWords * 64], new ulong[TailWords * 64], new Guid[64], 0, []);
     }
@@ -43,10 +59,10 @@ internal sealed class CodeScan
     /// <summary>64-bit words per code.</summary>
     public int Words { get; }
 
-    /// <summary>Words of a code's first half, which ranks every face.</summary>
+    /// <summary>Words of a code's first part (the first stage), which ranks every face.</summary>
     private int HeadWords { get; }
 
-    /// <summary>Words of a code's second half, read only for the faces the first half ranks nearest.</summary>
+    /// <summary>Words of a code's rest, read only for the faces the first part ranks nearest.</summary>
     private int TailWords { get; }
 
     /// <summary>Faces held, removed ones included until the next full load.</summary>
@@ -146,10 +162,11 @@ internal sealed class CodeScan
 
     /// <summary>
     /// Ids of the <paramref name="take"/> faces whose codes are nearest to <paramref name="query"/> (a code packed by
-    /// <see cref="Pack"/>), nearest first, among the <see cref="PoolFor"/> faces nearest by the codes' first halves;
+    /// <see cref="Pack"/>), nearest first, among the <see cref="PoolFor"/> faces nearest by the codes' first parts;
     /// ties are taken in storage order. When the collection holds no more faces than the pool, this is the exact
     /// ranking by the whole code.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimised from the first search, not after tiering
     public Guid[] Nearest(ReadOnlySpan<ulong> query, int take)
     {
         if (query.Length != Words)
@@ -169,10 +186,7 @@ internal sealed class CodeScan
         var distances = ArrayPool<ushort>.Shared.Rent(count);
         try
         {
-            // One thread: the first stage is bound by memory bandwidth, and a second thread made it slower here
-            // (docs/benchmarks.md); concurrent searches use the other cores.
-            var histogram = new int[Bits + 2];
-            Distances(rows.Head, query[..HeadWords].ToArray(), distances, histogram, count);
+            var histogram = FirstStage(rows.Head, query[..HeadWords].ToArray(), distances, count);
 
             // Removed faces get a distance past any real one, so they are never taken.
             var past = (ushort)(Bits + 1);
@@ -219,6 +233,7 @@ internal sealed class CodeScan
     /// histogram gives the cut distance, and one pass collects everything below it and the first ties at it in storage
     /// order, skipping 16 distances at a time where none reaches the cut (nearly all of them).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int[] Select(ReadOnlySpan<ushort> distances, int[] histogram, int take)
     {
         var cut = 0;
@@ -261,17 +276,57 @@ internal sealed class CodeScan
         }
     }
 
-    /// <summary>Distances of every row's first half to the query's, and their histogram.</summary>
-    private static void Distances(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int count)
+    /// <summary>
+    /// Distances of the first <paramref name="count"/> rows' first parts to the query's, and their histogram; large
+    /// collections in parts on several cores (the calling thread takes part; each part counts its own histogram).
+    /// </summary>
+    private int[] FirstStage(ulong[] codes, ulong[] query, ushort[] distances, int count)
+    {
+        if (count < SplitFrom)
+        {
+            var histogram = new int[Bits + 2];
+            Distances(codes, query, distances, histogram, 0, count);
+            return histogram;
+        }
+
+        // Chunks of 64k rows shared out as threads come free, so a core taken by another process slows the scan by
+        // its chunk, not by half of it.
+        var parts = (count + ChunkRows - 1) / ChunkRows;
+        var histograms = new int[parts][];
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = MaxThreads }, part =>
+        {
+            histograms[part] = new int[Bits + 2];
+            Distances(codes, query, distances, histograms[part], part * ChunkRows, Math.Min(count, (part + 1) * ChunkRows));
+        });
+        for (var part = 1; part < parts; part++)
+        {
+            for (var i = 0; i < histograms[0].Length; i++)
+            {
+                histograms[0][i] += histograms[part][i];
+            }
+        }
+
+        return histograms[0];
+    }
+
+    /// <summary>Distances of rows <paramref name="from"/> to <paramref name="to"/> (first parts), and their histogram.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Distances(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int from, int to)
     {
         var words = query.Length;
         if (words == 8)
         {
-            Distances512(codes, query, distances, histogram, count);
+            Distances512(codes, query, distances, histogram, from, to);
             return;
         }
 
-        for (var row = 0; row < count; row++)
+        if (words == 6)
+        {
+            Distances384(codes, query, distances, histogram, from, to);
+            return;
+        }
+
+        for (var row = from; row < to; row++)
         {
             var code = codes.AsSpan(row * words, words);
             var distance = 0;
@@ -285,11 +340,12 @@ internal sealed class CodeScan
         }
     }
 
-    /// <summary>The first halves of the default 1024-bit codes, unrolled.</summary>
-    private static void Distances512(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int count)
+    /// <summary>First stages of 512 bits, unrolled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Distances512(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int from, int to)
     {
         var q = query.AsSpan(0, 8);
-        for (var row = 0; row < count; row++)
+        for (var row = from; row < to; row++)
         {
             var c = codes.AsSpan(row * 8, 8);
             var distance =
@@ -297,6 +353,23 @@ internal sealed class CodeScan
                 BitOperations.PopCount(c[2] ^ q[2]) + BitOperations.PopCount(c[3] ^ q[3]) +
                 BitOperations.PopCount(c[4] ^ q[4]) + BitOperations.PopCount(c[5] ^ q[5]) +
                 BitOperations.PopCount(c[6] ^ q[6]) + BitOperations.PopCount(c[7] ^ q[7]);
+            distances[row] = (ushort)distance;
+            histogram[distance]++;
+        }
+    }
+
+    /// <summary>First stages of 384 bits (the default for 1024-bit codes), unrolled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Distances384(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int from, int to)
+    {
+        var q = query.AsSpan(0, 6);
+        for (var row = from; row < to; row++)
+        {
+            var c = codes.AsSpan(row * 6, 6);
+            var distance =
+                BitOperations.PopCount(c[0] ^ q[0]) + BitOperations.PopCount(c[1] ^ q[1]) +
+                BitOperations.PopCount(c[2] ^ q[2]) + BitOperations.PopCount(c[3] ^ q[3]) +
+                BitOperations.PopCount(c[4] ^ q[4]) + BitOperations.PopCount(c[5] ^ q[5]);
             distances[row] = (ushort)distance;
             histogram[distance]++;
         }

@@ -64,12 +64,15 @@ internal sealed class IdentityOptions
 
     /// <summary>
     /// Faces per query taken by Hamming distance (from the scan or the code index) and re-ranked by their exact cosine
-    /// similarity in PostgreSQL, for searches that name none. At 1M faces the scan re-ranking 50 already found the exact
-    /// nearest face of every query on both benchmark data sets, and on the 100k HNSW runs recall did not change between
-    /// 50, 100 and 200 (docs/benchmarks.md); each candidate costs a heap read (~20 µs at 1M), hence 100.
+    /// similarity in PostgreSQL, for searches that name none; never fewer than <see cref="CandidatesPerSubject"/> × the
+    /// search's top-k. At 1M faces the scan re-ranking 20, 32 or 100 found the exact nearest face of every query and
+    /// every identity mate in the top 10 on both benchmark data sets (docs/benchmarks.md). Each candidate is a random
+    /// heap read in PostgreSQL — a disk read when the gallery's heap is not in memory (1M `synthetic` faces, heap
+    /// partly on disk: p50 4.8 ms with 32, 14.5 ms with 100) — hence 32. On the 100k HNSW runs recall did not change
+    /// between 50, 100 and 200; with a code index, 100 is the measured choice.
     /// </summary>
     [Range(1, 1000)]
-    public int RerankCandidates { get; set; } = 100;
+    public int RerankCandidates { get; set; } = 32;
 
     /// <summary>
     /// <c>ivfflat.probes</c> set with every search when above 0, for collections whose code index an operator rebuilt
