@@ -104,6 +104,36 @@ public sealed class ImageDecoderTests
     }
 
     [Theory]
+    [InlineData(37, 0)] // opaque rows: the 4-pixel path up to the row's end, the rest one by one
+    [InlineData(37, 0.05)] // translucent pixels here and there: the rest of their row one by one
+    [InlineData(3, 0)] // rows narrower than one 16-byte store
+    public void Upright_rows_give_each_pixel_its_rgb_over_white(int width, double translucentShare)
+    {
+        const int height = 6;
+        var random = new Random(width + (int)(translucentShare * 100));
+        var rgba = new byte[width * height * 4];
+        random.NextBytes(rgba);
+        for (var p = 0; p < width * height; p++)
+        {
+            rgba[(p * 4) + 3] = random.NextDouble() < translucentShare ? (byte)random.Next(255) : (byte)255;
+        }
+
+        using var image = ImageDecoder.ToOrientedRgb(rgba, width, height, 1);
+
+        var rgb = image.ToArray();
+        for (var p = 0; p < width * height; p++)
+        {
+            var alpha = rgba[(p * 4) + 3];
+            for (var c = 0; c < 3; c++)
+            {
+                // Over white: (value·α + 255·(255 − α)) / 255, rounded.
+                var expected = (int)Math.Round(((rgba[(p * 4) + c] * alpha) + (255.0 * (255 - alpha))) / 255, MidpointRounding.AwayFromZero);
+                Assert.True(Math.Abs(expected - rgb[(p * 3) + c]) <= 1, $"pixel {p} channel {c}: {rgb[(p * 3) + c]}, expected {expected}");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(SKEncodedImageFormat.Png)]
     [InlineData(SKEncodedImageFormat.Webp)]
     [InlineData(SKEncodedImageFormat.Jpeg)]

@@ -68,7 +68,9 @@ internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, Gatewa
 
         try
         {
-            await redis.GetDatabase().StringSetAsync(key, response.ToByteArray(), _ttl);
+            // Fire and forget: the answer does not wait for Redis; a later look-up on the same connection is queued
+            // behind the write, so it finds the answer.
+            await redis.GetDatabase().StringSetAsync(key, response.ToByteArray(), _ttl, flags: CommandFlags.FireAndForget);
         }
         catch (RedisException exception)
         {
