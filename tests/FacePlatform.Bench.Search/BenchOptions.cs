@@ -66,7 +66,10 @@ internal sealed record BenchOptions
     /// <summary>Searches (other queries) before the measured rows, so the first row is warm like the others.</summary>
     public int Warmup { get; init; } = 300;
 
-    /// <summary>First-stage widths (bits; 0 = the service's default) of the in-process scans whose recall and time are reported.</summary>
+    /// <summary>
+    /// First-stage widths (bits; 0 = the service's default) of the in-process scans whose recall and time are reported.
+    /// Only the default width has an unrolled kernel; other widths take the generic loop, so compare their times with care.
+    /// </summary>
     public IReadOnlyList<int> ScanHeadBits { get; init; } = [0];
 
     /// <summary>Search this bulk-copied collection of an earlier run (same data options) instead of loading a new one.</summary>

@@ -13,7 +13,7 @@ namespace FacePlatform.Identity.Search;
 /// limit, so it reads 3/8 of it: the first 384 bits of every 1024-bit code rank every face, and the nearest
 /// <see cref="PoolFor"/> of them by it are ranked by the whole code. 1M faces of 1024-bit codes are 128 MB of codes
 /// (+ 16 B of id and ~24 B of id set per face); the first stage reads 48 MB, split across cores (in-process at 1M:
-/// p50 2.8 ms, p99 4.7 ms on this 2-core machine; 512 bits: 3.7 / 7.8 ms). No index to build, nothing approximate but
+/// p50 2.8 ms, p99 4.7 ms on this 2-core machine; 512 bits, unrolled then: 3.7 / 7.8 ms). No index to build, nothing approximate but
 /// the two stages, whose recall at 1M is measured in docs/benchmarks.md (the exact nearest face's rank by 384 bits:
 /// p99 19, max 29 of 300 queries; the pool is 2,048).
 /// Appends and removals are serialised by the caller (<c>CodeScans</c>); searches run beside them on an immutable
@@ -314,12 +314,6 @@ internal sealed class CodeScan
     private static void Distances(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int from, int to)
     {
         var words = query.Length;
-        if (words == 8)
-        {
-            Distances512(codes, query, distances, histogram, from, to);
-            return;
-        }
-
         if (words == 6)
         {
             Distances384(codes, query, distances, histogram, from, to);
@@ -335,24 +329,6 @@ internal sealed class CodeScan
                 distance += BitOperations.PopCount(code[w] ^ query[w]);
             }
 
-            distances[row] = (ushort)distance;
-            histogram[distance]++;
-        }
-    }
-
-    /// <summary>First stages of 512 bits, unrolled.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Distances512(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int from, int to)
-    {
-        var q = query.AsSpan(0, 8);
-        for (var row = from; row < to; row++)
-        {
-            var c = codes.AsSpan(row * 8, 8);
-            var distance =
-                BitOperations.PopCount(c[0] ^ q[0]) + BitOperations.PopCount(c[1] ^ q[1]) +
-                BitOperations.PopCount(c[2] ^ q[2]) + BitOperations.PopCount(c[3] ^ q[3]) +
-                BitOperations.PopCount(c[4] ^ q[4]) + BitOperations.PopCount(c[5] ^ q[5]) +
-                BitOperations.PopCount(c[6] ^ q[6]) + BitOperations.PopCount(c[7] ^ q[7]);
             distances[row] = (ushort)distance;
             histogram[distance]++;
         }
