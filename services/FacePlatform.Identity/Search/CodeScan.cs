@@ -13,9 +13,9 @@ namespace FacePlatform.Identity.Search;
 /// limit, so it reads 3/8 of it: the first 384 bits of every 1024-bit code rank every face, and the nearest
 /// <see cref="PoolFor"/> of them by it are ranked by the whole code. 1M faces of 1024-bit codes are 128 MB of codes
 /// (+ 16 B of id and ~24 B of id set per face); the first stage reads 48 MB, split across cores (in-process at 1M:
-/// p50 2.8 ms, p99 4.7 ms on this 2-core machine; 512 bits, unrolled then: 3.7 / 7.8 ms). No index to build, nothing approximate but
-/// the two stages, whose recall at 1M is measured in docs/benchmarks.md (the exact nearest face's rank by 384 bits:
-/// p99 19, max 29 of 300 queries; the pool is 2,048).
+/// p50 2.8 ms, p99 4.7 ms on this 2-core machine; 512 bits, unrolled then: 3.7 / 7.8 ms). No index to build, nothing
+/// approximate but the two stages, whose recall at 1M is measured in docs/benchmarks.md (the exact nearest face's rank
+/// by 384 bits: p99 19, max 29 of 300 queries; the pool is 2,048).
 /// Appends and removals are serialised by the caller (<c>CodeScans</c>); searches run beside them on an immutable
 /// snapshot of the arrays (appends write only past the snapshot's count).
 /// </summary>
