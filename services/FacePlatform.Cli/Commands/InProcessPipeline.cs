@@ -51,7 +51,7 @@ internal sealed class InProcessPipeline : IAsyncDisposable
 
     public static Option<int> MinFaceOption { get; } = new("--min-face")
     {
-        Description = "Smallest face side in pixels to look for (default: 1/48 of the photo's longer side, at least 20)",
+        Description = "Smallest face side in pixels to look for (default: 1/24 of the photo's longer side, at least 20)",
     };
 
     public static Option<string?> DetectorOption { get; } = new("--detector") { Description = "Detector model (default: blazeface-back)" };
