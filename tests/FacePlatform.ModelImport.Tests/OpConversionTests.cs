@@ -1,3 +1,5 @@
+using FacePlatform.ModelImport.Conversion;
+
 namespace FacePlatform.ModelImport.Tests;
 
 /// <summary>
@@ -34,6 +36,52 @@ public sealed class OpConversionTests
             .Select((v, i) => Math.Clamp(v + bias[i % 4], 0f, 6f)).ToArray();
         Assert.Equal([2L, 3, 3, 4], shape);
         AssertClose(expected, actual);
+    }
+
+    [Theory]
+    [InlineData(true, 6f)]
+    [InlineData(true, 0.5f)]
+    [InlineData(false, 6f)]
+    public void Bounded_relu_written_as_minimum_and_maximum_is_one_clip(bool relu, float bound)
+    {
+        // FaceRes writes Keras' ReLU(max_value=6) as Relu → Minimum(6) → Maximum(0). Without the Relu, Maximum(0) is not
+        // redundant (the Minimum's output can be negative) and must stay.
+        long[] inShape = [2, 4, 4, 3];
+        var input = Random(8, inShape, -2, 2);
+        var filter = Random(9, [1, 1, 3, 4], -3, 3);
+        var graph = new TestGraph()
+            .Placeholder("x", -1, 4, 4, 3)
+            .Const("w", [1, 1, 3, 4], filter)
+            .Const("upper", [], [bound])
+            .Const("lower", [], [0f])
+            .Node("conv", "Conv2D", ["x", "w"], new() { ["strides"] = Attr.Ints(1, 1, 1, 1), ["padding"] = Attr.S("VALID") });
+        if (relu)
+        {
+            graph.Node("relu", "Relu", ["conv"]);
+        }
+
+        graph.Node("min", "Minimum", [relu ? "relu" : "conv", "upper"])
+            .Node("max", "Maximum", ["min", "lower"]);
+
+        var (actual, shape) = graph.Run("max", input, inShape);
+        var ops = TfjsToOnnxConverter.Convert(graph.Build(), new ConversionOptions("x", [new OutputBinding("max", "y")]))
+            .Model.Graph.Node.Select(n => n.OpType).ToList();
+
+        var expected = Conv2D(input, inShape, filter, [1, 1, 3, 4], 1, depthwise: false)
+            .Select(v => MathF.Max(MathF.Min(relu ? MathF.Max(v, 0f) : v, bound), 0f)).ToArray();
+        Assert.Equal([2L, 4, 4, 4], shape);
+        AssertClose(expected, actual);
+        if (relu)
+        {
+            Assert.Equal(1, ops.Count(o => o == "Clip"));
+            Assert.DoesNotContain("Min", ops);
+            Assert.DoesNotContain("Max", ops);
+            Assert.DoesNotContain("Relu", ops);
+        }
+        else
+        {
+            Assert.Equal(["Min", "Max"], ops.Where(o => o is "Min" or "Max" or "Clip"));
+        }
     }
 
     [Fact]

@@ -158,6 +158,11 @@ internal sealed class GraphTranslation
 
     private Value Translate(TfNode node)
     {
+        if (node.Op is "Minimum" or "Maximum" && Clamp(node) is { } clamped)
+        {
+            return clamped;
+        }
+
         if (BinaryOps.TryGetValue(node.Op, out var binary))
         {
             return Elementwise(node, binary, [Input(node, 0), Input(node, 1)]);
@@ -357,7 +362,7 @@ internal sealed class GraphTranslation
     {
         var source = input.Constant is null ? input.Nchw ? input.Onnx : Plain(input) : Plain(input);
         var output = _builder.Node(op, hint ?? node.Name, [source], attributes);
-        return input with { Hint = hint ?? node.Name, Onnx = output, Constant = null, PlainName = null, NchwName = null, IntContents = null };
+        return input with { Hint = hint ?? node.Name, Onnx = output, Constant = null, PlainName = null, NchwName = null, IntContents = null, NonNegative = false };
     }
 
     private Value Square(TfNode node, Value input) => Elementwise(node, "Mul", [input, input]);
@@ -380,12 +385,49 @@ internal sealed class GraphTranslation
         _ => throw new UnsupportedTensorFlowOpException(node.Op, node.Name, $"fused activation '{activation}' is not supported"),
     };
 
-    private Value ClipRelu6(TfNode node, Value input, string hint)
+    private Value ClipRelu6(TfNode node, Value input, string hint) => Clip(input, 0f, 6f, hint);
+
+    private Value Clip(Value input, float min, float max, string hint)
     {
         var source = input.Nchw ? input.Onnx : Plain(input);
-        var output = _builder.Node("Clip", hint, [source, _builder.Scalar(hint + "/min", 0f), _builder.Scalar(hint + "/max", 6f)]);
-        return input with { Hint = hint, Onnx = output, Constant = null, PlainName = null, NchwName = null };
+        var output = _builder.Node("Clip", hint, [source, _builder.Scalar(hint + "/min", min), _builder.Scalar(hint + "/max", max)]);
+        return input with { Hint = hint, Onnx = output, Constant = null, PlainName = null, NchwName = null, NonNegative = min >= 0 };
     }
+
+    /// <summary>
+    /// Keras' bounded ReLU as TF writes it (FaceRes: <c>Relu → Minimum(6) → Maximum(0)</c>, 27 times) becomes one
+    /// <c>Clip(0, 6)</c> of the ReLU's input: the same values, and ONNX Runtime fuses a Clip into the convolution before
+    /// it, where stand-alone Min and Max made it leave its blocked layout around every convolution (FaceRes at batch 1
+    /// on one thread: docs/benchmarks.md). The Minimum of a ReLU by a bound ≥ 0 is that Clip; the Maximum of a
+    /// non-negative value and a bound ≤ 0 is the value itself. Null: not this pattern.
+    /// </summary>
+    private Value? Clamp(TfNode node)
+    {
+        if (node.Inputs.Count != 2 || ScalarBound(node.Inputs[1]) is not { } bound)
+        {
+            return null;
+        }
+
+        if (node.Op == "Minimum" && bound >= 0 && _nodes.TryGetValue(TfNode.NodeNameOf(node.Inputs[0]), out var producer) && producer.Op == "Relu")
+        {
+            return Clip(Input(producer, 0), 0f, bound, node.Name);
+        }
+
+        if (node.Op == "Maximum" && bound <= 0)
+        {
+            var input = Input(node, 0);
+            return input.NonNegative ? input : null;
+        }
+
+        return null;
+    }
+
+    /// <summary>The value of a one-element float constant input (null: anything else).</summary>
+    private float? ScalarBound(string input) =>
+        _nodes.TryGetValue(TfNode.NodeNameOf(input), out var node) && node.Op == "Const"
+            && _graph.Weights.TryGetValue(node.Name, out var tensor) && tensor is { IsInteger: false, Length: 1 }
+            ? tensor.Floats![0]
+            : null;
 
     // ---- convolution, matrix product, batch norm --------------------------------------------------------------------
 
@@ -664,6 +706,7 @@ internal sealed class GraphTranslation
             Constant = null,
             PlainName = null,
             NchwName = null,
+            NonNegative = false,
         };
     }
 
@@ -1042,6 +1085,7 @@ internal sealed class GraphTranslation
             PlainName = null,
             NchwName = null,
             IsInteger = isInteger,
+            NonNegative = false,
         };
     }
 
@@ -1212,6 +1256,9 @@ internal sealed class GraphTranslation
         public string? PlainName { get; set; }
 
         public string? NchwName { get; set; }
+
+        /// <summary>Known to hold no negative element (the output of a Clip with a lower bound ≥ 0).</summary>
+        public bool NonNegative { get; init; }
 
         public int Rank => Shape.Length;
 
