@@ -84,6 +84,33 @@ public sealed class OpConversionTests
         }
     }
 
+    [Theory]
+    [InlineData(new[] { 0.25f, -0.5f, 1f }, "Max")]
+    [InlineData(new[] { 1f, 2.5f, 4f }, "Min")]
+    [InlineData(new[] { 0.25f, 2.5f, 0f }, "PRelu")]
+    public void Prelu_with_constant_slopes_matches_its_definition_exactly(float[] slopes, string op)
+    {
+        // Slopes all ≤ 1 become Max(x, a·x), all ≥ 1 Min(x, a·x): the same floats as PRelu, not merely close.
+        long[] inShape = [2, 3, 4, 3];
+        var input = Random(10, inShape, -3, 3);
+        var graph = new TestGraph()
+            .Placeholder("x", -1, 3, 4, 3)
+            .Const("w", [1, 1, 3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1])
+            .Const("alpha", [3], slopes)
+            .Node("conv", "Conv2D", ["x", "w"], new() { ["strides"] = Attr.Ints(1, 1, 1, 1), ["padding"] = Attr.S("VALID") })
+            .Node("prelu", "Prelu", ["conv", "alpha"]);
+
+        var (actual, shape) = graph.Run("prelu", input, inShape);
+        var ops = TfjsToOnnxConverter.Convert(graph.Build(), new ConversionOptions("x", [new OutputBinding("prelu", "y")]))
+            .Model.Graph.Node.Select(n => n.OpType).ToList();
+
+        var expected = input.Select((v, i) => v >= 0 ? v : v * slopes[i % 3]).ToArray();
+        Assert.Equal(inShape, shape);
+        Assert.Equal(expected, actual);
+        Assert.Contains(op, ops);
+        Assert.Equal(op == "PRelu", ops.Contains("PRelu"));
+    }
+
     [Fact]
     public void Depthwise_conv_same_with_channel_multiplier_then_spatial_mean()
     {
