@@ -390,22 +390,26 @@ internal sealed class GraphTranslation
     };
 
     /// <summary>
-    /// PReLU. With constant slopes that are all ≤ 1 it is written <c>Max(x, a·x)</c> — the same values bit for bit (x
-    /// when x ≥ a·x, that is x ≥ 0; a·x, the product PRelu computes, otherwise) — because ONNX Runtime's PRelu kernel
+    /// PReLU, written with element-wise ops that give the same values bit for bit, because ONNX Runtime's PRelu kernel
     /// costs ~5 ns per element on this CPU against ~0.35 for Mul + Max (FaceMesh: 28 of them, 2.8 of its 4.7 ms at
-    /// batch 1, docs/benchmarks.md). Slopes all ≥ 1 use Min likewise; mixed slopes keep PRelu.
+    /// batch 1, docs/benchmarks.md). Constant slopes all ≤ 1: <c>Max(x, a·x)</c> (x when x ≥ a·x, that is x ≥ 0; a·x,
+    /// the product PRelu computes, otherwise); all ≥ 1: <c>Min(x, a·x)</c>; otherwise <c>Relu(x) + a·Min(x, 0)</c> (one
+    /// term is an exact zero).
     /// </summary>
     private Value Prelu(TfNode node, Value input, Value alpha, string hint)
     {
         var slopes = alpha.Constant is { IsInteger: false } constant ? constant.Floats! : null;
         var bound = slopes is null ? null : slopes.All(a => a <= 1f) ? "Max" : slopes.All(a => a >= 1f) ? "Min" : null;
-        if (bound is null)
+        if (bound is not null)
         {
-            return Elementwise(node, "PRelu", [input, alpha], hint);
+            var scaled = Elementwise(node, "Mul", [input, alpha], hint + "/scaled");
+            return Elementwise(node, bound, [input, scaled], hint);
         }
 
-        var scaled = Elementwise(node, "Mul", [input, alpha], hint + "/scaled");
-        return Elementwise(node, bound, [input, scaled], hint);
+        var positive = Unary(node, "Relu", input, hint + "/positive");
+        var negative = Elementwise(node, "Min", [input, ConstantValue(hint + "/zero", [0f])], hint + "/negative");
+        var sloped = Elementwise(node, "Mul", [negative, alpha], hint + "/sloped");
+        return Elementwise(node, "Add", [positive, sloped], hint);
     }
 
     private Value ClipRelu6(TfNode node, Value input, string hint) => Clip(input, 0f, 6f, hint);
