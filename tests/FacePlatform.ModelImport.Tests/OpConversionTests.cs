@@ -112,6 +112,64 @@ public sealed class OpConversionTests
         Assert.DoesNotContain("PRelu", ops);
     }
 
+    [Theory]
+    [InlineData("widened")]
+    [InlineData("shortcut")]
+    [InlineData("gate")]
+    public void Channels_padded_for_the_blocked_layout_give_the_same_outputs(string output)
+    {
+        // A BlazeFace-like block at 24 channels: conv → depthwise → residual add → max-pool → zero channels appended
+        // (Pad) → add to a 48-channel conv. With ChannelBlock 16 the 24-channel tensors store 32 channels; every output
+        // — one of 48 channels, the 24-channel shortcut itself, a Sigmoid (which does not keep zeros) of it — must be
+        // the same floats as without padding.
+        long[] inShape = [2, 8, 8, 3];
+        var input = Random(11, inShape, -1, 1);
+        var graph = new TestGraph()
+            .Placeholder("x", -1, 8, 8, 3)
+            .Const("w1", [3, 3, 3, 24], Random(12, [3, 3, 3, 24], -1, 1))
+            .Const("b1", [24], Random(13, [24], -1, 1))
+            .Const("dw", [3, 3, 24, 1], Random(14, [3, 3, 24, 1], -1, 1))
+            .Const("w2", [1, 1, 24, 48], Random(15, [1, 1, 24, 48], -1, 1))
+            .Const("b2", [48], Random(16, [48], -1, 1))
+            .ConstInt("pads", [4, 2], [0, 0, 0, 0, 0, 0, 0, 24])
+            .Node("c1", "_FusedConv2D", ["x", "w1", "b1"], new()
+            {
+                ["strides"] = Attr.Ints(1, 1, 1, 1),
+                ["padding"] = Attr.S("SAME"),
+                ["fused_ops"] = Attr.Strings("BiasAdd", "Relu"),
+                ["num_args"] = Attr.I(1),
+            })
+            .Node("d1", "DepthwiseConv2dNative", ["c1", "dw"], new() { ["strides"] = Attr.Ints(1, 1, 1, 1), ["padding"] = Attr.S("SAME") })
+            .Node("a1", "AddV2", ["c1", "d1"])
+            .Node("shortcut", "Relu", ["a1"])
+            .Node("gate", "Sigmoid", ["shortcut"])
+            .Node("p1", "MaxPool", ["shortcut"], new() { ["ksize"] = Attr.Ints(1, 2, 2, 1), ["strides"] = Attr.Ints(1, 2, 2, 1), ["padding"] = Attr.S("VALID") })
+            .Node("pad", "Pad", ["p1", "pads"])
+            .Node("c2", "_FusedConv2D", ["p1", "w2", "b2"], new()
+            {
+                ["strides"] = Attr.Ints(1, 1, 1, 1),
+                ["padding"] = Attr.S("VALID"),
+                ["fused_ops"] = Attr.Strings("BiasAdd"),
+                ["num_args"] = Attr.I(1),
+            })
+            .Node("a2", "AddV2", ["c2", "pad"])
+            .Node("widened", "Relu", ["a2"]);
+
+        var (plain, plainShape) = graph.Run(output, input, inShape, channelBlock: 0);
+        var (padded, paddedShape) = graph.Run(output, input, inShape, channelBlock: 16);
+        var model = TfjsToOnnxConverter.Convert(graph.Build(), new ConversionOptions("x", [new OutputBinding(output, "y")])).Model.Graph;
+
+        Assert.Equal(plainShape, paddedShape);
+        Assert.Equal(plain.Length, padded.Length);
+        for (var i = 0; i < plain.Length; i++)
+        {
+            Assert.True(Math.Abs(plain[i] - padded[i]) <= 1e-6f * Math.Max(1f, Math.Abs(plain[i])), $"element {i}: {plain[i]} vs {padded[i]}");
+        }
+
+        Assert.DoesNotContain(model.Node, n => n.OpType == "Pad");
+        Assert.Contains(model.Initializer, t => t.Dims.Count == 4 && t.Dims[0] == 32);
+    }
+
     [Fact]
     public void Depthwise_conv_same_with_channel_multiplier_then_spatial_mean()
     {

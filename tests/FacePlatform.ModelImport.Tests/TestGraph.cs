@@ -78,9 +78,9 @@ internal sealed class TestGraph
     }
 
     /// <summary>Converts with output "y" bound to <paramref name="output"/> and runs ONNX Runtime on one input.</summary>
-    public (float[] Values, long[] Shape) Run(string output, float[] input, long[] shape)
+    public (float[] Values, long[] Shape) Run(string output, float[] input, long[] shape, int channelBlock = 16)
     {
-        var result = TfjsToOnnxConverter.Convert(Build(), new ConversionOptions("x", [new OutputBinding(output, "y")]));
+        var result = TfjsToOnnxConverter.Convert(Build(), new ConversionOptions("x", [new OutputBinding(output, "y")], ChannelBlock: channelBlock));
         using var session = new InferenceSession(result.Model.ToByteArray());
         using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
         using var runOptions = new RunOptions();

@@ -229,7 +229,7 @@ internal sealed class GraphTranslation
             return value.Onnx;
         }
 
-        return value.PlainName ??= _builder.Node("Transpose", value.Hint + "/nhwc", [value.Onnx], Ints("perm", ToNhwc));
+        return value.PlainName ??= _builder.Node("Transpose", value.Hint + "/nhwc", [Logical(value)], Ints("perm", ToNhwc));
     }
 
     /// <summary>The ONNX name of a 4-D <paramref name="value"/> in NCHW.</summary>
@@ -242,7 +242,7 @@ internal sealed class GraphTranslation
 
         if (value.Nchw)
         {
-            return value.Onnx;
+            return Logical(value);
         }
 
         if (value.Constant is { } constant)
@@ -261,7 +261,7 @@ internal sealed class GraphTranslation
     {
         if (value.Nchw)
         {
-            return value.Onnx;
+            return Logical(value);
         }
 
         if (value.Constant is { } constant)
@@ -287,6 +287,55 @@ internal sealed class GraphTranslation
         }
 
         return value.Rank == 4 ? Nchw(value, user) : null;
+    }
+
+    /// <summary>
+    /// The ONNX name of an NCHW <paramref name="value"/> holding only its own channels: a Slice when zero channels were
+    /// appended to it (<see cref="Value.StoredChannels"/>), once per value.
+    /// </summary>
+    private string Logical(Value value)
+    {
+        if (value.StoredChannels == 0)
+        {
+            return value.Onnx;
+        }
+
+        return value.LogicalName ??= _builder.Node(
+            "Slice",
+            value.Hint + "/channels",
+            [
+                value.Onnx,
+                _builder.LongVector(value.Hint + "/channels_start", 0),
+                _builder.LongVector(value.Hint + "/channels_end", value.Shape[3]),
+                _builder.LongVector(value.Hint + "/channels_axis", 1),
+            ]);
+    }
+
+    /// <summary>
+    /// The channels a convolution producing <paramref name="channels"/> stores: rounded up to
+    /// <see cref="ConversionOptions.ChannelBlock"/> when it is not a multiple and is wider than a block (narrow heads stay
+    /// as they are), else 0 (as many as it has).
+    /// </summary>
+    private long StoredChannelsFor(long channels)
+    {
+        var block = _options.ChannelBlock;
+        if (block <= 1 || channels <= block || channels % block == 0)
+        {
+            return 0;
+        }
+
+        return (channels + block - 1) / block * block;
+    }
+
+    /// <summary>Channels <paramref name="value"/>'s ONNX tensor holds (NCHW axis 1).</summary>
+    private static long StoredOf(Value value) => value.StoredChannels > 0 ? value.StoredChannels : value.Shape[3];
+
+    /// <summary><paramref name="values"/> (one per channel) followed by zeros up to <paramref name="stored"/>.</summary>
+    private static float[] ZeroPadded(float[] values, long stored)
+    {
+        var padded = new float[stored];
+        values.CopyTo(padded, 0);
+        return padded;
     }
 
     private string Emit(string hint, IReadOnlyList<long> shape, TfTensor tensor) =>
@@ -341,6 +390,11 @@ internal sealed class GraphTranslation
 
     private Value Elementwise(TfNode node, string op, IReadOnlyList<Value> inputs, string? hint = null)
     {
+        if (PaddedElementwise(node, op, inputs, hint) is { } padded)
+        {
+            return padded;
+        }
+
         var shape = inputs.Select(i => i.Shape).Aggregate((a, b) => Broadcast(a, b, node));
         List<string>? names = null;
         var nchw = shape.Length == 4 && inputs.Any(i => i.Nchw);
@@ -362,11 +416,71 @@ internal sealed class GraphTranslation
         return new Value { Hint = hint ?? node.Name, Onnx = output, Nchw = nchw, Shape = shape, IsInteger = inputs[0].IsInteger };
     }
 
+    /// <summary>
+    /// An element-wise op on NCHW tensors with appended zero channels, keeping them (and their zeros): every
+    /// non-constant input stores the same channels, and constants are per channel (padded with zeros) or, for ops other
+    /// than Mul, a scalar zero — so the appended channels stay exactly zero. Null: not such a case.
+    /// </summary>
+    private Value? PaddedElementwise(TfNode node, string op, IReadOnlyList<Value> inputs, string? hint)
+    {
+        var stored = inputs.FirstOrDefault(i => i.StoredChannels > 0)?.StoredChannels ?? 0;
+        if (stored == 0 || op is not ("Add" or "Sub" or "Mul" or "Max" or "Min"))
+        {
+            return null;
+        }
+
+        var channels = inputs.First(i => i.StoredChannels > 0).Shape[3];
+        var names = new List<string>(inputs.Count);
+        foreach (var value in inputs)
+        {
+            if (value.Constant is { IsInteger: false } constant)
+            {
+                if (constant.Length == 1 && (op == "Mul" || constant.Floats![0] == 0f))
+                {
+                    names.Add(Plain(value));
+                }
+                else if (constant.Length == channels && constant.Shape.Count >= 1 && constant.Shape[^1] == channels && constant.Shape.Take(constant.Shape.Count - 1).All(d => d == 1))
+                {
+                    names.Add(_builder.Floats(value.Hint + "/stored", [1, stored, 1, 1], ZeroPadded(constant.Floats!, stored)));
+                }
+                else
+                {
+                    return null;
+                }
+            }
+            else if (value.Nchw && value.StoredChannels == stored && value.Shape.SequenceEqual(inputs.First(i => i.StoredChannels > 0).Shape))
+            {
+                names.Add(value.Onnx);
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        var name = hint ?? node.Name;
+        var template = inputs.First(i => i.StoredChannels > 0);
+        return new Value { Hint = name, Onnx = _builder.Node(op, name, names), Nchw = true, Shape = template.Shape, StoredChannels = stored };
+    }
+
     private Value Unary(TfNode node, string op, Value input, string? hint = null, params AttributeProto[] attributes)
     {
-        var source = input.Constant is null ? input.Nchw ? input.Onnx : Plain(input) : Plain(input);
+        // Ops that map 0 to 0 keep appended zero channels; the others see the value's own channels only.
+        var keepsZero = op is "Relu" or "Neg" or "Abs" or "Tanh" or "LeakyRelu" or "Elu";
+        var source = input.Constant is null ? input.Nchw ? keepsZero ? input.Onnx : Logical(input) : Plain(input) : Plain(input);
         var output = _builder.Node(op, hint ?? node.Name, [source], attributes);
-        return input with { Hint = hint ?? node.Name, Onnx = output, Constant = null, PlainName = null, NchwName = null, IntContents = null, NonNegative = false };
+        return input with
+        {
+            Hint = hint ?? node.Name,
+            Onnx = output,
+            Constant = null,
+            PlainName = null,
+            NchwName = null,
+            LogicalName = null,
+            IntContents = null,
+            NonNegative = false,
+            StoredChannels = input.Nchw && keepsZero ? input.StoredChannels : 0,
+        };
     }
 
     private Value Square(TfNode node, Value input) => Elementwise(node, "Mul", [input, input]);
@@ -416,9 +530,20 @@ internal sealed class GraphTranslation
 
     private Value Clip(Value input, float min, float max, string hint)
     {
-        var source = input.Nchw ? input.Onnx : Plain(input);
+        var keepsZero = min <= 0 && max >= 0;
+        var source = input.Nchw ? keepsZero ? input.Onnx : Logical(input) : Plain(input);
         var output = _builder.Node("Clip", hint, [source, _builder.Scalar(hint + "/min", min), _builder.Scalar(hint + "/max", max)]);
-        return input with { Hint = hint, Onnx = output, Constant = null, PlainName = null, NchwName = null, NonNegative = min >= 0 };
+        return input with
+        {
+            Hint = hint,
+            Onnx = output,
+            Constant = null,
+            PlainName = null,
+            NchwName = null,
+            LogicalName = null,
+            NonNegative = min >= 0,
+            StoredChannels = input.Nchw && keepsZero ? input.StoredChannels : 0,
+        };
     }
 
     /// <summary>
@@ -534,15 +659,42 @@ internal sealed class GraphTranslation
             Int("group", group),
         };
         var pads = PaddingAttribute(node, padding, attributes);
+        var flopsPerOutput = kh * kw * weightShape[1];
+
+        // Channels appended for ONNX Runtime's blocked (NCHWc) layout, zero in and zero out: an input that stores more
+        // channels than it has meets zero weights (a depthwise filter gets zero filters for them), and an output whose
+        // width is not a multiple of the block gets zero filters and zero biases up to it (ConversionOptions.ChannelBlock).
+        string? source = null;
+        long stored = 0;
+        if (input.Nchw && input.StoredChannels > 0 && (!depthwise || filter.Shape[3] == 1))
+        {
+            source = input.Onnx;
+            if (depthwise)
+            {
+                stored = input.StoredChannels;
+                (weights, weightShape) = (ZeroPaddedRows(weights, weightShape, stored), [stored, .. weightShape[1..]]);
+                attributes[3] = Int("group", stored);
+            }
+            else
+            {
+                (weights, weightShape) = (ZeroPaddedColumns(weights, weightShape, input.StoredChannels), [weightShape[0], input.StoredChannels, .. weightShape[2..]]);
+            }
+        }
+
+        if (!depthwise && StoredChannelsFor(cout) is > 0 and var wider)
+        {
+            stored = wider;
+            (weights, weightShape) = (ZeroPaddedRows(weights, weightShape, stored), [stored, .. weightShape[1..]]);
+        }
 
         var inputs = new List<string>
         {
-            Nchw(input, node),
+            source ?? Nchw(input, node),
             _builder.Floats(node.Name + "/weights", weightShape, weights),
         };
         if (bias is not null)
         {
-            inputs.Add(_builder.Floats(node.Name + "/bias", [cout], bias));
+            inputs.Add(_builder.Floats(node.Name + "/bias", [weightShape[0]], stored > 0 ? ZeroPadded(bias, stored) : bias));
         }
 
         var shape = new[]
@@ -554,11 +706,11 @@ internal sealed class GraphTranslation
         };
         if (shape[1] > 0 && shape[2] > 0)
         {
-            _flops += 2 * shape[1] * shape[2] * cout * kh * kw * (weightShape[1]);
+            _flops += 2 * shape[1] * shape[2] * cout * flopsPerOutput;
         }
 
         var hint = activations.Count == 0 ? node.Name : node.Name + "/conv";
-        var result = new Value { Hint = hint, Onnx = _builder.Node("Conv", hint, inputs, [.. attributes]), Nchw = true, Shape = shape };
+        var result = new Value { Hint = hint, Onnx = _builder.Node("Conv", hint, inputs, [.. attributes]), Nchw = true, Shape = shape, StoredChannels = stored };
         for (var i = 0; i < activations.Count; i++)
         {
             var name = i == activations.Count - 1 ? node.Name : $"{node.Name}/{activations[i].Op}";
@@ -566,6 +718,29 @@ internal sealed class GraphTranslation
         }
 
         return result;
+    }
+
+    /// <summary>ONNX conv weights [out, in, kh, kw] with zero filters appended up to <paramref name="rows"/> outputs.</summary>
+    private static float[] ZeroPaddedRows(float[] weights, long[] shape, long rows)
+    {
+        var padded = new float[rows * shape[1] * shape[2] * shape[3]];
+        weights.CopyTo(padded, 0);
+        return padded;
+    }
+
+    /// <summary>ONNX conv weights [out, in, kh, kw] with zero input channels appended up to <paramref name="columns"/>.</summary>
+    private static float[] ZeroPaddedColumns(float[] weights, long[] shape, long columns)
+    {
+        var kernel = (int)(shape[2] * shape[3]);
+        var before = (int)shape[1] * kernel;
+        var after = (int)columns * kernel;
+        var padded = new float[shape[0] * after];
+        for (var o = 0; o < shape[0]; o++)
+        {
+            Array.Copy(weights, o * before, padded, o * after, before);
+        }
+
+        return padded;
     }
 
     private (float[] Scale, float[] Shift) FoldBatchNorm(TfNode node, int first, float epsilon, long channels)
@@ -678,7 +853,17 @@ internal sealed class GraphTranslation
             input.Shape[3],
         };
         var op = node.Op == "MaxPool" ? "MaxPool" : "AveragePool";
-        return new Value { Hint = node.Name, Onnx = _builder.Node(op, node.Name, [Nchw(input, node)], [.. attributes]), Nchw = true, Shape = shape };
+
+        // Pooling is per channel: appended zero channels pool to zeros and stay.
+        var source = input.Nchw && input.StoredChannels > 0 ? input.Onnx : Nchw(input, node);
+        return new Value
+        {
+            Hint = node.Name,
+            Onnx = _builder.Node(op, node.Name, [source], [.. attributes]),
+            Nchw = true,
+            Shape = shape,
+            StoredChannels = input.Nchw ? input.StoredChannels : 0,
+        };
     }
 
     private Value Reduce(TfNode node, string op)
@@ -706,13 +891,13 @@ internal sealed class GraphTranslation
             var mapped = axes.Select(a => (long)NhwcToNchwAxis[a]).ToArray();
             if (keep)
             {
-                return (input.Onnx, true, mapped);
+                return (Logical(input), true, mapped);
             }
 
             var remaining = Enumerable.Range(0, 4).Where(a => !axes.Contains(a)).Select(a => NhwcToNchwAxis[a]).ToArray();
             if (remaining.Zip(remaining.Skip(1)).All(p => p.First < p.Second))
             {
-                return (input.Onnx, false, mapped);
+                return (Logical(input), false, mapped);
             }
         }
 
@@ -724,7 +909,7 @@ internal sealed class GraphTranslation
     {
         var input = Input(node, 0);
         var op = node.Op == "Softmax" ? "Softmax" : "LogSoftmax";
-        var source = input.Nchw ? input.Onnx : Plain(input);
+        var source = input.Nchw ? Logical(input) : Plain(input);
         var axis = input.Nchw ? 1 : -1;
         return input with
         {
@@ -733,7 +918,9 @@ internal sealed class GraphTranslation
             Constant = null,
             PlainName = null,
             NchwName = null,
+            LogicalName = null,
             NonNegative = false,
+            StoredChannels = 0,
         };
     }
 
@@ -749,11 +936,18 @@ internal sealed class GraphTranslation
         }
 
         var order = input.Nchw ? ToNchw : Enumerable.Range(0, input.Rank).Select(i => (long)i).ToArray();
-        var begins = order.Select(a => paddings[2 * a]);
-        var ends = order.Select(a => paddings[(2 * a) + 1]);
+        var begins = order.Select(a => paddings[2 * a]).ToArray();
+        var ends = order.Select(a => paddings[(2 * a) + 1]).ToArray();
+
+        if (input.Nchw && node.Op == "Pad" && _options.ChannelBlock > 1 && begins[1] == 0 && ends[1] > 0
+            && begins.Concat(ends).Where((_, i) => i % 4 != 1).All(p => p == 0))
+        {
+            return WidenChannels(node, input, input.Shape[3] + ends[1]);
+        }
+
         var inputs = new List<string>
         {
-            input.Nchw ? input.Onnx : Plain(input),
+            input.Nchw ? Logical(input) : Plain(input),
             _builder.LongVector(node.Name + "/pads", [.. begins.Concat(ends)]),
         };
         if (node.Op == "PadV2")
@@ -768,6 +962,36 @@ internal sealed class GraphTranslation
             Onnx = _builder.Node("Pad", node.Name, inputs, String("mode", "constant")),
             Nchw = input.Nchw,
             Shape = shape,
+        };
+    }
+
+    /// <summary>
+    /// Zero channels appended to an NCHW tensor (BlazeFace widens its residual shortcut so) as a 1×1 convolution with
+    /// identity weights: the same values (each output is 1·x plus zero products), and ONNX Runtime keeps a convolution
+    /// in its blocked layout, where a Pad would leave it for the rest of the residual chain.
+    /// </summary>
+    private Value WidenChannels(TfNode node, Value input, long channels)
+    {
+        var inStored = StoredOf(input);
+        var outStored = Math.Max(StoredChannelsFor(channels), channels);
+        var weights = new float[outStored * inStored];
+        for (var c = 0; c < input.Shape[3]; c++)
+        {
+            weights[(c * inStored) + c] = 1f;
+        }
+
+        var output = _builder.Node(
+            "Conv",
+            node.Name,
+            [input.Onnx, _builder.Floats(node.Name + "/identity", [outStored, inStored, 1, 1], weights)],
+            Ints("kernel_shape", [1, 1]));
+        return new Value
+        {
+            Hint = node.Name,
+            Onnx = output,
+            Nchw = true,
+            Shape = [.. input.Shape[..3], channels],
+            StoredChannels = outStored > channels ? outStored : 0,
         };
     }
 
@@ -1049,7 +1273,7 @@ internal sealed class GraphTranslation
         string output;
         if (input.Nchw)
         {
-            var nchwShape = _builder.Node("Shape", node.Name + "/nchw", [input.Onnx]);
+            var nchwShape = _builder.Node("Shape", node.Name + "/nchw", [Logical(input)]);
             output = _builder.Node("Gather", node.Name, [nchwShape, _builder.LongVector(node.Name + "/order", ToNhwc)], Int("axis", 0));
         }
         else
@@ -1103,11 +1327,13 @@ internal sealed class GraphTranslation
             "DT_BOOL" => (TensorProto.Types.DataType.Bool, true),
             var other => throw new UnsupportedTensorFlowOpException(node.Op, node.Name, $"cast to {other} is not supported"),
         };
-        var source = input.Nchw ? input.Onnx : Plain(input);
+        var source = input.Nchw ? Logical(input) : Plain(input);
         return input with
         {
             Hint = node.Name,
             Onnx = _builder.Node("Cast", node.Name, [source], Int("to", (long)type)),
+            LogicalName = null,
+            StoredChannels = 0,
             Constant = null,
             PlainName = null,
             NchwName = null,
@@ -1286,6 +1512,15 @@ internal sealed class GraphTranslation
 
         /// <summary>Known to hold no negative element (the output of a Clip with a lower bound ≥ 0).</summary>
         public bool NonNegative { get; init; }
+
+        /// <summary>
+        /// Channels the NCHW tensor holds when zero channels were appended to the <c>Shape[3]</c> it stands for (see
+        /// <c>ConversionOptions.ChannelBlock</c>); 0: exactly its own.
+        /// </summary>
+        public long StoredChannels { get; init; }
+
+        /// <summary>The Slice of an NCHW tensor with appended channels down to its own, once made.</summary>
+        public string? LogicalName { get; set; }
 
         public int Rank => Shape.Length;
 

@@ -8,11 +8,19 @@ namespace FacePlatform.ModelImport.Conversion;
 /// <param name="Outputs">TF tensor → ONNX output name, in output order.</param>
 /// <param name="DocString">Free text stored in the ONNX model.</param>
 /// <param name="Metadata">Key/value pairs stored as ONNX metadata_props (source package, licence, …).</param>
+/// <param name="ChannelBlock">
+/// Convolutions wider than this whose channels are not a multiple of it get zero channels appended up to one, carried
+/// through element-wise ops, pooling and channel padding and cut off (Slice) before any other op, so outputs are
+/// unchanged. ONNX Runtime's blocked NCHWc layout (16 channels on AVX-512) cannot max-pool a 24-channel tensor and
+/// leaves the layout at that point, and for the rest of a residual chain: BlazeFace 4.5 → 3.65 ms per 256² tile on one thread
+/// (docs/benchmarks.md). 0 or 1: no padding.
+/// </param>
 public sealed record ConversionOptions(
     string InputName,
     IReadOnlyList<OutputBinding> Outputs,
     string DocString = "",
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    int ChannelBlock = 16);
 
 /// <summary>Maps a TF tensor (node name) to a named ONNX output.</summary>
 public sealed record OutputBinding(string Source, string Name);
