@@ -39,6 +39,7 @@ public static class ImageSampler
     }
 
     /// <summary>The same on an HWC float image with 3 channels (the reference's 0..1 crop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ResampleAxisAligned<T>(
         ReadOnlySpan<T> source, int width, int height, float x0, float sx, float y0, float sy, int outWidth, int outHeight, EdgeMode edge, PixelFormat format, Span<float> destination)
         where T : unmanaged, INumberBase<T>
@@ -71,26 +72,32 @@ public static class ImageSampler
                 continue;
             }
 
-            var topRow = source.Slice(top * stride, stride);
-            var bottomRow = source.Slice(bottom * stride, stride);
+            // Neighbour indices come from Neighbours (clamped into the row) and the row holds outWidth × channels
+            // floats: the reads and writes below stay inside without per-element checks.
+            ref var topRow = ref MemoryMarshal.GetReference(source.Slice(top * stride, stride));
+            ref var bottomRow = ref MemoryMarshal.GetReference(source.Slice(bottom * stride, stride));
+            ref var target = ref MemoryMarshal.GetReference(row);
             for (var j = 0; j < outWidth; j++)
             {
-                var target = row.Slice(j * channels, channels);
                 if (!insideX[j])
                 {
-                    FillZero(target, format);
+                    FillZero(row.Slice(j * channels, channels), format);
                     continue;
                 }
 
                 var l = left[j] * 3;
                 var r = right[j] * 3;
                 var lx = lerpX[j];
-                Write(
-                    target,
-                    Lerp2(float.CreateTruncating(topRow[l]), float.CreateTruncating(topRow[r]), float.CreateTruncating(bottomRow[l]), float.CreateTruncating(bottomRow[r]), lx, ly),
-                    Lerp2(float.CreateTruncating(topRow[l + 1]), float.CreateTruncating(topRow[r + 1]), float.CreateTruncating(bottomRow[l + 1]), float.CreateTruncating(bottomRow[r + 1]), lx, ly),
-                    Lerp2(float.CreateTruncating(topRow[l + 2]), float.CreateTruncating(topRow[r + 2]), float.CreateTruncating(bottomRow[l + 2]), float.CreateTruncating(bottomRow[r + 2]), lx, ly),
-                    format);
+                var red = Lerp2(
+                    float.CreateTruncating(Unsafe.Add(ref topRow, l)), float.CreateTruncating(Unsafe.Add(ref topRow, r)),
+                    float.CreateTruncating(Unsafe.Add(ref bottomRow, l)), float.CreateTruncating(Unsafe.Add(ref bottomRow, r)), lx, ly);
+                var green = Lerp2(
+                    float.CreateTruncating(Unsafe.Add(ref topRow, l + 1)), float.CreateTruncating(Unsafe.Add(ref topRow, r + 1)),
+                    float.CreateTruncating(Unsafe.Add(ref bottomRow, l + 1)), float.CreateTruncating(Unsafe.Add(ref bottomRow, r + 1)), lx, ly);
+                var blue = Lerp2(
+                    float.CreateTruncating(Unsafe.Add(ref topRow, l + 2)), float.CreateTruncating(Unsafe.Add(ref topRow, r + 2)),
+                    float.CreateTruncating(Unsafe.Add(ref bottomRow, l + 2)), float.CreateTruncating(Unsafe.Add(ref bottomRow, r + 2)), lx, ly);
+                Write(ref Unsafe.Add(ref target, j * channels), red, green, blue, format);
             }
         }
     }
@@ -249,19 +256,22 @@ public static class ImageSampler
         return (low, high, lerp, true);
     }
 
-    private static void Write(Span<float> target, float r, float g, float b, PixelFormat format)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write(ref float target, float r, float g, float b, PixelFormat format)
     {
         if (format.Grey)
         {
-            var grey = (RedWeight * r) + (GreenWeight * g) + (BlueWeight * b);
-            target[0] = (grey * format.Scale) + format.Offset;
+            target = (((RedWeight * r) + (GreenWeight * g) + (BlueWeight * b)) * format.Scale) + format.Offset;
             return;
         }
 
-        target[0] = (r * format.Scale) + format.Offset;
-        target[1] = (g * format.Scale) + format.Offset;
-        target[2] = (b * format.Scale) + format.Offset;
+        target = (r * format.Scale) + format.Offset;
+        Unsafe.Add(ref target, 1) = (g * format.Scale) + format.Offset;
+        Unsafe.Add(ref target, 2) = (b * format.Scale) + format.Offset;
     }
+
+    private static void Write(Span<float> target, float r, float g, float b, PixelFormat format) =>
+        Write(ref MemoryMarshal.GetReference(target[..format.Channels]), r, g, b, format);
 
     private static void FillZero(Span<float> target, PixelFormat format)
     {
