@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Drawing;
 using FacePlatform.Vision.Detection;
 using FacePlatform.Vision.Imaging;
@@ -42,32 +43,45 @@ public sealed record FaceQuality(float Score, float Sharpness, float Size, float
         var pixels = image.Pixels;
         var w = image.Width;
         var h = image.Height;
-        var grey = new float[w * h];
-        for (var i = 0; i < w * h; i++)
-        {
-            grey[i] = (0.299f * pixels[i * 3]) + (0.587f * pixels[(i * 3) + 1]) + (0.114f * pixels[(i * 3) + 2]);
-        }
 
-        double sum = 0, squares = 0;
-        var n = 0;
-        for (var y = 1; y < h - 1; y++)
+        // A pooled grey plane (a new 224² float array went to the large-object heap for every face).
+        var buffer = ArrayPool<float>.Shared.Rent(w * h);
+        try
         {
-            for (var x = 1; x < w - 1; x++)
+            var grey = buffer.AsSpan(0, w * h);
+            for (var i = 0; i < grey.Length; i++)
             {
-                var i = (y * w) + x;
-                var l = grey[i - 1] + grey[i + 1] + grey[i - w] + grey[i + w] - (4 * grey[i]);
-                sum += l;
-                squares += l * l;
-                n++;
+                var rgb = pixels.Slice(i * 3, 3);
+                grey[i] = (0.299f * rgb[0]) + (0.587f * rgb[1]) + (0.114f * rgb[2]);
             }
-        }
 
-        if (n == 0)
+            double sum = 0, squares = 0;
+            var n = 0;
+            for (var y = 1; y < h - 1; y++)
+            {
+                var above = grey.Slice((y - 1) * w, w);
+                var row = grey.Slice(y * w, w);
+                var below = grey.Slice((y + 1) * w, w);
+                for (var x = 1; x < w - 1; x++)
+                {
+                    var l = row[x - 1] + row[x + 1] + above[x] + below[x] - (4 * row[x]);
+                    sum += l;
+                    squares += l * l;
+                    n++;
+                }
+            }
+
+            if (n == 0)
+            {
+                return 0;
+            }
+
+            var mean = sum / n;
+            return (float)((squares / n) - (mean * mean));
+        }
+        finally
         {
-            return 0;
+            ArrayPool<float>.Shared.Return(buffer);
         }
-
-        var mean = sum / n;
-        return (float)((squares / n) - (mean * mean));
     }
 }
