@@ -49,6 +49,9 @@ internal sealed class GraphTranslation
     private readonly Dictionary<string, Value> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
     private long _flops;
+
+    // Floats written only for the blocked layout (zero channels, identity widenings): not the model's parameters.
+    private long _layoutFloats;
     private TensorSignature? _input;
 
     public GraphTranslation(TfjsGraphModel graph, ConversionOptions options)
@@ -116,7 +119,7 @@ internal sealed class GraphTranslation
             model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = text });
         }
 
-        return new ConversionResult(model, _input, outputs, _builder.FloatParameters, _flops);
+        return new ConversionResult(model, _input, outputs, _builder.FloatParameters - _layoutFloats, _flops);
     }
 
     private Value Get(string input)
@@ -659,7 +662,7 @@ internal sealed class GraphTranslation
             Int("group", group),
         };
         var pads = PaddingAttribute(node, padding, attributes);
-        var flopsPerOutput = kh * kw * weightShape[1];
+        var weightsPerOutput = kh * kw * weightShape[1];
 
         // Channels appended for ONNX Runtime's blocked (NCHWc) layout, zero in and zero out: an input that stores more
         // channels than it has meets zero weights (a depthwise filter gets zero filters for them), and an output whose
@@ -695,7 +698,10 @@ internal sealed class GraphTranslation
         if (bias is not null)
         {
             inputs.Add(_builder.Floats(node.Name + "/bias", [weightShape[0]], stored > 0 ? ZeroPadded(bias, stored) : bias));
+            _layoutFloats += weightShape[0] - cout;
         }
+
+        _layoutFloats += weights.Length - (cout * weightsPerOutput);
 
         var shape = new[]
         {
@@ -706,7 +712,7 @@ internal sealed class GraphTranslation
         };
         if (shape[1] > 0 && shape[2] > 0)
         {
-            _flops += 2 * shape[1] * shape[2] * cout * flopsPerOutput;
+            _flops += 2 * shape[1] * shape[2] * cout * weightsPerOutput;
         }
 
         var hint = activations.Count == 0 ? node.Name : node.Name + "/conv";
@@ -985,6 +991,7 @@ internal sealed class GraphTranslation
             node.Name,
             [input.Onnx, _builder.Floats(node.Name + "/identity", [outStored, inStored, 1, 1], weights)],
             Ints("kernel_shape", [1, 1]));
+        _layoutFloats += weights.Length;
         return new Value
         {
             Hint = node.Name,
