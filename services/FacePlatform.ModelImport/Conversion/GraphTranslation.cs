@@ -523,6 +523,7 @@ internal sealed class GraphTranslation
             return Elementwise(node, bound, [input, scaled], hint);
         }
 
+        _layoutFloats++; // the zero below is not a parameter of the model
         var positive = Unary(node, "Relu", input, hint + "/positive");
         var negative = Elementwise(node, "Min", [input, ConstantValue(hint + "/zero", [0f])], hint + "/negative");
         var sloped = Elementwise(node, "Mul", [negative, alpha], hint + "/sloped");
