@@ -2,10 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using FacePlatform.ModelImport;
 using FacePlatform.ModelImport.Manifest;
+using FacePlatform.Vision.Inference;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FacePlatform.Cli.Commands;
 
-/// <summary><c>facectl models import|list</c>: the model directory and its manifest.</summary>
+/// <summary><c>facectl models import|list|bench</c>: the model directory, its manifest and each model's speed.</summary>
 internal static class ModelsCommand
 {
     public static Command Create()
@@ -30,7 +32,89 @@ internal static class ModelsCommand
         var list = new Command("list", "List the models in the manifest, checking each file's SHA-256") { dir };
         list.SetAction(parse => List(parse.GetRequiredValue(dir)));
 
-        return new Command("models", "Pretrained models: import and list") { import, list };
+        var names = new Argument<string[]>("MODEL")
+        {
+            Description = "Models to time (default: those the pipeline runs)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var runs = new Option<int>("--runs") { Description = "Timed runs per model (after 5 untimed)", DefaultValueFactory = _ => 200 };
+        var batch = new Option<int>("--batch") { Description = "Samples per run", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 1 };
+        var provider = new Option<string>("--provider") { Description = "Execution provider: cpu or cuda (falls back to cpu)", DefaultValueFactory = _ => "cpu" };
+        var bench = new Command("bench", "Time each model's ONNX Runtime run alone, as the services open it (p50 and fastest)") { dir, names, runs, batch, threads, provider };
+        bench.SetAction(parse => Bench(
+            parse.GetRequiredValue(dir), parse.GetValue(names), parse.GetValue(runs), parse.GetValue(batch), parse.GetValue(threads), parse.GetRequiredValue(provider)));
+
+        return new Command("models", "Pretrained models: import, list and time") { import, list, bench };
+    }
+
+    /// <summary>The models one analysed photo goes through, in pipeline order.</summary>
+    private static readonly string[] PipelineModels = ["blazeface-back", "facemesh", "faceres", "emotion", "antispoof", "liveness"];
+
+    private static int Bench(string dir, string[]? names, int runs, int batch, int threads, string provider)
+    {
+        if (runs < 1 || batch < 1 || threads < 0)
+        {
+            Console.Error.WriteLine("[models] --runs and --batch must be at least 1, --threads at least 0");
+            return 2;
+        }
+
+        ModelManifest manifest;
+        try
+        {
+            manifest = ModelManifest.Load(dir);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"[models] {ex.Message}");
+            return 1;
+        }
+
+        var entries = new List<ModelEntry>();
+        foreach (var name in names is { Length: > 0 } ? names : PipelineModels)
+        {
+            if (manifest.Find(name) is not { } found)
+            {
+                Console.Error.WriteLine($"[models] the manifest in {Path.GetFullPath(dir)} has no model '{name}'");
+                return 1;
+            }
+
+            entries.Add(found);
+        }
+
+        var options = new InferenceOptions { Provider = provider, IntraOpThreads = threads };
+        Console.WriteLine($"{"model",-26}{"input",-22}{"batch",6}{"p50 ms",10}{"min ms",10}  provider");
+        foreach (var entry in entries)
+        {
+            using var model = OnnxModel.Load(manifest, entry, options, NullLogger.Instance);
+            var input = new float[model.SampleSize * batch];
+            var random = new Random(1);
+            for (var i = 0; i < input.Length; i++)
+            {
+                input[i] = (float)random.NextDouble();
+            }
+
+            for (var i = 0; i < 5; i++)
+            {
+                model.Run(input, batch);
+            }
+
+            var times = new double[runs];
+            for (var i = 0; i < runs; i++)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                model.Run(input, batch);
+                times[i] = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+
+            Array.Sort(times);
+            var shape = $"[{string.Join(',', entry.Input.Shape.Skip(1))}]";
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{entry.Name,-26}{shape,-22}{batch,6}{times[runs / 2],10:F2}{times[0],10:F2}  {model.Provider}"));
+        }
+
+        return 0;
     }
 
     private static async Task<int> ImportAsync(string dir, string cache, string[]? only, bool force, CancellationToken token)
