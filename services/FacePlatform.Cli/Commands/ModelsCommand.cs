@@ -59,14 +59,8 @@ internal static class ModelsCommand
             return 2;
         }
 
-        ModelManifest manifest;
-        try
+        if (LoadManifest(dir) is not { } manifest)
         {
-            manifest = ModelManifest.Load(dir);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
-        {
-            Console.Error.WriteLine($"[models] {ex.Message}");
             return 1;
         }
 
@@ -137,16 +131,24 @@ internal static class ModelsCommand
         }
     }
 
-    private static int List(string dir)
+    /// <summary>The manifest of <paramref name="dir"/> (hashes checked), or null with the reason on stderr.</summary>
+    private static ModelManifest? LoadManifest(string dir)
     {
-        ModelManifest manifest;
         try
         {
-            manifest = ModelManifest.Load(dir);
+            return ModelManifest.Load(dir);
         }
         catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
         {
             Console.Error.WriteLine($"[models] {ex.Message}");
+            return null;
+        }
+    }
+
+    private static int List(string dir)
+    {
+        if (LoadManifest(dir) is not { } manifest)
+        {
             return 1;
         }
 
