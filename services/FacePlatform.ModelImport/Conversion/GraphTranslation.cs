@@ -468,20 +468,27 @@ internal sealed class GraphTranslation
 
     private Value Unary(TfNode node, string op, Value input, string? hint = null, params AttributeProto[] attributes)
     {
-        // Ops that map 0 to 0 keep appended zero channels; the others see the value's own channels only.
         var keepsZero = op is "Relu" or "Neg" or "Abs" or "Tanh" or "LeakyRelu" or "Elu";
-        var source = input.Constant is null ? input.Nchw ? keepsZero ? input.Onnx : Logical(input) : Plain(input) : Plain(input);
-        var output = _builder.Node(op, hint ?? node.Name, [source], attributes);
+        return PerElement(input, op, hint ?? node.Name, [], keepsZero, nonNegative: false, attributes);
+    }
+
+    /// <summary>
+    /// A one-input element-wise op (plus constant <paramref name="operands"/>) in the input's layout. Ops that map 0 to 0
+    /// (<paramref name="keepsZero"/>) keep appended zero channels; the others see the value's own channels only.
+    /// </summary>
+    private Value PerElement(Value input, string op, string hint, IEnumerable<string> operands, bool keepsZero, bool nonNegative, params AttributeProto[] attributes)
+    {
+        var source = input.Nchw ? keepsZero ? input.Onnx : Logical(input) : Plain(input);
         return input with
         {
-            Hint = hint ?? node.Name,
-            Onnx = output,
+            Hint = hint,
+            Onnx = _builder.Node(op, hint, [source, .. operands], attributes),
             Constant = null,
             PlainName = null,
             NchwName = null,
             LogicalName = null,
             IntContents = null,
-            NonNegative = false,
+            NonNegative = nonNegative,
             StoredChannels = input.Nchw && keepsZero ? input.StoredChannels : 0,
         };
     }
@@ -532,23 +539,8 @@ internal sealed class GraphTranslation
 
     private Value ClipRelu6(TfNode node, Value input, string hint) => Clip(input, 0f, 6f, hint);
 
-    private Value Clip(Value input, float min, float max, string hint)
-    {
-        var keepsZero = min <= 0 && max >= 0;
-        var source = input.Nchw ? keepsZero ? input.Onnx : Logical(input) : Plain(input);
-        var output = _builder.Node("Clip", hint, [source, _builder.Scalar(hint + "/min", min), _builder.Scalar(hint + "/max", max)]);
-        return input with
-        {
-            Hint = hint,
-            Onnx = output,
-            Constant = null,
-            PlainName = null,
-            NchwName = null,
-            LogicalName = null,
-            NonNegative = min >= 0,
-            StoredChannels = input.Nchw && keepsZero ? input.StoredChannels : 0,
-        };
-    }
+    private Value Clip(Value input, float min, float max, string hint) => PerElement(
+        input, "Clip", hint, [_builder.Scalar(hint + "/min", min), _builder.Scalar(hint + "/max", max)], keepsZero: min <= 0 && max >= 0, nonNegative: min >= 0);
 
     /// <summary>
     /// Keras' bounded ReLU as TF writes it (FaceRes: <c>Relu → Minimum(6) → Maximum(0)</c>, 27 times) becomes one
