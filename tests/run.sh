@@ -105,6 +105,15 @@ fi
 
 trap - EXIT
 cleanup
+
+# The failures again, right above the total, so that the last lines of a long log name them (with their messages).
+if (( failed > 0 )); then
+  say "what failed:"
+  awk '/^[[:space:]]*Failed FacePlatform/ { n = 12 } n > 0 { print; n-- }' "$artifacts/dotnet-test.log" 2>/dev/null | cut -c1-400
+  for log in "$artifacts/deploy-checks.log" "$artifacts/web-checks.log"; do
+    [[ -f "$log" ]] && grep -E '^FAIL ' "$log" | cut -c1-400
+  done
+fi
 summary="$passed passed, $failed failed"
 (( skipped > 0 )) && summary="$summary, $skipped skipped"
 echo "$summary"
