@@ -8,6 +8,7 @@ public sealed class CodeScanTests
     [Theory]
     [InlineData(1024, 500, 20)]
     [InlineData(1024, 2_048, 200)] // as many faces as the pool: still exact
+    [InlineData(1024, 2_047, 100)] // an odd count: the unrolled kernel's pairs and one row after them
     [InlineData(192, 1_500, 50)] // not the unrolled kernel, halves of 2 and 1 words
     [InlineData(64, 300, 10)] // one word: no second stage
     [InlineData(1024, 1_000, 100, 512)] // other first-stage widths (benchmarks compare them)
@@ -33,6 +34,7 @@ public sealed class CodeScanTests
     [Theory]
     [InlineData(300_000, 200, 0.25)]
     [InlineData(20_000, 1_000, 0.35)] // a pool larger than the minimum
+    [InlineData(20_001, 1_000, 0.35)] // an odd count: the last row counted outside the pairs
     public void Among_many_faces_the_near_ones_come_first_in_exact_order(int faces, int near, double flipped)
     {
         // Near faces differ from the query in a share of their bits (same-identity FaceRes codes: ~0.2); the first

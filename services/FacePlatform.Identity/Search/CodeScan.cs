@@ -12,8 +12,8 @@ namespace FacePlatform.Identity.Search;
 /// and the faces of smallest Hamming distance become re-ranking candidates. The scan reads memory at its bandwidth
 /// limit, so it reads 3/8 of it: the first 384 bits of every 1024-bit code rank every face, and the nearest
 /// <see cref="PoolFor"/> of them by it are ranked by the whole code. 1M faces of 1024-bit codes are 128 MB of codes
-/// (+ 16 B of id and ~24 B of id set per face); the first stage reads 48 MB, split across cores (in-process at 1M:
-/// p50 2.8 ms, p99 4.7 ms on this 2-core machine; 512 bits, unrolled then: 3.7 / 7.8 ms). No index to build, nothing
+/// (+ 16 B of id and ~24 B of id set per face); the first stage reads 48 MB, split across cores (its kernel alone:
+/// 1.3–1.7 ms on this 2-core machine, where merely reading 48 MB takes 1.2–2.1 ms; a whole search p50 ~3 ms). No index to build, nothing
 /// approximate but the two stages, whose recall at 1M is measured in docs/benchmarks.md (the exact nearest face's rank
 /// by 384 bits: p99 19, max 29 of 300 queries; the pool is 2,048).
 /// Appends and removals are serialised by the caller (<c>CodeScans</c>); searches run beside them on an immutable
@@ -334,20 +334,52 @@ internal sealed class CodeScan
         }
     }
 
-    /// <summary>First stages of 384 bits (the default for 1024-bit codes), unrolled.</summary>
+    /// <summary>
+    /// First stages of 384 bits (the default for 1024-bit codes): two rows per step, read through references (no
+    /// span and bounds check per row), each row of a pair counted in its own histogram — consecutive rows mostly
+    /// share a distance, and one histogram made every increment wait for the previous one's store. Near the memory
+    /// bandwidth on two cores (docs/benchmarks.md).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Distances384(ulong[] codes, ulong[] query, ushort[] distances, int[] histogram, int from, int to)
     {
-        var q = query.AsSpan(0, 6);
-        for (var row = from; row < to; row++)
+        var (q0, q1, q2, q3, q4, q5) = (query[0], query[1], query[2], query[3], query[4], query[5]);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((long)to * 6, codes.LongLength, nameof(to));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(to, distances.Length, nameof(to));
+        Span<int> odd = stackalloc int[histogram.Length];
+        odd.Clear();
+        ref var first = ref MemoryMarshal.GetArrayDataReference(codes);
+        ref var distance = ref MemoryMarshal.GetArrayDataReference(distances);
+        ref var even = ref MemoryMarshal.GetArrayDataReference(histogram);
+        ref var oddCounts = ref MemoryMarshal.GetReference(odd);
+        var row = from;
+        for (; row + 2 <= to; row += 2)
+        {
+            ref var c = ref Unsafe.Add(ref first, (nint)row * 6);
+            var a = BitOperations.PopCount(c ^ q0) + BitOperations.PopCount(Unsafe.Add(ref c, 1) ^ q1) +
+                BitOperations.PopCount(Unsafe.Add(ref c, 2) ^ q2) + BitOperations.PopCount(Unsafe.Add(ref c, 3) ^ q3) +
+                BitOperations.PopCount(Unsafe.Add(ref c, 4) ^ q4) + BitOperations.PopCount(Unsafe.Add(ref c, 5) ^ q5);
+            var b = BitOperations.PopCount(Unsafe.Add(ref c, 6) ^ q0) + BitOperations.PopCount(Unsafe.Add(ref c, 7) ^ q1) +
+                BitOperations.PopCount(Unsafe.Add(ref c, 8) ^ q2) + BitOperations.PopCount(Unsafe.Add(ref c, 9) ^ q3) +
+                BitOperations.PopCount(Unsafe.Add(ref c, 10) ^ q4) + BitOperations.PopCount(Unsafe.Add(ref c, 11) ^ q5);
+            Unsafe.Add(ref distance, row) = (ushort)a;
+            Unsafe.Add(ref distance, row + 1) = (ushort)b;
+            Unsafe.Add(ref even, a)++;
+            Unsafe.Add(ref oddCounts, b)++;
+        }
+
+        for (; row < to; row++)
         {
             var c = codes.AsSpan(row * 6, 6);
-            var distance =
-                BitOperations.PopCount(c[0] ^ q[0]) + BitOperations.PopCount(c[1] ^ q[1]) +
-                BitOperations.PopCount(c[2] ^ q[2]) + BitOperations.PopCount(c[3] ^ q[3]) +
-                BitOperations.PopCount(c[4] ^ q[4]) + BitOperations.PopCount(c[5] ^ q[5]);
-            distances[row] = (ushort)distance;
-            histogram[distance]++;
+            var a = BitOperations.PopCount(c[0] ^ q0) + BitOperations.PopCount(c[1] ^ q1) + BitOperations.PopCount(c[2] ^ q2) +
+                BitOperations.PopCount(c[3] ^ q3) + BitOperations.PopCount(c[4] ^ q4) + BitOperations.PopCount(c[5] ^ q5);
+            distances[row] = (ushort)a;
+            histogram[a]++;
+        }
+
+        for (var i = 0; i < histogram.Length; i++)
+        {
+            histogram[i] += odd[i];
         }
     }
 
