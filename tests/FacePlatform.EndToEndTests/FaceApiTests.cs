@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FacePlatform.Contracts.V1;
-using FacePlatform.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using FacePlatform.Testing;
 
 namespace FacePlatform.EndToEndTests;
 

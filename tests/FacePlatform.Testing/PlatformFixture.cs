@@ -1,21 +1,21 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using FacePlatform.Contracts.V1;
-using FacePlatform.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Xunit;
 
-namespace FacePlatform.EndToEndTests;
+namespace FacePlatform.Testing;
 
 /// <summary>
 /// The whole platform, started once for the end-to-end tests: identity, embedding, attributes and the gateway as
 /// processes on free ports, a fresh database on the real PostgreSQL, the real Redis, and a bootstrap admin key.
-/// Tests make their own tenants, so none depends on another's data.
+/// Tests make their own tenants, so none depends on another's data. Suites that need other settings override
+/// <see cref="Configure"/>.
 /// </summary>
-public sealed class PlatformFixture : IAsyncLifetime
+public class PlatformFixture : IAsyncLifetime
 {
     private readonly List<ServiceProcess> _services = [];
     private Servers _servers = null!;
@@ -37,7 +37,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>gRPC channel to the gateway's public gRPC port.</summary>
     public GrpcChannel Channel { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         _servers = await Infrastructure.GetAsync();
         _database = await _servers.CreateDatabaseAsync("e2e");
@@ -126,7 +126,7 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     public FaceService.FaceServiceClient FaceClient => new(Channel);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Http?.Dispose();
         Channel?.Dispose();
@@ -141,8 +141,14 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Adds or changes settings of one service (<c>Identity</c>, <c>Embedding</c>, <c>Attributes</c>, <c>Gateway</c>) before it starts.</summary>
+    protected virtual void Configure(string service, IDictionary<string, string> environment)
+    {
+    }
+
     private ServiceProcess Add(string name, Dictionary<string, string> environment)
     {
+        Configure(name, environment);
         var service = new ServiceProcess(name, FreePort(), FreePort(), environment);
         _services.Add(service);
         return service;
@@ -154,26 +160,4 @@ public sealed class PlatformFixture : IAsyncLifetime
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-}
-
-/// <summary>All end-to-end tests share one running platform and run one after another.</summary>
-[CollectionDefinition(Name)]
-public sealed class PlatformCollection : ICollectionFixture<PlatformFixture>
-{
-    public const string Name = "platform";
-}
-
-/// <summary>Reads RFC 9457 problem details.</summary>
-internal static class Problems
-{
-    public static async Task<JsonElement> ReadProblemAsync(this HttpResponseMessage response)
-    {
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal((int)response.StatusCode, problem.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
-        return problem;
-    }
-
-    public static MediaTypeHeaderValue Json { get; } = new("application/json");
 }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
-using FacePlatform.Testing;
-
-namespace FacePlatform.EndToEndTests;
+namespace FacePlatform.Testing;
 
 /// <summary>
 /// One FacePlatform service run as its own process from its build output, as <c>deploy/local/up.sh</c> runs it.
