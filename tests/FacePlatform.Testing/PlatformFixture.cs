@@ -39,7 +39,7 @@ public class PlatformFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        _servers = await Infrastructure.GetAsync();
+        _servers = await GetServersAsync();
         _database = await _servers.CreateDatabaseAsync("e2e");
         var models = Environment.GetEnvironmentVariable("FACEPLATFORM_MODELS_DIR")
             ?? Path.Combine(RepositoryPaths.Root, ".data", "models");
@@ -140,6 +140,9 @@ public class PlatformFixture : IAsyncLifetime
             await _servers.DropDatabaseAsync(_database);
         }
     }
+
+    /// <summary>The PostgreSQL and Redis the platform runs on: the shared test servers unless a suite brings its own.</summary>
+    protected virtual Task<Servers> GetServersAsync() => Infrastructure.GetAsync();
 
     /// <summary>Adds or changes settings of one service (<c>Identity</c>, <c>Embedding</c>, <c>Attributes</c>, <c>Gateway</c>) before it starts.</summary>
     protected virtual void Configure(string service, IDictionary<string, string> environment)

@@ -125,6 +125,23 @@ public sealed class ServiceProcess(string name, int grpcPort, int httpPort, IRea
         _process = null;
     }
 
+    /// <summary>
+    /// Kills the process with SIGKILL (what <see cref="Process.Kill()"/> sends on Linux), as the OOM killer or a lost
+    /// node would: no shutdown code runs, in-flight calls are cut. <see cref="Start"/> starts it again on the same ports.
+    /// </summary>
+    public void Kill()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return;
+        }
+
+        _process.Kill();
+        _process.WaitForExit();
+        _process.Dispose();
+        _process = null;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

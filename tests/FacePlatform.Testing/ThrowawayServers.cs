@@ -3,14 +3,14 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace FacePlatform.IntegrationTests.Identity;
+namespace FacePlatform.Testing;
 
 /// <summary>
-/// A PostgreSQL server of one test, in a temporary folder on a free port, so the test may kill and restart it without
+/// A PostgreSQL server of one test (or one fixture), in a temporary folder on a free port, so the test may kill and restart it without
 /// disturbing the shared servers other tests use. Needs the PostgreSQL 15 server binaries and pgvector installed
 /// (deploy/local/infra.sh installs both); PostgreSQL refuses to run as root, so as root it runs as user postgres.
 /// </summary>
-internal sealed class ThrowawayPostgres : IAsyncDisposable
+public sealed class ThrowawayPostgres : IAsyncDisposable
 {
     private const string Binaries = "/usr/lib/postgresql/15/bin";
     private readonly string _folder;
@@ -89,8 +89,8 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
         : Processes.RunAsync("sh", "-c", command);
 }
 
-/// <summary>A Redis server of one test (no persistence), so the test may stop it mid-way.</summary>
-internal sealed class ThrowawayRedis : IAsyncDisposable
+/// <summary>A Redis server of one test or fixture (no persistence), so the test may stop it mid-way.</summary>
+public sealed class ThrowawayRedis : IAsyncDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("fp-redis-").FullName;
 
@@ -148,6 +148,7 @@ internal sealed class ThrowawayRedis : IAsyncDisposable
     }
 }
 
+/// <summary>Running the server binaries, and a free loopback port for each server.</summary>
 internal static class Processes
 {
     public static bool IsRoot { get; } = Environment.UserName == "root";
