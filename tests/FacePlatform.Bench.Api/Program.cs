@@ -9,15 +9,27 @@ using System.Net.Http.Headers;
 // sends the photo with one different trailing byte after the JPEG end marker, so its SHA-256 differs).
 //
 // Usage: dotnet run -c Release --project tests/FacePlatform.Bench.Api -- [--url http://localhost:8080] [--key KEY]
-//        [--photo PATH] [--requests 100] [--clients 8] [--seconds 30] [--warmup 30] [--cached]
+//        [--photo PATH] [--requests 100] [--clients 8] [--seconds 30] [--warmup 30] [--cached] [--data-dir DIR]
 // --warmup: untimed requests first (the services' JIT tiers settle over the first tens of calls; 5 left p50 15–35 ms
 // higher than a warm run).
+// --data-dir: where up.sh keeps the admin key and the pid files (FACEPLATFORM_DATA_DIR, default .data).
+//
+// Soak (Soak.cs): ... -- --soak [--minutes 30] [--sample 10] [--clients 8] [--pids gateway=PID,identity=PID,...]
+// analyse, enrol and search at saturation for --minutes, a CSV row every --sample seconds with the answers per status
+// and the resident memory of every process named by DATA_DIR/run/*.pid (or --pids).
 var options = Options.Parse(args);
 var root = Options.FindRoot();
-var key = options.Key ?? File.ReadAllText(Path.Combine(root, ".data", "admin-api-key")).Trim();
+var dataDir = options.DataDir ?? Environment.GetEnvironmentVariable("FACEPLATFORM_DATA_DIR") ?? Path.Combine(root, ".data");
+var key = options.Key ?? File.ReadAllText(Path.Combine(dataDir, "admin-api-key")).Trim();
 var photo = File.ReadAllBytes(options.Photo ?? Path.Combine(root, "..", "shared", "data", "faces", "face_recognition",
     "examples", "knn_examples", "train", "obama", "obama.jpg"));
 using var http = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromSeconds(60) };
+if (options.Soak)
+{
+    await Soak.RunAsync(options, http, key, photo, dataDir);
+    return;
+}
+
 var counter = 0;
 
 // A salt per run as well as the counter, so no request of this run repeats one of an earlier run still in the cache.
@@ -82,26 +94,19 @@ wall.Stop();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"saturation, {options.Clients} concurrent clients for {wall.Elapsed.TotalSeconds:F0} s: {done / wall.Elapsed.TotalSeconds:F2} photos/s"));
 
-foreach (var pidFile in Directory.EnumerateFiles(Path.Combine(root, ".data", "run"), "*.pid").Order())
+foreach (var (name, pid) in ResidentMemory.Processes(dataDir, options.Pids).Where(p => p.Name != "redis"))
 {
-    var name = Path.GetFileNameWithoutExtension(pidFile);
-    if (name is "redis")
+    if (ResidentMemory.Kilobytes(pid, "VmRSS") is { } resident)
     {
-        continue;
-    }
-
-    var status = $"/proc/{File.ReadAllText(pidFile).Trim()}/status";
-    if (File.Exists(status))
-    {
-        var lines = File.ReadAllLines(status);
-        string Value(string field) => lines.FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
-        Console.WriteLine($"{name}: resident now {Value("VmRSS")}, peak {Value("VmHWM")}");
+        Console.WriteLine($"{name}: resident now {resident} kB, peak {ResidentMemory.Kilobytes(pid, "VmHWM")} kB");
     }
 }
 
 static double Percentile(List<double> sorted, int p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-internal sealed record Options(string Url, string? Key, string? Photo, int Requests, int Clients, int Seconds, int Warmup, bool Cached)
+internal sealed record Options(
+    string Url, string? Key, string? Photo, int Requests, int Clients, int Seconds, int Warmup, bool Cached,
+    string? DataDir, bool Soak, double Minutes, int SampleSeconds, string? Pids)
 {
     public static Options Parse(string[] args)
     {
@@ -113,7 +118,9 @@ internal sealed record Options(string Url, string? Key, string? Photo, int Reque
 
         int Number(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new Options(Value("--url") ?? "http://localhost:8080", Value("--key"), Value("--photo"),
-            Number("--requests", 100), Number("--clients", 8), Number("--seconds", 30), Number("--warmup", 30), args.Contains("--cached"));
+            Number("--requests", 100), Number("--clients", 8), Number("--seconds", 30), Number("--warmup", 30), args.Contains("--cached"),
+            Value("--data-dir"), args.Contains("--soak"), Value("--minutes") is { } m ? double.Parse(m, CultureInfo.InvariantCulture) : 30,
+            Number("--sample", 10), Value("--pids"));
     }
 
     public static string FindRoot()
