@@ -1,3 +1,4 @@
+using FacePlatform.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
 using SkiaSharp;
 
@@ -18,7 +19,40 @@ internal sealed class ImageGate(IOptions<ImageLimitsOptions> options)
         SKEncodedImageFormat.Gif,
     ];
 
+    private readonly InFlightBudget _inFlight = new(options.Value.MaxImageBytesInFlight);
+
     public ImageLimitsOptions Limits => options.Value;
+
+    /// <summary>
+    /// Largest JSON body: two photos (verify) of <see cref="ImageLimitsOptions.MaxImageBytes"/> in base64, plus 64 KB
+    /// for the other fields; a larger Content-Length is refused before a byte is read.
+    /// </summary>
+    public long MaxJsonBodyBytes => (2 * ((Limits.MaxImageBytes + 2) / 3 * 4)) + (64 * 1024);
+
+    /// <summary>Photo bytes held by requests now.</summary>
+    public long BytesInFlight => _inFlight.InFlight;
+
+    /// <summary>
+    /// Takes what a request body of <paramref name="contentLength"/> bytes will hold once read (JSON: its base64
+    /// decoded; unknown length: one photo) from the in-flight budget; 429 when there is no room in time.
+    /// </summary>
+    public async Task<IDisposable> AdmitAsync(long? contentLength, bool json, CancellationToken cancellationToken)
+    {
+        var bytes = contentLength is { } length ? (json ? length / 4 * 3 : length) : Limits.MaxImageBytes;
+        try
+        {
+            return await _inFlight.AcquireAsync(
+                Math.Min(bytes, _inFlight.Capacity), TimeSpan.FromMilliseconds(Limits.InFlightWaitMilliseconds), cancellationToken);
+        }
+        catch (InFlightBudgetExhaustedException)
+        {
+            throw new Errors.ApiProblemException(
+                StatusCodes.Status429TooManyRequests,
+                global::Grpc.Core.StatusCode.ResourceExhausted,
+                "Too many requests",
+                $"the gateway is busy receiving other photos ({_inFlight.Capacity / (1024 * 1024)} MB at once); retry shortly");
+        }
+    }
 
     public GatedImage Check(byte[] bytes)
     {

@@ -27,12 +27,23 @@ public sealed class DetectionOptions
     public float MinFaceFraction { get; set; } = 1f / 24;
 
     /// <summary>
+    /// The floor under any request's smallest face, as a fraction of the photo's longer side (default 1/200: 20 px up
+    /// to 4000 px, i.e. the measured 20-px faces in 10 MP keep working; 37 px in a 40-MP photo). Below it the tile count
+    /// grows with the square of the ratio and hits <see cref="MaxTiles"/>; a request asking for less is raised to it.
+    /// </summary>
+    public float MinFaceFloorFraction { get; set; } = 1f / 200;
+
+    /// <summary>
     /// The smallest face side (image pixels) looked for in a <paramref name="width"/>×<paramref name="height"/> photo:
     /// the requested size, or <see cref="MinFaceFraction"/> of the longer side when none (0) is asked, never below
-    /// <see cref="MinFaceSize"/>.
+    /// <see cref="MinFaceSize"/> nor <see cref="MinFaceFloorFraction"/> of the longer side.
     /// </summary>
-    public float MinFaceFor(int width, int height, int requested = 0) =>
-        MathF.Max(MinFaceSize, requested > 0 ? requested : MinFaceFraction * Math.Max(width, height));
+    public float MinFaceFor(int width, int height, int requested = 0)
+    {
+        var longer = Math.Max(width, height);
+        var floor = MathF.Max(MinFaceSize, MinFaceFloorFraction * longer);
+        return MathF.Max(floor, requested > 0 ? requested : MinFaceFraction * longer);
+    }
 
     /// <summary>
     /// The smallest face's side in detector input pixels in the finest tiles. Measured with
