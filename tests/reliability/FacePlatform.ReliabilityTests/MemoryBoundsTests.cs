@@ -80,6 +80,13 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
             $"embedding RSS MB: before {before.Embedding:F0}, peak {peak.Embedding:F0}, after {after.Embedding:F0}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"gateway RSS MB: before {before.Gateway:F0}, peak {peak.Gateway:F0}, after {after.Gateway:F0}"));
+        // Where the gateway's memory is (managed heap or not), for docs/reliability.md.
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        foreach (var line in metrics.Split('\n').Where(l => l.StartsWith("dotnet_gc_", StringComparison.Ordinal) && !l.Contains("_total", StringComparison.Ordinal)))
+        {
+            output.WriteLine("gateway " + line);
+        }
+
         foreach (var (outcome, count) in statuses.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             output.WriteLine($"{outcome}: {count}");
