@@ -36,6 +36,17 @@ public sealed class JsonPhotoBodyTests
     }
 
     [Fact]
+    public async Task A_photo_serialised_by_system_text_json_with_its_escapes_decodes()
+    {
+        // The default encoder writes '+' as \u002B: this is what JsonContent.Create sends.
+        var photo = RandomBytes(30_000);
+        var json = System.Text.Json.JsonSerializer.Serialize(new { image = Convert.ToBase64String(photo) });
+        Assert.Contains("\\u002B", json, StringComparison.Ordinal);
+        var (_, images) = await ReadAsync(json, readSize: 5);
+        Assert.Equal(photo, images["image"]);
+    }
+
+    [Fact]
     public async Task Other_fields_keep_their_text_as_before()
     {
         var json = """{"collection":"c\u00e9-1","include":["embeddings","landmarks"],"minFaceSize":40,"threshold":0.5,"flag":true,"nested":{"a":[1,{"b":"]}"}]}}""";
@@ -71,6 +82,9 @@ public sealed class JsonPhotoBodyTests
     [InlineData("{\"a\":1,}", 400)]
     [InlineData("{\"a\" 1}", 400)]
     [InlineData("{\"a\":tru}", 400)]
+    [InlineData("{\"image\":\"QU\\u0021D\"}", 400)]
+    [InlineData("{\"image\":\"QU\\u00zzD\"}", 400)]
+    [InlineData("{\"image\":\"QU\\bD\"}", 400)]
     [InlineData("", 400)]
     public async Task Malformed_bodies_are_a_clear_client_error(string json, int status)
     {

@@ -238,7 +238,7 @@ internal sealed class JsonPhotoBody
 
     /// <summary>
     /// Decodes the base64 string whose opening quote was consumed, as it streams: whitespace and the escapes a JSON
-    /// writer may add to base64 (<c>\/</c>, <c>\n</c>, <c>\r</c>) are accepted, as <see cref="Convert.FromBase64String"/>
+    /// writer may add to base64 (<c>\/</c>, <c>\u002B</c>, <c>\n</c>, <c>\r</c>) are accepted, as <see cref="Convert.FromBase64String"/>
     /// accepted them; a <c>data:…;base64,</c> prefix is skipped.
     /// </summary>
     private async Task<byte[]> DecodeBase64Async(string name)
@@ -261,9 +261,10 @@ internal sealed class JsonPhotoBody
                 var span = _buffer.AsSpan(_position, _end - _position);
                 var stop = span.IndexOfAny(StringStops);
                 var run = stop < 0 ? span : span[..stop];
-                if (count + run.Length > pending.Length)
+                if (count + run.Length >= pending.Length)
                 {
-                    run = run[..(pending.Length - count)];
+                    // One slot stays free for a character an escape may add.
+                    run = run[..(pending.Length - 1 - count)];
                     stop = -1;
                 }
 
@@ -291,12 +292,29 @@ internal sealed class JsonPhotoBody
 
                     if (b == '\\')
                     {
-                        switch (await NextRawAsync(name))
+                        var escape = await NextRawAsync(name);
+                        var character = escape switch
                         {
-                            case '/':
-                                pending[count++] = (byte)'/';
+                            '/' => '/',
+                            'n' or 'r' or 't' => ' ',
+                            _ => -1,
+                        };
+                        if (escape == 'u')
+                        {
+                            // System.Text.Json writes '+' as \u002B (and '=' as \u003D) by default.
+                            character = 0;
+                            for (var i = 0; i < 4; i++)
+                            {
+                                character = (character * 16) + HexValue(await NextRawAsync(name), name);
+                            }
+                        }
+
+                        switch (character)
+                        {
+                            case '/' or '+' or '=' or (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9'):
+                                pending[count++] = (byte)character;
                                 break;
-                            case 'n' or 'r' or 't':
+                            case '\n' or '\r' or '\t' or ' ':
                                 break;
                             default:
                                 throw ApiProblemException.BadRequest($"'{name}' is not valid base64");
@@ -319,6 +337,14 @@ internal sealed class JsonPhotoBody
             output.Dispose();
         }
     }
+
+    private static int HexValue(int digit, string name) => digit switch
+    {
+        >= '0' and <= '9' => digit - '0',
+        >= 'a' and <= 'f' => digit - 'a' + 10,
+        >= 'A' and <= 'F' => digit - 'A' + 10,
+        _ => throw ApiProblemException.BadRequest($"'{name}' has a broken \\u escape"),
+    };
 
     private async ValueTask<int> NextRawAsync(string name)
     {
