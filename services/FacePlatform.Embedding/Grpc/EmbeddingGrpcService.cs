@@ -12,7 +12,9 @@ namespace FacePlatform.Embedding.Grpc;
 
 /// <summary>
 /// Detection, alignment and embedding. Every face of a photo goes through each model in one batch; concurrent calls
-/// are coalesced by the model runners; a full queue answers RESOURCE_EXHAUSTED.
+/// are coalesced by the model runners; a full queue answers RESOURCE_EXHAUSTED. Photos are decoded through the
+/// <see cref="DecodeGate"/> (header checked, pixels taken from the process-wide budget), and <c>min_face_size</c> below
+/// the configured floor is INVALID_ARGUMENT.
 /// </summary>
 internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate decoder, InferenceTelemetry telemetry) : EmbeddingService.EmbeddingServiceBase
 {
