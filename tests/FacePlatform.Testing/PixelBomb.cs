@@ -16,10 +16,16 @@ public static class PixelBomb
         BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
         ihdr[8] = 8; // bit depth
         ihdr[9] = 2; // RGB
+        return Assemble(ihdr, [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    }
+
+    /// <summary>A PNG of the given IHDR fields and one IDAT of zlib data.</summary>
+    public static byte[] Assemble(byte[] ihdr, byte[] idat)
+    {
         using var stream = new MemoryStream();
         stream.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
         WriteChunk(stream, "IHDR", ihdr);
-        WriteChunk(stream, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        WriteChunk(stream, "IDAT", idat);
         WriteChunk(stream, "IEND", []);
         return stream.ToArray();
     }

@@ -18,6 +18,9 @@ public sealed class ServiceProcess(string name, int grpcPort, int httpPort, IRea
 
     public int HttpPort { get; } = httpPort;
 
+    /// <summary>The operating system's id of the running process (null before start); for sampling /proc.</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
+
     public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
 
     public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");

@@ -119,11 +119,27 @@ public sealed class DetectionTests
     [Fact]
     public void The_smallest_face_is_a_share_of_the_photo_unless_a_size_is_asked()
     {
-        var options = new DetectionOptions { MinFaceSize = 20, MinFaceFraction = 1f / 32 };
+        var options = new DetectionOptions { MinFaceSize = 20, MinFaceFraction = 1f / 32, MinFaceFloorFraction = 0 };
         Assert.Equal(60, options.MinFaceFor(1920, 1350));
         Assert.Equal(60, options.MinFaceFor(1350, 1920));
         Assert.Equal(20, options.MinFaceFor(500, 375));
         Assert.Equal(24, options.MinFaceFor(3872, 2592, requested: 24));
         Assert.Equal(20, options.MinFaceFor(3872, 2592, requested: 8));
+    }
+
+    [Fact]
+    public void A_request_for_tiny_faces_in_a_large_photo_is_raised_to_the_floor_and_its_tiles_stay_few()
+    {
+        var options = new DetectionOptions();
+        Assert.Equal(24, options.MinFaceFor(1920, 1080, requested: 24));
+        Assert.Equal(72.8f, options.MinFaceFor(7280, 5456, requested: 20), 3);
+        Assert.Equal(72.8f, options.MinFaceFor(5456, 7280, requested: 1), 3);
+        Assert.Equal(100, options.MinFaceFor(7280, 5456, requested: 100));
+
+        // A 40-MP photo at the floor costs far fewer tiles than the budget it filled at 20 px.
+        var floor = TilePlan.Plan(7280, 5456, 256, options.MinFaceFor(7280, 5456, requested: 20), options.MinDetectableInput, options.MaxTiles);
+        var unbounded = TilePlan.Plan(7280, 5456, 256, 20, options.MinDetectableInput, options.MaxTiles);
+        Assert.InRange(floor.Count, 1, 200);
+        Assert.InRange(unbounded.Count, options.MaxTiles - 50, options.MaxTiles);
     }
 }

@@ -106,6 +106,8 @@ internal sealed class InProcessPipeline : IAsyncDisposable
             // Look for exactly this size everywhere: as floor and as the default of every photo.
             detection.MinFaceSize = minFace;
             detection.MinFaceFraction = 0;
+            // facectl is an offline tool: no floor relative to the photo (the services keep theirs, issue 16).
+            detection.MinFaceFloorFraction = 0;
         }
 
         if (parse.GetValue(DetectorOption) is { Length: > 0 } detector)

@@ -15,8 +15,12 @@ internal static class Extensions
         var services = builder.Services;
         services.AddInferenceOptions();
         services.AddOptions<DetectionOptions>().BindConfiguration(DetectionOptions.Section)
-            .Validate(o => o.MinFaceSize > 0 && o.MaxFaces > 0 && o.MaxTiles > 0, "Detection: MinFaceSize, MaxFaces and MaxTiles must be positive")
+            .Validate(o => o.MinFaceSize > 0 && o.MaxFaces > 0 && o.MaxTiles > 0 && o.MinFaceFloorFraction is >= 0 and < 1, "Detection: MinFaceSize, MaxFaces and MaxTiles must be positive, MinFaceFloorFraction in [0, 1)")
             .ValidateOnStart();
+        services.AddOptions<DecodeOptions>().BindConfiguration(DecodeOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.MaxImagePixels <= o.MaxPixelsInFlight, "Decode: MaxImagePixels must not exceed MaxPixelsInFlight (such a photo could never be decoded)")
+            .ValidateOnStart();
+        services.AddSingleton<DecodeGate>();
         services.AddBackgroundLoader<EmbeddingModels>();
     }
 

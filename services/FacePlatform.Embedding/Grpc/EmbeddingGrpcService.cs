@@ -12,9 +12,11 @@ namespace FacePlatform.Embedding.Grpc;
 
 /// <summary>
 /// Detection, alignment and embedding. Every face of a photo goes through each model in one batch; concurrent calls
-/// are coalesced by the model runners; a full queue answers RESOURCE_EXHAUSTED.
+/// are coalesced by the model runners; a full queue answers RESOURCE_EXHAUSTED. Photos are decoded through the
+/// <see cref="DecodeGate"/> (header checked, pixels taken from the process-wide budget), and <c>min_face_size</c> below
+/// the configured floor is INVALID_ARGUMENT.
 /// </summary>
-internal sealed class EmbeddingGrpcService(EmbeddingModels models, InferenceTelemetry telemetry) : EmbeddingService.EmbeddingServiceBase
+internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate decoder, InferenceTelemetry telemetry) : EmbeddingService.EmbeddingServiceBase
 {
     public override Task<DetectResponse> Detect(DetectRequest request, ServerCallContext context) =>
         Guard(() => DetectCoreAsync(request, embed: false, context.CancellationToken));
@@ -33,8 +35,17 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, InferenceTele
         }
 
         var recogniser = RecogniserFor(request.ModelId);
+        var minFloor = models.Detector.Options.MinFaceSize;
+        if (request.MinFaceSize < 0 || (request.MinFaceSize > 0 && request.MinFaceSize < minFloor))
+        {
+            throw new RpcException(new Status(
+                StatusCode.InvalidArgument,
+                $"min_face_size must be 0 (automatic) or at least {minFloor} pixels, not {request.MinFaceSize}"));
+        }
+
         var bytes = request.Image.Content.Memory;
-        using var image = ImageDecoder.Decode(bytes.Span, models.Limits);
+        using var admitted = await decoder.DecodeAsync(bytes, cancellationToken);
+        var image = admitted.Image;
         var faces = await models.Detector.DetectAsync(image, request.MaxFaces, request.MinFaceSize, cancellationToken);
         telemetry.FacesPerPhoto.Record(faces.Count);
         var crops = faces.Select(f => recogniser.Align(image, f)).ToList();

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using FacePlatform.ServiceDefaults.Hosting;
 using FacePlatform.Vision.Detection;
-using FacePlatform.Vision.Imaging;
 using FacePlatform.Vision.Inference;
 using FacePlatform.Vision.Pipeline;
 using FacePlatform.Vision.Recognition;
@@ -31,8 +30,6 @@ internal sealed class EmbeddingModels(
     public FaceDetector Detector => _detector ?? throw NotReady();
 
     public IEnumerable<string> DetectorModelIds => Detector.ModelIds;
-
-    public ImageLimits Limits { get; } = new();
 
     /// <summary>The recogniser <paramref name="model"/> (empty: the default), its session opened on first use.</summary>
     public FaceRecogniser Recogniser(string? model)

@@ -29,6 +29,12 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         }
 
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status429TooManyRequests && !context.Response.Headers.ContainsKey("Retry-After"))
+        {
+            // A busy service (decode budget, inference queue): the load passes within seconds.
+            context.Response.Headers.RetryAfter = "1";
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

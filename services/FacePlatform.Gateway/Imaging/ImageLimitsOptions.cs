@@ -15,6 +15,19 @@ internal sealed class ImageLimitsOptions
     [Range(1, 1_000_000_000)]
     public long MaxImagePixels { get; set; } = 40_000_000;
 
+    /// <summary>
+    /// Photo bytes that requests may hold at once in the whole gateway (default 128 MB: six 20-MB photos), taken from
+    /// each request's Content-Length before its body is read (JSON: three quarters of it, what its base64 decodes to).
+    /// A request that finds no room within <see cref="InFlightWaitMilliseconds"/> gets 429 with Retry-After, so the
+    /// gateway's memory is bounded by this and not by body size × concurrency.
+    /// </summary>
+    [Range(1024 * 1024, 16L * 1024 * 1024 * 1024)]
+    public long MaxImageBytesInFlight { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>How long a request waits for room in <see cref="MaxImageBytesInFlight"/> before its 429 (default 2 s).</summary>
+    [Range(0, 60_000)]
+    public int InFlightWaitMilliseconds { get; set; } = 2000;
+
     /// <summary>Most photos in one batch enrolment request.</summary>
     [Range(1, 10_000)]
     public int MaxBatchItems { get; set; } = 100;

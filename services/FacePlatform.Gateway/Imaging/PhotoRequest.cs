@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace FacePlatform.Gateway.Imaging;
 
 /// <summary>
@@ -56,94 +54,68 @@ internal sealed class PhotoRequest
 
     public byte[]? OptionalImage(string name) => Images.GetValueOrDefault(name);
 
-    public static async Task<PhotoRequest> ReadAsync(HttpRequest request, long maxImageBytes)
+    /// <summary>
+    /// Reads the photos and fields of <paramref name="request"/> once its photo bytes fit the gateway's in-flight budget
+    /// (<see cref="ImageGate.AdmitAsync"/>), held until the response is done. JSON bodies stream (<see cref="JsonPhotoBody"/>);
+    /// multipart files are spooled to disk by ASP.NET Core above 64 KB and read once into their final array.
+    /// </summary>
+    public static async Task<PhotoRequest> ReadAsync(HttpRequest request, ImageGate gate)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(gate);
+        var maxImageBytes = gate.Limits.MaxImageBytes;
+        var aborted = request.HttpContext.RequestAborted;
         var fields = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var images = new Dictionary<string, byte[]>(StringComparer.OrdinalIgnoreCase);
-        if (request.HasFormContentType)
+        var json = request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true;
+        if (!request.HasFormContentType && !json)
         {
-            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-            foreach (var (key, value) in form)
-            {
-                fields[key] = value.ToString();
-            }
-
-            foreach (var file in form.Files)
-            {
-                if (file.Length > maxImageBytes)
-                {
-                    throw Errors.ApiProblemException.TooLarge($"'{file.FileName}' has {file.Length} bytes; at most {maxImageBytes} are accepted");
-                }
-
-                using var buffer = new MemoryStream((int)file.Length);
-                await file.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-                images[file.Name] = buffer.ToArray();
-            }
-
-            return new PhotoRequest(fields, images);
+            throw Errors.ApiProblemException.Unsupported(
+                "send the photo as multipart/form-data (field 'image') or as JSON {\"image\": \"<base64>\"}");
         }
 
-        if (request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
+        if (json && request.ContentLength > gate.MaxJsonBodyBytes)
         {
-            JsonDocument document;
-            try
+            throw Errors.ApiProblemException.TooLarge(
+                $"the JSON body has {request.ContentLength} bytes; photos of at most {maxImageBytes} bytes in base64 need at most {gate.MaxJsonBodyBytes}");
+        }
+
+        request.HttpContext.Response.RegisterForDispose(await gate.AdmitAsync(request.ContentLength, json, aborted));
+        if (json)
+        {
+            var (jsonFields, jsonImages) = await JsonPhotoBody.ReadAsync(request.Body, ImageFields, maxImageBytes, aborted);
+            foreach (var (key, value) in jsonFields)
             {
-                document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
-            }
-            catch (JsonException exception)
-            {
-                throw Errors.ApiProblemException.BadRequest($"the body is not valid JSON: {exception.Message}");
+                fields[key] = value;
             }
 
-            using (document)
+            foreach (var (key, value) in jsonImages)
             {
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    throw Errors.ApiProblemException.BadRequest("the JSON body must be an object");
-                }
-
-                foreach (var property in document.RootElement.EnumerateObject())
-                {
-                    if (ImageFields.Contains(property.Name))
-                    {
-                        images[property.Name] = DecodeBase64(property);
-                    }
-                    else
-                    {
-                        fields[property.Name] = property.Value.ValueKind switch
-                        {
-                            JsonValueKind.String => property.Value.GetString()!,
-                            JsonValueKind.Array => string.Join(',', property.Value.EnumerateArray().Select(e => e.ToString())),
-                            _ => property.Value.GetRawText(),
-                        };
-                    }
-                }
+                images[key] = value;
             }
 
             return new PhotoRequest(fields, images);
         }
 
-        throw Errors.ApiProblemException.Unsupported(
-            "send the photo as multipart/form-data (field 'image') or as JSON {\"image\": \"<base64>\"}");
-    }
-
-    private static byte[] DecodeBase64(JsonProperty property)
-    {
-        if (property.Value.ValueKind != JsonValueKind.String)
+        var form = await request.ReadFormAsync(aborted);
+        foreach (var (key, value) in form)
         {
-            throw Errors.ApiProblemException.BadRequest($"'{property.Name}' must be a base64 string");
+            fields[key] = value.ToString();
         }
 
-        var text = property.Value.GetString()!;
-        // Accept data URLs as browsers make them.
-        var comma = text.StartsWith("data:", StringComparison.Ordinal) ? text.IndexOf(',', StringComparison.Ordinal) : -1;
-        try
+        foreach (var file in form.Files)
         {
-            return Convert.FromBase64String(comma >= 0 ? text[(comma + 1)..] : text);
+            if (file.Length > maxImageBytes)
+            {
+                throw Errors.ApiProblemException.TooLarge($"'{file.FileName}' has {file.Length} bytes; at most {maxImageBytes} are accepted");
+            }
+
+            var bytes = GC.AllocateUninitializedArray<byte>((int)file.Length);
+            await using var stream = file.OpenReadStream();
+            await stream.ReadExactlyAsync(bytes, aborted);
+            images[file.Name] = bytes;
         }
-        catch (FormatException)
-        {
-            throw Errors.ApiProblemException.BadRequest($"'{property.Name}' is not valid base64");
-        }
+
+        return new PhotoRequest(fields, images);
     }
 }

@@ -82,7 +82,7 @@ internal static class FaceEndpoints
     private static async Task<Ok<AnalyzeView>> AnalyzeAsync(HttpContext http, FaceOperations faces, ImageGate gate)
     {
         var caller = Caller.From(http.User);
-        var request = await PhotoRequest.ReadAsync(http.Request, gate.Limits.MaxImageBytes);
+        var request = await PhotoRequest.ReadAsync(http.Request, gate);
         var options = AnalyzeOptions.Create(
             request.Field("collection") ?? request.Field("collectionId"),
             request.Field("include") is { } include ? [include] : [],
@@ -96,7 +96,7 @@ internal static class FaceEndpoints
     private static async Task<Ok<VerifyView>> VerifyAsync(HttpContext http, FaceOperations faces, ImageGate gate)
     {
         var caller = Caller.From(http.User);
-        var request = await PhotoRequest.ReadAsync(http.Request, gate.Limits.MaxImageBytes);
+        var request = await PhotoRequest.ReadAsync(http.Request, gate);
         var first = gate.Check(request.Image("image1"));
         var second = request.OptionalImage("image2") is { } bytes ? gate.Check(bytes) : null;
         var answer = await faces.VerifyAsync(caller.TenantId, first, second,
@@ -108,7 +108,7 @@ internal static class FaceEndpoints
     private static async Task<Ok<SearchView>> SearchAsync(string collectionId, HttpContext http, FaceOperations faces, ImageGate gate)
     {
         var caller = Caller.From(http.User);
-        var request = await PhotoRequest.ReadAsync(http.Request, gate.Limits.MaxImageBytes);
+        var request = await PhotoRequest.ReadAsync(http.Request, gate);
         var image = gate.Check(request.Image("image"));
         var answer = await faces.SearchAsync(caller.TenantId, collectionId, image, request.IntField("topK"),
             request.FloatField("threshold"), request.IntField("maxFaces"), http.RequestAborted);

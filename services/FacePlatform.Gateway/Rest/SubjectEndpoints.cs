@@ -131,7 +131,7 @@ internal static class SubjectEndpoints
         string collectionId, string subjectId, HttpContext http, FaceOperations faces, ImageGate gate)
     {
         var caller = Caller.From(http.User);
-        var request = await PhotoRequest.ReadAsync(http.Request, gate.Limits.MaxImageBytes);
+        var request = await PhotoRequest.ReadAsync(http.Request, gate);
         var image = gate.Check(request.Image("image"));
         var largest = string.Equals(request.Field("face"), "largest", StringComparison.OrdinalIgnoreCase);
         var enrolled = await faces.EnrollAsync(caller.TenantId, collectionId, subjectId, image, largest,

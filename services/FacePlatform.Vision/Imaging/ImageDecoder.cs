@@ -26,28 +26,66 @@ public static class ImageDecoder
     /// <exception cref="ImageRejectedException">The image is empty, too large, of an unsupported format or broken.</exception>
     public static RgbImage Decode(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
     {
+        using var opened = Open(encoded, limits);
+        return opened.Decode();
+    }
+
+    /// <summary>
+    /// Reads the header and checks bytes and pixels against <paramref name="limits"/> without decoding a pixel, so a
+    /// caller can take the decode's cost (<see cref="ImageHeader.Pixels"/>) from a budget before paying it.
+    /// </summary>
+    /// <exception cref="ImageRejectedException">The image is empty, too large, of an unsupported format or its header is broken.</exception>
+    public static EncodedImage Open(ReadOnlySpan<byte> encoded, ImageLimits? limits = null)
+    {
         limits ??= ImageLimits.Default;
         CheckBytes(encoded.Length, limits);
-        using var data = SKData.CreateCopy(encoded);
-        using var codec = OpenCodec(data);
-        var header = HeaderOf(codec);
-        if ((long)header.StoredWidth * header.StoredHeight > limits.MaxPixels)
-        {
-            throw new ImageRejectedException(
-                ImageErrorCode.TooManyPixels,
-                $"The image is {header.StoredWidth}x{header.StoredHeight} ({(long)header.StoredWidth * header.StoredHeight / 1e6:F1} MP); the limit is {limits.MaxPixels / 1e6:F1} MP.");
-        }
-
-        var info = new SKImageInfo(header.StoredWidth, header.StoredHeight, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var rgba = System.Buffers.ArrayPool<byte>.Shared.Rent(checked(info.BytesSize));
+        var data = SKData.CreateCopy(encoded);
         try
         {
+            var codec = OpenCodec(data);
+            try
+            {
+                var header = HeaderOf(codec);
+                if (header.Pixels > limits.MaxPixels)
+                {
+                    throw new ImageRejectedException(
+                        ImageErrorCode.TooManyPixels,
+                        $"The image is {header.StoredWidth}x{header.StoredHeight} ({header.Pixels / 1e6:F1} MP); the limit is {limits.MaxPixels / 1e6:F1} MP.");
+                }
+
+                return new EncodedImage(data, codec, header);
+            }
+            catch
+            {
+                codec.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Decodes the first frame of an opened image (GIF and animated WebP: the others are never decoded).</summary>
+    internal static RgbImage DecodeFirstFrame(SKCodec codec, ImageHeader header)
+    {
+        var info = new SKImageInfo(header.StoredWidth, header.StoredHeight, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var length = checked(info.BytesSize);
+        // The RGBA staging buffer of a large photo is native and freed at once: rented from the shared pool it stayed
+        // there after the request (a 39.7-MP PNG took a 256-MB array, rounded up to the pool's next power of two).
+        using var native = length > RgbImage.PooledLimitBytes ? new NativeBuffer(length) : null;
+        var pooled = native is null ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            var rgba = native is not null ? native.Span : pooled.AsSpan(0, length);
             SKCodecResult result;
             unsafe
             {
                 fixed (byte* pointer = rgba)
                 {
-                    result = codec.GetPixels(info, (IntPtr)pointer);
+                    result = codec.GetPixels(info, (IntPtr)pointer, new SKCodecOptions(0));
                 }
             }
 
@@ -56,11 +94,14 @@ public static class ImageDecoder
                 throw new ImageRejectedException(ImageErrorCode.Corrupt, $"The {header.Format} data could not be decoded ({result}).");
             }
 
-            return ToOrientedRgb(rgba.AsSpan(0, info.BytesSize), header.StoredWidth, header.StoredHeight, header.Orientation);
+            return ToOrientedRgb(rgba, header.StoredWidth, header.StoredHeight, header.Orientation);
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rgba);
+            if (pooled is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(pooled);
+            }
         }
     }
 
@@ -260,4 +301,38 @@ public readonly record struct ImageHeader(string Format, int StoredWidth, int St
 
     /// <summary>Height once the orientation is applied.</summary>
     public int Height => Orientation >= 5 ? StoredWidth : StoredHeight;
+
+    /// <summary>Pixels of one frame: what decoding costs (4 bytes each while decoding, 3 once decoded).</summary>
+    public long Pixels => (long)StoredWidth * StoredHeight;
+}
+
+/// <summary>
+/// An image whose header was read and checked but not one pixel decoded (<see cref="ImageDecoder.Open"/>): the cost of
+/// decoding is known (<see cref="Header"/>) before it is paid.
+/// </summary>
+public sealed class EncodedImage : IDisposable
+{
+    private readonly SKData _data;
+    private readonly SKCodec _codec;
+
+    internal EncodedImage(SKData data, SKCodec codec, ImageHeader header)
+    {
+        _data = data;
+        _codec = codec;
+        Header = header;
+    }
+
+    /// <summary>What the header says.</summary>
+    public ImageHeader Header { get; }
+
+    /// <summary>Decodes the first frame, EXIF orientation applied.</summary>
+    /// <exception cref="ImageRejectedException">The data is broken or truncated.</exception>
+    public RgbImage Decode() => ImageDecoder.DecodeFirstFrame(_codec, Header);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _codec.Dispose();
+        _data.Dispose();
+    }
 }

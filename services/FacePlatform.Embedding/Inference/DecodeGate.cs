@@ -1,0 +1,68 @@
+using FacePlatform.ServiceDefaults.Hosting;
+using FacePlatform.Vision.Imaging;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace FacePlatform.Embedding.Inference;
+
+/// <summary>
+/// Admits photos to decoding: the header is read and checked against the per-photo limits, then the photo's pixels
+/// are taken from the process-wide <see cref="DecodeOptions.MaxPixelsInFlight"/> budget, held until the request is done
+/// with the decoded image. A photo larger than the whole budget is INVALID_ARGUMENT; no room in time is
+/// RESOURCE_EXHAUSTED.
+/// </summary>
+internal sealed class DecodeGate(IOptions<DecodeOptions> options)
+{
+    private readonly InFlightBudget _budget = new(options.Value.MaxPixelsInFlight);
+    private readonly ImageLimits _limits = options.Value.ToLimits();
+
+    /// <summary>Pixels held by requests now.</summary>
+    public long PixelsInFlight => _budget.InFlight;
+
+    /// <summary>Decodes <paramref name="encoded"/> once its pixels fit the budget; dispose the result to give them back.</summary>
+    public async Task<AdmittedImage> DecodeAsync(ReadOnlyMemory<byte> encoded, CancellationToken cancellationToken)
+    {
+        using var opened = ImageDecoder.Open(encoded.Span, _limits);
+        var pixels = opened.Header.Pixels;
+        if (pixels > _budget.Capacity)
+        {
+            throw new ImageRejectedException(
+                ImageErrorCode.TooManyPixels,
+                $"The image is {opened.Header.StoredWidth}x{opened.Header.StoredHeight}; this service decodes at most {_budget.Capacity / 1e6:F1} MP at once.");
+        }
+
+        IDisposable lease;
+        try
+        {
+            lease = await _budget.AcquireAsync(pixels, TimeSpan.FromMilliseconds(options.Value.WaitMilliseconds), cancellationToken);
+        }
+        catch (InFlightBudgetExhaustedException)
+        {
+            throw new RpcException(new Status(
+                StatusCode.ResourceExhausted,
+                $"busy decoding other photos ({_budget.Capacity / 1e6:F0} MP at once); retry shortly"));
+        }
+
+        try
+        {
+            return new AdmittedImage(opened.Decode(), lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>A decoded photo and its share of the decode budget; Dispose frees both.</summary>
+internal sealed class AdmittedImage(RgbImage image, IDisposable lease) : IDisposable
+{
+    public RgbImage Image { get; } = image;
+
+    public void Dispose()
+    {
+        Image.Dispose();
+        lease.Dispose();
+    }
+}
