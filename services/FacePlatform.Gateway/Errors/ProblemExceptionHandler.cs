@@ -18,7 +18,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             ApiProblemException problem => (problem.HttpStatus, problem.Title, problem.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } bad => (bad.StatusCode, "Request too large", bad.Message),
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
-            RpcException rpc => (StatusMapping.ToHttpStatus(rpc.StatusCode), StatusMapping.Title(rpc.StatusCode), Describe(rpc)),
+            RpcException rpc => (StatusMapping.ToHttpStatus(rpc), StatusMapping.Title(rpc), Describe(rpc)),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested =>
                 (StatusCodes.Status499ClientClosedRequest, "Client closed request", "the request was cancelled"),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; it has been logged"),
