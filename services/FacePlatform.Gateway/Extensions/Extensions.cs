@@ -31,6 +31,7 @@ internal static class Extensions
         builder.Services.AddSingleton<GatewayTelemetry>();
         builder.Services.AddSingleton<AnalysisCache>();
         builder.Services.AddScoped<FaceOperations>();
+        builder.Services.AddFaceGrpcService();
         builder.AddRequestLimits();
 
         builder.Services.AddMemoryCache(options => options.SizeLimit = 100_000);
@@ -68,6 +69,6 @@ internal static class Extensions
         app.MapSubjectEndpoints();
         app.MapFaceEndpoints();
         app.MapAdminEndpoints();
-        app.MapGrpcService<FaceGrpcService>();
+        app.MapFaceGrpcService();
     }
 }

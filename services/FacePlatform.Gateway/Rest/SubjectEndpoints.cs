@@ -263,9 +263,9 @@ internal static class SubjectEndpoints
         {
             return Struct.Parser.ParseJson(element.GetRawText());
         }
-        catch (Exception exception) when (exception is Google.Protobuf.InvalidProtocolBufferException or InvalidOperationException or FormatException)
+        catch (Exception exception) when (exception is Google.Protobuf.InvalidJsonException or Google.Protobuf.InvalidProtocolBufferException or InvalidOperationException or FormatException)
         {
-            // JSON that System.Text.Json reads but protobuf's Struct cannot hold (a number beyond double, nesting past 100).
+            // JSON that System.Text.Json reads but protobuf's Struct cannot hold (1e309, a lone surrogate, nesting past 100).
             throw ApiProblemException.BadRequest("metadata is not a JSON object protobuf can hold: " + exception.Message);
         }
     }

@@ -141,6 +141,7 @@ internal sealed partial class IdentityGrpcService(
         var tenantId = Ids.Tenant(request.TenantId);
         RequireName(request.Name, "collection name");
         limits.Description(request.Description);
+        StoreLimits.ModelId(request.ModelId);
 
         var (modelId, dimension) = ResolveModel(request.ModelId, request.Dimension);
         var collection = new CollectionEntity

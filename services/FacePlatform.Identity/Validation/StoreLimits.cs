@@ -24,6 +24,9 @@ internal sealed class StoreLimits(IOptions<StoreLimitsOptions> options)
     /// <summary>An API key's name (empty for "unnamed").</summary>
     public void KeyName(string value) => Length(value, "name", 0, options.Value.MaxKeyNameLength);
 
+    /// <summary>A collection's model id (its column holds 100 characters).</summary>
+    public static void ModelId(string value) => Length(value, "model_id", 0, 100);
+
     /// <summary>A subject listing's prefix filter.</summary>
     public void Filter(string value) => Length(value, "filter", 0, options.Value.MaxFilterLength);
 

@@ -21,16 +21,19 @@ internal sealed class StoreLimitsOptions
     [Range(1, 100)]
     public int MaxMetadataDepth { get; set; } = 8;
 
-    /// <summary>Characters of a subject's external id and display name and of an enrolment's request id.</summary>
-    [Range(1, 10_000)]
+    /// <summary>
+    /// Characters of a subject's external id and display name and of an enrolment's request id. The text limits can
+    /// only be lowered: the columns hold no more.
+    /// </summary>
+    [Range(1, 200)]
     public int MaxTextLength { get; set; } = 200;
 
     /// <summary>Characters of a collection's description.</summary>
-    [Range(1, 100_000)]
+    [Range(1, 1000)]
     public int MaxDescriptionLength { get; set; } = 1000;
 
     /// <summary>Characters of an API key's name.</summary>
-    [Range(1, 10_000)]
+    [Range(1, 100)]
     public int MaxKeyNameLength { get; set; } = 100;
 
     /// <summary>Characters of a subject listing's prefix filter.</summary>
