@@ -110,6 +110,8 @@ public sealed partial class AbuseTests(ReliabilityPlatform platform, ITestOutput
     /// <summary>The gateway's count of key look-ups in identity with this answer (Prometheus text on <c>/metrics</c>).</summary>
     private async Task<long> KeyLookupsAsync(string result)
     {
+        // The Prometheus exporter answers a scrape from its cache for up to 300 ms; a second later it counts afresh.
+        await Task.Delay(TimeSpan.FromSeconds(1));
         var text = await platform.Http.GetStringAsync("/metrics");
         return LookupSeries().Matches(text)
             .Where(m => m.Groups["labels"].Value.Contains($"result=\"{result}\"", StringComparison.Ordinal))
