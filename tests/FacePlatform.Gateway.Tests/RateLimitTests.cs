@@ -67,7 +67,7 @@ public sealed class RateLimitTests
         var second = new DefaultHttpContext();
         second.Connection.RemoteIpAddress = IPAddress.Parse("198.51.100.5");
 
-        var granted = Enumerable.Range(0, 3).Count(_ => limiter.TryAcquire(first, out _));
+        var granted = Enumerable.Range(0, 3).Count(_ => limiter.TryAcquire(first, out TimeSpan _));
         var refused = !limiter.TryAcquire(first, out var wait);
 
         Assert.Equal(3, granted);

@@ -11,8 +11,9 @@ internal sealed class StoreLimitsOptions
     public const string Section = "Limits";
 
     /// <summary>
-    /// Bytes of a subject's metadata as compact JSON. 16 KiB holds a few hundred short fields; a listing of 500
-    /// subjects at the limit stays at 8 MiB, under gRPC's message limit (1 MB metadata per subject broke listings).
+    /// Bytes of a subject's metadata as JSON (protobuf's formatting). 16 KiB holds a few hundred short fields. Listings
+    /// end a page early once its metadata passes 2 MiB, under gRPC's 4 MB message limit (six subjects of 1 MB broke
+    /// the default listing before there was a limit).
     /// </summary>
     [Range(2, 1 << 20)]
     public int MaxMetadataBytes { get; set; } = 16 * 1024;
