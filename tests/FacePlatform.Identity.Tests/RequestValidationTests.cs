@@ -114,4 +114,15 @@ public sealed class RequestValidationTests
         Assert.Equal(10, options.For(tenant).Collections);
         Assert.Equal(1000, options.For(Guid.NewGuid()).Faces);
     }
+
+    [Fact]
+    public void A_listing_page_ends_once_its_metadata_passes_the_budget()
+    {
+        var subjects = Enumerable.Repeat("{ \"note\": \"" + new string('m', 1000) + "\" }", 10).ToList();
+
+        Assert.Equal(10, ListingBudget.Fit(subjects, budget: 100_000));
+        Assert.Equal(4, ListingBudget.Fit(subjects, budget: 9_000));
+        Assert.Equal(1, ListingBudget.Fit(subjects, budget: 10));
+        Assert.Equal(6, ListingBudget.Fit(new[] { new string('x', 1 << 20) }.Concat(Enumerable.Repeat("{}", 5)).ToList()));
+    }
 }

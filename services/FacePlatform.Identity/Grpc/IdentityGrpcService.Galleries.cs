@@ -19,12 +19,6 @@ internal sealed partial class IdentityGrpcService
     private const int DefaultTopK = 5;
     private const int MaxQueries = 100;
 
-    /// <summary>Metadata bytes of one subject listing; with the other fields a page stays well under gRPC's 4 MB.</summary>
-    private const long ListingMetadataBytes = 2L << 20;
-
-    /// <summary>Bytes of a listed subject besides its metadata (ids, names, counts, framing), counted generously.</summary>
-    private const int ListingBytesPerSubject = 1024;
-
     public override async Task<Subject> CreateSubject(CreateSubjectRequest request, ServerCallContext context)
     {
         var tenantId = Ids.Tenant(request.TenantId);
@@ -92,7 +86,14 @@ internal sealed partial class IdentityGrpcService
         }
 
         var page = await SubjectsWithFaceCounts(subjects.OrderBy(s => s.Id).Take(size + 1)).ToListAsync(context.CancellationToken);
-        size = FitListing(page, size);
+        var fit = ListingBudget.Fit(page.Take(size).Select(s => s.Subject.Metadata).ToList());
+        if (fit < Math.Min(size, page.Count))
+        {
+            // Keep one more than fits, so that the page ends with a token at the last subject that fits.
+            page.RemoveRange(fit + 1, page.Count - fit - 1);
+            size = fit;
+        }
+
         var response = new ListSubjectsResponse { Page = Paging.Next(page, size, s => s.Subject.Id) };
         response.Subjects.AddRange(page.Select(s => ToMessage(s.Subject, s.Faces)));
         return response;
@@ -326,27 +327,6 @@ internal sealed partial class IdentityGrpcService
         var embedding = Embeddings.ToStored(face.Embedding, collection.ModelId, collection.Dimension);
         return new FaceToStore(embedding, collection.Hash.Code(embedding.Memory.Span), face.Quality,
             box.X, box.Y, box.Width, box.Height, sha);
-    }
-
-    /// <summary>
-    /// The number of <paramref name="page"/>'s subjects that fit one answer: a page ends early (with a token) once its
-    /// metadata passes <see cref="ListingMetadataBytes"/>, so that no listing outgrows gRPC's 4 MB message limit, which
-    /// the gateway reported as a misleading 429 ("message exceeds the maximum size"). Always at least one subject.
-    /// </summary>
-    private static int FitListing(List<SubjectWithFaces> page, int size)
-    {
-        var bytes = 0L;
-        for (var i = 0; i < Math.Min(size, page.Count); i++)
-        {
-            bytes += System.Text.Encoding.UTF8.GetByteCount(page[i].Subject.Metadata) + ListingBytesPerSubject;
-            if (bytes > ListingMetadataBytes && i > 0)
-            {
-                page.RemoveRange(i + 1, page.Count - i - 1);
-                return i;
-            }
-        }
-
-        return size;
     }
 
     /// <summary>Checks a write against the tenant's quotas in the current transaction (before the version bump).</summary>
