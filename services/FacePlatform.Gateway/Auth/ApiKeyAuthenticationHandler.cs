@@ -27,11 +27,15 @@ internal sealed class ApiKeyAuthenticationHandler(
     IMemoryCache cache,
     IOptions<ApiKeyAuthOptions> keyOptions,
     AddressLimiter addresses,
+    KeyLookups lookUps,
     AuthTelemetry telemetry,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
+
+    private const string AddressLimitMessage =
+        "this client address is over its rate limit for requests without a valid API key (RateLimit:AddressRequestsPerSecond)";
 
     /// <summary>Keys that succeeded this recently are not charged to their address's budget again.</summary>
     private static readonly TimeSpan RecentlyValid = TimeSpan.FromMinutes(10);
@@ -66,42 +70,18 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("the API key is unknown or revoked");
         }
 
-        if (!cache.TryGetValue("apikey-valid:" + digest, out _) && !ChargeAddress())
+        var running = lookUps.Running(digest);
+        if (running is null && !cache.TryGetValue("apikey-valid:" + digest, out _) && !ChargeAddress())
         {
             telemetry.Refused("rate_limited");
-            return AuthenticateResult.Fail("too many requests without a valid API key from this address");
+            return AuthenticateResult.Fail(AddressLimitMessage);
         }
 
-        var settings = keyOptions.Value;
-        try
+        // Shared with concurrent requests of the same key, so not cancelled with this one; the internal call deadline bounds it.
+        answer = await (running ?? lookUps.Run(digest, () => LookUpAsync(key, digest))).WaitAsync(Context.RequestAborted);
+        if (answer is null)
         {
-            answer = await identity.AuthenticateApiKeyAsync(new AuthenticateApiKeyRequest { Key = key },
-                cancellationToken: Context.RequestAborted);
-        }
-        catch (RpcException exception) when (exception.StatusCode == StatusCode.Unauthenticated)
-        {
-            telemetry.LookedUp(valid: false);
-            if (settings.UnknownKeyCacheSeconds > 0)
-            {
-                cache.Set("apikey-unknown:" + digest, true, new MemoryCacheEntryOptions
-                {
-                    AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(settings.UnknownKeyCacheSeconds),
-                    Size = 1,
-                });
-            }
-
             return AuthenticateResult.Fail("the API key is unknown or revoked");
-        }
-
-        telemetry.LookedUp(valid: true);
-        cache.Set("apikey-valid:" + digest, true, new MemoryCacheEntryOptions { SlidingExpiration = RecentlyValid, Size = 1 });
-        if (settings.KeyCacheSeconds > 0)
-        {
-            cache.Set("apikey:" + digest, answer, new MemoryCacheEntryOptions
-            {
-                AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(settings.KeyCacheSeconds),
-                Size = 1,
-            });
         }
 
         return Success(answer);
@@ -117,13 +97,51 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         return _retryAfter is { } wait
-            ? TooManyRequests.WriteAsync(Context, wait, "too many requests without a valid API key from this address")
+            ? TooManyRequests.WriteAsync(Context, wait, AddressLimitMessage)
             : WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key", $"send a valid API key in the {HeaderName} header");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(StatusCodes.Status403Forbidden, "Permission denied",
             "the API key lacks the scope this operation needs");
+
+    /// <summary>Asks identity about a key; null when it is unknown or revoked. Caches either answer.</summary>
+    private async Task<AuthenticateApiKeyResponse?> LookUpAsync(string key, string digest)
+    {
+        var settings = keyOptions.Value;
+        AuthenticateApiKeyResponse answer;
+        try
+        {
+            answer = await identity.AuthenticateApiKeyAsync(new AuthenticateApiKeyRequest { Key = key });
+        }
+        catch (RpcException exception) when (exception.StatusCode == StatusCode.Unauthenticated)
+        {
+            telemetry.LookedUp(valid: false);
+            if (settings.UnknownKeyCacheSeconds > 0)
+            {
+                cache.Set("apikey-unknown:" + digest, true, new MemoryCacheEntryOptions
+                {
+                    AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(settings.UnknownKeyCacheSeconds),
+                    Size = 1,
+                });
+            }
+
+            return null;
+        }
+
+        telemetry.LookedUp(valid: true);
+        cache.Set("apikey-valid:" + digest, true, new MemoryCacheEntryOptions { SlidingExpiration = RecentlyValid, Size = 1 });
+        if (settings.KeyCacheSeconds > 0)
+        {
+            cache.Set("apikey:" + digest, answer, new MemoryCacheEntryOptions
+            {
+                AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(settings.KeyCacheSeconds),
+                Size = 1,
+            });
+        }
+
+        return answer;
+    }
 
     private bool ChargeAddress()
     {

@@ -37,6 +37,7 @@ internal static class Extensions
         builder.Services.AddMemoryCache(options => options.SizeLimit = 100_000);
         builder.Services.AddOptions<ApiKeyAuthOptions>().BindConfiguration(ApiKeyAuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<AuthTelemetry>();
+        builder.Services.AddSingleton<KeyLookups>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()

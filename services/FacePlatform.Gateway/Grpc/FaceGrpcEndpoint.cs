@@ -1,7 +1,10 @@
+using System.Reflection;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
+using Grpc.Reflection;
 
 namespace FacePlatform.Gateway.Grpc;
 
@@ -63,7 +66,21 @@ internal static class FaceGrpcEndpoints
     {
         services.AddScoped<FaceGrpcService>();
         services.AddSingleton<IServiceMethodProvider<FaceGrpcEndpoint>, FaceGrpcMethodProvider>();
+        // gRPC reflection finds a service's descriptor through its binding attribute, which FaceGrpcEndpoint lacks on
+        // purpose; this registration (the last, so the one resolved) lists it by name beside the others.
+        services.AddSingleton(provider => new ReflectionServiceImpl(provider.GetRequiredService<EndpointDataSource>().Endpoints
+            .Select(endpoint => endpoint.Metadata.GetMetadata<GrpcMethodMetadata>()?.ServiceType)
+            .OfType<Type>()
+            .Distinct()
+            .Select(DescriptorOf)
+            .OfType<Google.Protobuf.Reflection.ServiceDescriptor>()
+            .ToList()));
     }
+
+    private static Google.Protobuf.Reflection.ServiceDescriptor? DescriptorOf(Type service) => service == typeof(FaceGrpcEndpoint)
+        ? FaceService.Descriptor
+        : service.GetCustomAttribute<BindServiceMethodAttribute>(inherit: true)?.BindType
+            .GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as Google.Protobuf.Reflection.ServiceDescriptor;
 
     public static void MapFaceGrpcService(this IEndpointRouteBuilder routes) => routes.MapGrpcService<FaceGrpcEndpoint>();
 }
