@@ -17,7 +17,9 @@ internal sealed record QuotaUse(long Collections = 0, long Subjects = 0, long Fa
 /// per-tenant advisory lock held to COMMIT: quota-checked writes of one tenant take turns from the check to their
 /// commit, so concurrent writers cannot overshoot a quota at all. Collections, subjects and faces are read from the
 /// collections' counters (one row per collection); metadata bytes are summed over the tenant's subjects, only for
-/// writes that carry metadata. Take the lock before any collection row lock (the version bump), as every caller
+/// writes that carry metadata — 105–155 ms per 100,000 subjects of ~200 B metadata on the 2-core development VM
+/// (psql, 2026-12-03), paid under the tenant's lock; a per-collection byte counter beside SubjectCount would make it as
+/// cheap as the others, at the price of a migration. Take the lock before any collection row lock (the version bump), as every caller
 /// does, so that writers never wait on each other in a cycle.
 /// </summary>
 internal sealed class TenantQuotas(IOptions<QuotaOptions> options)
