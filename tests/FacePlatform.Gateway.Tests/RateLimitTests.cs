@@ -89,3 +89,37 @@ public sealed class RateLimitTests
     [Fact]
     public void An_overlong_key_is_not_looked_up() => Assert.False(ApiKeyShape.IsPlausible("fp_" + new string('k', ApiKeyShape.MaxLength)));
 }
+
+public sealed class ClientAddressTests
+{
+    private static DefaultHttpContext Request(string? forwardedFor)
+    {
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse("10.0.0.9");
+        if (forwardedFor is not null)
+        {
+            context.Request.Headers["X-Forwarded-For"] = forwardedFor;
+        }
+
+        return context;
+    }
+
+    [Fact]
+    public void Without_trusted_proxies_the_peer_is_the_client_and_the_header_is_ignored() =>
+        Assert.Equal(IPAddress.Parse("10.0.0.9"), ClientAddress.Of(Request("198.51.100.7"), trustedProxies: 0));
+
+    [Fact]
+    public void Behind_one_proxy_the_entry_it_appended_is_the_client_and_forged_entries_left_of_it_are_not() =>
+        Assert.Equal(IPAddress.Parse("203.0.113.5"), ClientAddress.Of(Request("1.2.3.4, 203.0.113.5"), trustedProxies: 1));
+
+    [Fact]
+    public void Behind_two_proxies_the_second_entry_from_the_right_is_the_client() =>
+        Assert.Equal(IPAddress.Parse("203.0.113.5"), ClientAddress.Of(Request("1.2.3.4, 203.0.113.5, 10.1.1.1"), trustedProxies: 2));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("not-an-address")]
+    public void A_missing_or_unreadable_header_falls_back_to_the_peer(string? header) =>
+        Assert.Equal(IPAddress.Parse("10.0.0.9"), ClientAddress.Of(Request(header), trustedProxies: 1));
+}

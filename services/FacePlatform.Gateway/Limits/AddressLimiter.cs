@@ -23,7 +23,7 @@ internal sealed class AddressLimiter(IOptions<RateLimitOptions> options) : IDisp
     /// <summary>Takes one request from the address's budget; when it is spent, says how long until it refills.</summary>
     public bool TryAcquire(HttpContext context, out TimeSpan retryAfter)
     {
-        using var lease = _limiter.AttemptAcquire(ClientAddress.PartitionOf(context.Connection.RemoteIpAddress));
+        using var lease = _limiter.AttemptAcquire(ClientAddress.PartitionOf(ClientAddress.Of(context, options.Value.TrustedProxies)));
         retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
         return lease.IsAcquired;
     }

@@ -38,4 +38,11 @@ internal sealed class RateLimitOptions
     /// <summary>Burst of <see cref="AddressRequestsPerSecond"/>.</summary>
     [Range(1, 1_000_000)]
     public int AddressBurst { get; set; } = 100;
+
+    /// <summary>
+    /// Proxies in front of the gateway that append to <c>X-Forwarded-For</c> (1 behind the chart's Ingress): the
+    /// client address is read from that header, that many entries from its right. 0 uses the connection's peer.
+    /// </summary>
+    [Range(0, 10)]
+    public int TrustedProxies { get; set; }
 }

@@ -58,7 +58,8 @@ internal static class Partitions
     public static string KeyOrAddress(HttpContext context) =>
         context.User.FindFirst(Caller.KeyClaim)?.Value is { Length: > 0 } key
             ? "key:" + key
-            : "ip:" + ClientAddress.PartitionOf(context.Connection.RemoteIpAddress);
+            : "ip:" + ClientAddress.PartitionOf(ClientAddress.Of(context,
+                context.RequestServices?.GetService<IOptions<RateLimitOptions>>()?.Value.TrustedProxies ?? 0));
 
     /// <summary>"tenant:&lt;tenant id&gt;" for an authenticated caller, else null (no tenant budget to charge).</summary>
     public static string? Tenant(HttpContext context) =>
