@@ -1,6 +1,9 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Encodings.Web;
 using FacePlatform.Contracts.V1;
+using FacePlatform.Gateway.Limits;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
@@ -10,8 +13,11 @@ namespace FacePlatform.Gateway.Auth;
 
 /// <summary>
 /// Authenticates the <c>X-Api-Key</c> header (gRPC metadata <c>x-api-key</c> is the same HTTP/2 header) through the
-/// identity service, which holds only hashes of keys. Answers are cached for a few seconds (Auth:KeyCacheSeconds), so
-/// a revoked key stops working within that time.
+/// identity service, which holds only hashes of keys. Answers are cached for <see cref="ApiKeyAuthOptions.KeyCacheSeconds"/>
+/// (a revoked key stops working within that time), unknown keys for <see cref="ApiKeyAuthOptions.UnknownKeyCacheSeconds"/>.
+/// Failed authentication is not free: a malformed key never reaches identity, and a key that has not recently
+/// succeeded is charged to its client address's budget (<see cref="AddressLimiter"/>) before identity is asked, so a
+/// client guessing keys gets 429 once that budget is spent.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -19,11 +25,24 @@ internal sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IdentityService.IdentityServiceClient identity,
     IMemoryCache cache,
-    IConfiguration configuration,
+    IOptions<ApiKeyAuthOptions> keyOptions,
+    AddressLimiter addresses,
+    KeyLookups lookUps,
+    AuthTelemetry telemetry,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
+
+    private const string AddressLimitMessage =
+        "this client address is over its rate limit for requests without a valid API key (RateLimit:AddressRequestsPerSecond)";
+
+    /// <summary>Keys that succeeded this recently are not charged to their address's budget again.</summary>
+    private static readonly TimeSpan RecentlyValid = TimeSpan.FromMinutes(10);
+
+    // Per request: whether the address budget was charged, and the wait when it was spent.
+    private bool _charged;
+    private TimeSpan? _retryAfter;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -33,38 +52,114 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        if (key.Length > 200)
+        if (!ApiKeyShape.IsPlausible(key))
         {
+            telemetry.Refused("malformed");
             return AuthenticateResult.Fail("the API key is malformed");
         }
 
-        var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
-        if (!cache.TryGetValue(cacheKey, out AuthenticateApiKeyResponse? answer))
+        var digest = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        if (cache.TryGetValue("apikey:" + digest, out AuthenticateApiKeyResponse? answer) && answer is not null)
         {
-            try
-            {
-                answer = await identity.AuthenticateApiKeyAsync(new AuthenticateApiKeyRequest { Key = key },
-                    cancellationToken: Context.RequestAborted);
-            }
-            catch (RpcException exception) when (exception.StatusCode == StatusCode.Unauthenticated)
-            {
-                return AuthenticateResult.Fail("the API key is unknown or revoked");
-            }
+            return Success(answer);
+        }
 
-            var seconds = configuration.GetValue("Auth:KeyCacheSeconds", 10);
-            if (seconds > 0)
+        if (cache.TryGetValue("apikey-unknown:" + digest, out _))
+        {
+            telemetry.Refused("unknown_cached");
+            return AuthenticateResult.Fail("the API key is unknown or revoked");
+        }
+
+        var running = lookUps.Running(digest);
+        if (running is null && !cache.TryGetValue("apikey-valid:" + digest, out _) && !ChargeAddress())
+        {
+            telemetry.Refused("rate_limited");
+            return AuthenticateResult.Fail(AddressLimitMessage);
+        }
+
+        // Shared with concurrent requests of the same key, so not cancelled with this one; the internal call deadline bounds it.
+        answer = await (running ?? lookUps.Run(digest, () => LookUpAsync(key, digest))).WaitAsync(Context.RequestAborted);
+        if (answer is null)
+        {
+            return AuthenticateResult.Fail("the API key is unknown or revoked");
+        }
+
+        return Success(answer);
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        // Requests without a key or with a malformed or remembered-unknown one cost identity nothing, but still count
+        // against the address, so that a flood of them meets the same 429 as guessed keys.
+        if (_retryAfter is null && !_charged)
+        {
+            ChargeAddress();
+        }
+
+        return _retryAfter is { } wait
+            ? TooManyRequests.WriteAsync(Context, wait, AddressLimitMessage)
+            : WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key", $"send a valid API key in the {HeaderName} header");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, "Permission denied",
+            "the API key lacks the scope this operation needs");
+
+    /// <summary>Asks identity about a key; null when it is unknown or revoked. Caches either answer.</summary>
+    private async Task<AuthenticateApiKeyResponse?> LookUpAsync(string key, string digest)
+    {
+        var settings = keyOptions.Value;
+        AuthenticateApiKeyResponse answer;
+        try
+        {
+            answer = await identity.AuthenticateApiKeyAsync(new AuthenticateApiKeyRequest { Key = key });
+        }
+        catch (RpcException exception) when (exception.StatusCode == StatusCode.Unauthenticated)
+        {
+            telemetry.LookedUp(valid: false);
+            if (settings.UnknownKeyCacheSeconds > 0)
             {
-                cache.Set(cacheKey, answer, new MemoryCacheEntryOptions
+                cache.Set("apikey-unknown:" + digest, true, new MemoryCacheEntryOptions
                 {
-                    AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(seconds),
+                    AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(settings.UnknownKeyCacheSeconds),
                     Size = 1,
                 });
             }
+
+            return null;
         }
 
+        telemetry.LookedUp(valid: true);
+        cache.Set("apikey-valid:" + digest, true, new MemoryCacheEntryOptions { SlidingExpiration = RecentlyValid, Size = 1 });
+        if (settings.KeyCacheSeconds > 0)
+        {
+            cache.Set("apikey:" + digest, answer, new MemoryCacheEntryOptions
+            {
+                AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(settings.KeyCacheSeconds),
+                Size = 1,
+            });
+        }
+
+        return answer;
+    }
+
+    private bool ChargeAddress()
+    {
+        _charged = true;
+        if (addresses.TryAcquire(Context, out var wait))
+        {
+            return true;
+        }
+
+        _retryAfter = wait;
+        return false;
+    }
+
+    private static AuthenticateResult Success(AuthenticateApiKeyResponse answer)
+    {
         var claims = new List<Claim>
         {
-            new(Caller.TenantClaim, answer!.TenantId),
+            new(Caller.TenantClaim, answer.TenantId),
             new(Caller.KeyClaim, answer.KeyId),
         };
         if (answer.PlatformAdmin)
@@ -76,14 +171,6 @@ internal sealed class ApiKeyAuthenticationHandler(
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
-
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key",
-            $"send a valid API key in the {HeaderName} header");
-
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(StatusCodes.Status403Forbidden, "Permission denied",
-            "the API key lacks the scope this operation needs");
 
     private async Task WriteProblemAsync(int status, string title, string detail)
     {

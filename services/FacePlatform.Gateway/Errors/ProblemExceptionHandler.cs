@@ -18,7 +18,13 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             ApiProblemException problem => (problem.HttpStatus, problem.Title, problem.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } bad => (bad.StatusCode, "Request too large", bad.Message),
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
-            RpcException rpc => (StatusMapping.ToHttpStatus(rpc.StatusCode), StatusMapping.Title(rpc.StatusCode), Describe(rpc)),
+            // A multipart body whose framing is broken (no boundary, a bad Content-Disposition): the form reader's word for it.
+            InvalidDataException bad => (StatusCodes.Status400BadRequest, "Bad request", "the request body is malformed: " + bad.Message),
+            // System.Text.Json reads "\ud800" but refuses to make a string of a lone surrogate, and says so this way.
+            InvalidOperationException bad when bad.TargetSite?.Module.Assembly == typeof(System.Text.Json.JsonDocument).Assembly
+                && bad.Message.Contains("UTF-16", StringComparison.Ordinal) =>
+                (StatusCodes.Status400BadRequest, "Bad request", "the JSON body holds a string that is not valid Unicode: " + bad.Message),
+            RpcException rpc => (StatusMapping.ToHttpStatus(rpc), StatusMapping.Title(rpc), Describe(rpc)),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested =>
                 (StatusCodes.Status499ClientClosedRequest, "Client closed request", "the request was cancelled"),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; it has been logged"),

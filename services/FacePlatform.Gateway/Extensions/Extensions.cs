@@ -31,9 +31,13 @@ internal static class Extensions
         builder.Services.AddSingleton<GatewayTelemetry>();
         builder.Services.AddSingleton<AnalysisCache>();
         builder.Services.AddScoped<FaceOperations>();
+        builder.Services.AddFaceGrpcService();
         builder.AddRequestLimits();
 
         builder.Services.AddMemoryCache(options => options.SizeLimit = 100_000);
+        builder.Services.AddOptions<ApiKeyAuthOptions>().BindConfiguration(ApiKeyAuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<AuthTelemetry>();
+        builder.Services.AddSingleton<KeyLookups>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
@@ -66,6 +70,6 @@ internal static class Extensions
         app.MapSubjectEndpoints();
         app.MapFaceEndpoints();
         app.MapAdminEndpoints();
-        app.MapGrpcService<FaceGrpcService>();
+        app.MapFaceGrpcService();
     }
 }

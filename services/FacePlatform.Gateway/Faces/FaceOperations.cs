@@ -239,6 +239,7 @@ internal sealed partial class FaceOperations(
         string tenantId, string collectionId, GatedImage image, int topK, float? threshold, int maxFaces,
         CancellationToken cancellationToken)
     {
+        Limits.QueryLimits.Search(topK, maxFaces);
         var collection = await identity.GetCollectionAsync(
             new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
         var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken, maxFaces);

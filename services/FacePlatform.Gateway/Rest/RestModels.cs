@@ -78,7 +78,7 @@ internal static class ScopeNames
         _ => "unspecified",
     };
 
-    public static Scope Parse(string name) => name.ToLowerInvariant() switch
+    public static Scope Parse(string? name) => name?.ToLowerInvariant() switch
     {
         "read" => Scope.Read,
         "write" => Scope.Write,

@@ -206,7 +206,7 @@ internal static class SubjectEndpoints
             catch (RpcException rpc) when (rpc.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled))
             {
                 results.Add(new BatchItemView(index, externalId, null, new ProblemView(
-                    ServiceDefaults.Errors.StatusMapping.ToHttpStatus(rpc.StatusCode), ServiceDefaults.Errors.StatusMapping.Title(rpc.StatusCode), rpc.Status.Detail)));
+                    ServiceDefaults.Errors.StatusMapping.ToHttpStatus(rpc), ServiceDefaults.Errors.StatusMapping.Title(rpc), rpc.Status.Detail)));
             }
         }
 
@@ -259,7 +259,15 @@ internal static class SubjectEndpoints
             throw ApiProblemException.BadRequest("metadata must be a JSON object");
         }
 
-        return Struct.Parser.ParseJson(element.GetRawText());
+        try
+        {
+            return Struct.Parser.ParseJson(element.GetRawText());
+        }
+        catch (Exception exception) when (exception is Google.Protobuf.InvalidJsonException or Google.Protobuf.InvalidProtocolBufferException or InvalidOperationException or FormatException)
+        {
+            // JSON that System.Text.Json reads but protobuf's Struct cannot hold (1e309, a lone surrogate, nesting past 100).
+            throw ApiProblemException.BadRequest("metadata is not a JSON object protobuf can hold: " + exception.Message);
+        }
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -3,6 +3,7 @@ using FacePlatform.Identity.Grpc;
 using FacePlatform.Identity.Search;
 using FacePlatform.Identity.Storage;
 using FacePlatform.Identity.Telemetry;
+using FacePlatform.Identity.Validation;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using FacePlatform.ServiceDefaults.Caching;
@@ -18,6 +19,13 @@ internal static class Extensions
             .Bind(builder.Configuration.GetSection(IdentityOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+
+        builder.Services.AddOptions<StoreLimitsOptions>().BindConfiguration(StoreLimitsOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<StoreLimits>();
+        builder.Services.AddSingleton<TenantQuotas>();
 
         var postgres = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set");
@@ -46,7 +54,11 @@ internal static class Extensions
             .AddCheck<DatabaseInitializer>("schema", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddDbContextCheck<IdentityDbContext>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
-        builder.Services.AddGrpc(options => options.Interceptors.Add<StorageExceptionInterceptor>());
+        builder.Services.AddGrpc(options =>
+        {
+            options.Interceptors.Add<StorageExceptionInterceptor>();
+            options.Interceptors.Add<RequestValidationInterceptor>();
+        });
     }
 
     public static void MapIdentityEndpoints(this WebApplication app) => app.MapGrpcService<IdentityGrpcService>();

@@ -3,10 +3,12 @@ using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Search;
 using FacePlatform.Identity.Storage;
 using FacePlatform.Identity.Telemetry;
-using Google.Protobuf;
+using FacePlatform.Identity.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace FacePlatform.Identity.Grpc;
 
@@ -22,10 +24,12 @@ internal sealed partial class IdentityGrpcService
         var tenantId = Ids.Tenant(request.TenantId);
         var collectionId = Ids.Parse(request.CollectionId, "collection");
         var externalId = request.ExternalId.Length == 0 ? Guid.NewGuid().ToString("N") : request.ExternalId;
-        RequireText(externalId, 200, "external_id");
-        RequireText(request.DisplayName, 200, "display_name", allowEmpty: true);
+        limits.Text(externalId, "external_id");
+        limits.Text(request.DisplayName, "display_name", allowEmpty: true);
+        var metadata = limits.Metadata(request.Metadata);
 
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        await CheckQuotaAsync(tenantId, new QuotaUse(Subjects: 1, MetadataBytes: MetadataBytes(metadata)), context.CancellationToken);
         var version = await BumpAsync(tenantId, collectionId, subjects: 1, context.CancellationToken)
             ?? throw CollectionNotFound(request.CollectionId);
         var subject = new SubjectEntity
@@ -35,7 +39,7 @@ internal sealed partial class IdentityGrpcService
             CollectionId = collectionId,
             ExternalId = externalId,
             DisplayName = request.DisplayName,
-            Metadata = MetadataJson(request.Metadata),
+            Metadata = metadata,
             CreatedAt = DateTimeOffset.UtcNow,
         };
         db.Subjects.Add(subject);
@@ -71,6 +75,7 @@ internal sealed partial class IdentityGrpcService
         var collectionId = Ids.Parse(request.CollectionId, "collection");
         _ = await store.FindCollectionAsync(tenantId, collectionId, context.CancellationToken)
             ?? throw CollectionNotFound(request.CollectionId);
+        limits.Filter(request.Filter);
         var size = Paging.Size(request.Page);
         var after = Paging.After(request.Page);
         var subjects = db.Subjects.Where(s => s.CollectionId == collectionId && s.TenantId == tenantId && (after == null || s.Id > after));
@@ -81,6 +86,14 @@ internal sealed partial class IdentityGrpcService
         }
 
         var page = await SubjectsWithFaceCounts(subjects.OrderBy(s => s.Id).Take(size + 1)).ToListAsync(context.CancellationToken);
+        var fit = ListingBudget.Fit(page.Take(size).Select(s => s.Subject.Metadata).ToList());
+        if (fit < Math.Min(size, page.Count))
+        {
+            // Keep one more than fits, so that the page ends with a token at the last subject that fits.
+            page.RemoveRange(fit + 1, page.Count - fit - 1);
+            size = fit;
+        }
+
         var response = new ListSubjectsResponse { Page = Paging.Next(page, size, s => s.Subject.Id) };
         response.Subjects.AddRange(page.Select(s => ToMessage(s.Subject, s.Faces)));
         return response;
@@ -106,11 +119,13 @@ internal sealed partial class IdentityGrpcService
             switch (path)
             {
                 case "display_name":
-                    RequireText(request.DisplayName, 200, "display_name", allowEmpty: true);
+                    limits.Text(request.DisplayName, "display_name", allowEmpty: true);
                     subject.DisplayName = request.DisplayName;
                     break;
                 case "metadata":
-                    subject.Metadata = MetadataJson(request.Metadata);
+                    subject.Metadata = limits.Metadata(request.Metadata);
+                    await CheckQuotaAsync(tenantId, new QuotaUse(MetadataBytes: MetadataBytes(subject.Metadata), MetadataOf: subjectId),
+                        context.CancellationToken);
                     break;
                 default:
                     throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{path}' cannot be updated; use display_name or metadata"));
@@ -148,7 +163,7 @@ internal sealed partial class IdentityGrpcService
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"an enrolment carries 1 to {options.Value.MaxFacesPerEnroll} faces"));
         }
 
-        RequireText(request.RequestId, 200, "request_id", allowEmpty: true);
+        limits.Text(request.RequestId, "request_id", allowEmpty: true);
         var collection = await store.FindCollectionAsync(tenantId, collectionId, context.CancellationToken)
             ?? throw CollectionNotFound(request.CollectionId);
         var faces = request.Faces.Select(face => ToStore(face, collection)).ToList();
@@ -314,16 +329,13 @@ internal sealed partial class IdentityGrpcService
             box.X, box.Y, box.Width, box.Height, sha);
     }
 
-    private static string MetadataJson(Struct? metadata) =>
-        metadata is null ? "{}" : JsonFormatter.Default.Format(metadata);
+    /// <summary>Checks a write against the tenant's quotas in the current transaction (before the version bump).</summary>
+    private Task CheckQuotaAsync(Guid tenantId, QuotaUse use, CancellationToken cancellationToken) =>
+        quotas.CheckAsync((NpgsqlConnection)db.Database.GetDbConnection(),
+            (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction(), tenantId, use, cancellationToken);
 
-    private static void RequireText(string value, int maxLength, string what, bool allowEmpty = false)
-    {
-        if ((!allowEmpty && string.IsNullOrWhiteSpace(value)) || value.Length > maxLength)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{what} must be {(allowEmpty ? 0 : 1)}-{maxLength} characters"));
-        }
-    }
+    /// <summary>Metadata bytes a write adds; an empty object counts as none.</summary>
+    private static long MetadataBytes(string json) => json == "{}" ? 0 : System.Text.Encoding.UTF8.GetByteCount(json);
 
     private static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);

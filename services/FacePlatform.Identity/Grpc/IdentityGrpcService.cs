@@ -5,6 +5,7 @@ using FacePlatform.Identity.Keys;
 using FacePlatform.Identity.Search;
 using FacePlatform.Identity.Storage;
 using FacePlatform.Identity.Telemetry;
+using FacePlatform.Identity.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
@@ -22,7 +23,9 @@ internal sealed partial class IdentityGrpcService(
     GalleryCache cache,
     CodeScans scans,
     IdentityTelemetry telemetry,
-    IOptions<IdentityOptions> options)
+    IOptions<IdentityOptions> options,
+    StoreLimits limits,
+    TenantQuotas quotas)
     : IdentityService.IdentityServiceBase
 {
     /// <summary>The tenant the bootstrap admin key belongs to; its admin keys manage every tenant.</summary>
@@ -89,6 +92,8 @@ internal sealed partial class IdentityGrpcService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, "scopes must name at least one of read, write, admin"));
         }
 
+        limits.KeyName(request.Name);
+
         var secret = ApiKeys.NewKey();
         var key = new ApiKeyEntity
         {
@@ -135,10 +140,8 @@ internal sealed partial class IdentityGrpcService(
     {
         var tenantId = Ids.Tenant(request.TenantId);
         RequireName(request.Name, "collection name");
-        if (request.Description.Length > 1000)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "description must be at most 1000 characters"));
-        }
+        limits.Description(request.Description);
+        StoreLimits.ModelId(request.ModelId);
 
         var (modelId, dimension) = ResolveModel(request.ModelId, request.Dimension);
         var collection = new CollectionEntity
@@ -154,6 +157,7 @@ internal sealed partial class IdentityGrpcService(
             CreatedAt = DateTimeOffset.UtcNow,
         };
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        await CheckQuotaAsync(tenantId, new QuotaUse(Collections: 1), context.CancellationToken);
         db.Collections.Add(collection);
         await db.SaveChangesAsync(context.CancellationToken);
         var settings = options.Value;
@@ -210,6 +214,7 @@ internal sealed partial class IdentityGrpcService(
                     collection.Name = request.Name;
                     break;
                 case "description":
+                    limits.Description(request.Description);
                     collection.Description = request.Description;
                     break;
                 default:

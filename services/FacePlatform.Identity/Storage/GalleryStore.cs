@@ -1,5 +1,6 @@
 using System.Collections;
 using FacePlatform.Identity.Search;
+using FacePlatform.Identity.Validation;
 using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
@@ -32,7 +33,7 @@ internal sealed record EnrollOutcome(IReadOnlyList<StoredFace> Faces, int Added,
 /// Faces in PostgreSQL through plain Npgsql, where EF Core has nothing to add: binary COPY for enrolment, batched
 /// candidate-and-re-rank queries for search. Every statement names its collection, so PostgreSQL reads one partition.
 /// </summary>
-internal sealed class GalleryStore(NpgsqlDataSource dataSource)
+internal sealed class GalleryStore(NpgsqlDataSource dataSource, TenantQuotas quotas)
 {
     private const string FaceColumns = "\"Id\", \"SubjectId\", \"ModelId\", \"Quality\", \"BoxX\", \"BoxY\", \"BoxWidth\", \"BoxHeight\", \"ImageSha256\", \"CreatedAt\"";
 
@@ -181,6 +182,11 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource)
             }
 
             await importer.CompleteAsync(cancellationToken);
+        }
+
+        if (added.Count > 0)
+        {
+            await quotas.CheckAsync(connection, transaction, tenant, new QuotaUse(Faces: added.Count), cancellationToken);
         }
 
         var version = added.Count > 0

@@ -29,6 +29,18 @@ public static class StatusMapping
         _ => StatusCodes.Status500InternalServerError,
     };
 
+    /// <summary>
+    /// The HTTP status of a failed call: as <see cref="ToHttpStatus(StatusCode)"/>, except that an exceeded quota
+    /// (FAILED_PRECONDITION with a QuotaFailure, <see cref="RpcErrors.QuotaExceeded"/>) is 403: refused until a person
+    /// acts, where 429 would invite a retry.
+    /// </summary>
+    public static int ToHttpStatus(RpcException exception) =>
+        RpcErrors.IsQuotaFailure(exception) ? StatusCodes.Status403Forbidden : ToHttpStatus(exception.StatusCode);
+
+    /// <summary>The title of a failed call's problem details.</summary>
+    public static string Title(RpcException exception) =>
+        RpcErrors.IsQuotaFailure(exception) ? "Quota exceeded" : Title(exception.StatusCode);
+
     /// <summary>The gRPC status that means what HTTP <paramref name="httpStatus"/> means.</summary>
     public static StatusCode ToGrpcStatus(int httpStatus) => httpStatus switch
     {

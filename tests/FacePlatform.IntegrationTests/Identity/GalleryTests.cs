@@ -1,6 +1,7 @@
 using System.Collections;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Storage;
+using FacePlatform.Identity.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Npgsql;
@@ -272,7 +273,7 @@ public sealed class GalleryTests(IdentityServiceFixture identity) : IClassFixtur
         var builder = new NpgsqlDataSourceBuilder(identity.Database);
         builder.UseVector();
         await using var dataSource = builder.Build();
-        var filled = await new GalleryStore(dataSource).BackfillCodesAsync(1, CancellationToken.None);
+        var filled = await new GalleryStore(dataSource, new TenantQuotas(Microsoft.Extensions.Options.Options.Create(new QuotaOptions()))).BackfillCodesAsync(1, CancellationToken.None);
         var withCodes = await Client.SearchAsync(tenant, collection, Galleries.FaceOf(centre, random), threshold: -1f);
 
         Assert.All(cleared.Values, Assert.Null);
