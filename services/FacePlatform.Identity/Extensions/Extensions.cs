@@ -1,3 +1,4 @@
+using FacePlatform.Identity.Audit;
 using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Grpc;
 using FacePlatform.Identity.Search;
@@ -38,6 +39,7 @@ internal static class Extensions
         builder.Services.AddSingleton<GalleryStore>();
         builder.Services.AddSingleton<CodeScans>();
         builder.Services.AddSingleton<GalleryCache>();
+        builder.Services.AddSingleton<AuditLog>();
 
         builder.Services.AddSingleton<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
@@ -46,7 +48,12 @@ internal static class Extensions
             .AddCheck<DatabaseInitializer>("schema", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddDbContextCheck<IdentityDbContext>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
-        builder.Services.AddGrpc(options => options.Interceptors.Add<StorageExceptionInterceptor>());
+        builder.Services.AddGrpc(options =>
+        {
+            // First added runs outermost: the audit sees the status the caller gets.
+            options.Interceptors.Add<AuditInterceptor>();
+            options.Interceptors.Add<StorageExceptionInterceptor>();
+        });
     }
 
     public static void MapIdentityEndpoints(this WebApplication app) => app.MapGrpcService<IdentityGrpcService>();
