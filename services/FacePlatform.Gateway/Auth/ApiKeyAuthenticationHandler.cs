@@ -20,10 +20,14 @@ internal sealed class ApiKeyAuthenticationHandler(
     IdentityService.IdentityServiceClient identity,
     IMemoryCache cache,
     IConfiguration configuration,
+    TenantChanges tenantChanges,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
+
+    // Why identity refused a known key (its tenant is suspended): answered 403, not 401.
+    private const string RefusedItem = "faceplatform:refused";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -39,7 +43,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
-        if (!cache.TryGetValue(cacheKey, out AuthenticateApiKeyResponse? answer))
+        if (!cache.TryGetValue(cacheKey, out AuthenticateApiKeyResponse? answer) || tenantChanges.RecentlyChanged(answer!.TenantId))
         {
             try
             {
@@ -49,6 +53,11 @@ internal sealed class ApiKeyAuthenticationHandler(
             catch (RpcException exception) when (exception.StatusCode == StatusCode.Unauthenticated)
             {
                 return AuthenticateResult.Fail("the API key is unknown or revoked");
+            }
+            catch (RpcException exception) when (exception.StatusCode == StatusCode.PermissionDenied)
+            {
+                Context.Items[RefusedItem] = exception.Status.Detail;
+                return AuthenticateResult.Fail(exception.Status.Detail);
             }
 
             var seconds = configuration.GetValue("Auth:KeyCacheSeconds", 10);
@@ -78,8 +87,10 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key",
-            $"send a valid API key in the {HeaderName} header");
+        Context.Items[RefusedItem] is string refused
+            ? WriteProblemAsync(StatusCodes.Status403Forbidden, "Tenant suspended", refused)
+            : WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key",
+                $"send a valid API key in the {HeaderName} header");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(StatusCodes.Status403Forbidden, "Permission denied",
