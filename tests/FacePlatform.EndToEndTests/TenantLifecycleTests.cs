@@ -32,6 +32,7 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
         await PostFormAsync("/v1/analyze", key, Photos.Form(Photos.ObamaProbe));
         var analysed = await PostFormAsync("/v1/analyze", key, Photos.Form(Photos.ObamaProbe, "image", ("collection", first)));
         Assert.Contains(barack, analysed, StringComparison.Ordinal);
+        await PostFormAsync("/v1/analyze", key, Photos.Form(Photos.KitProbe));
         await PostFormAsync($"/v1/collections/{second}/search", key, Photos.Form(Photos.KitProbe));
         using (var subject = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Get, $"/v1/collections/{first}/subjects/{barackId}", key)))
         {
