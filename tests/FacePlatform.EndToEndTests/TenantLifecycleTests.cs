@@ -205,6 +205,34 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
         Assert.Equal(events.Select(e => e.GetProperty("id").GetString()), overGrpc.Events.Select(e => e.Id));
     }
 
+    [Fact]
+    public async Task The_openapi_document_describes_tenant_lifecycle_key_expiry_and_audit()
+    {
+        var document = await Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths");
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+
+        foreach (var (path, method) in new[]
+        {
+            ("/v1/admin/tenants/{tenantId}:suspend", "post"), ("/v1/admin/tenants/{tenantId}:resume", "post"),
+            ("/v1/admin/tenants/{tenantId}", "delete"), ("/v1/admin/tenants/{tenantId}/audit", "get"),
+        })
+        {
+            var operation = paths.GetProperty(path).GetProperty(method);
+            var parameters = operation.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+            Assert.Contains("tenantId", parameters);
+            Assert.True(operation.GetProperty("responses").TryGetProperty("200", out _), $"{method} {path} documents its answer");
+        }
+
+        Assert.Contains("pageToken", paths.GetProperty("/v1/admin/tenants/{tenantId}/audit").GetProperty("get").GetProperty("parameters")
+            .EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        Assert.True(schemas.GetProperty("ApiKeyView").GetProperty("properties").TryGetProperty("lastUsedAt", out _));
+        Assert.True(schemas.GetProperty("ApiKeyView").GetProperty("properties").TryGetProperty("expiresAt", out _));
+        Assert.True(schemas.GetProperty("CreateApiKeyBody").GetProperty("properties").TryGetProperty("expiresAt", out _));
+        Assert.True(schemas.GetProperty("AuditEventView").GetProperty("properties").TryGetProperty("clientAddress", out _));
+        Assert.True(schemas.GetProperty("TenantView").GetProperty("properties").TryGetProperty("state", out _));
+    }
+
     private async Task<string> CreateCollectionAsync(string key, string name)
     {
         using var created = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, "/v1/collections", key, new { name }));

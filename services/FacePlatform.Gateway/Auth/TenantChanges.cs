@@ -14,11 +14,12 @@ internal sealed class TenantChanges(IConfiguration configuration)
 
     /// <summary>Distrust the cached answers of <paramref name="tenantId"/>'s keys from now on, for a cache lifetime.</summary>
     public void Changed(string tenantId) =>
-        _recheckUntil[tenantId] = Environment.TickCount64 + 1000L * (configuration.GetValue("Auth:KeyCacheSeconds", 10) + 1);
+        _recheckUntil[Normalised(tenantId)] = Environment.TickCount64 + 1000L * (configuration.GetValue("Auth:KeyCacheSeconds", 10) + 1);
 
     /// <summary>Whether a cached answer for a key of <paramref name="tenantId"/> must be checked with identity again.</summary>
     public bool RecentlyChanged(string tenantId)
     {
+        tenantId = Normalised(tenantId);
         if (_recheckUntil.IsEmpty || !_recheckUntil.TryGetValue(tenantId, out var until))
         {
             return false;
@@ -32,4 +33,7 @@ internal sealed class TenantChanges(IConfiguration configuration)
         _recheckUntil.TryRemove(new KeyValuePair<string, long>(tenantId, until));
         return false;
     }
+
+    // Authentication answers carry the id as identity prints it; a caller's path may spell it otherwise.
+    private static string Normalised(string tenantId) => Guid.TryParse(tenantId, out var id) ? id.ToString() : tenantId;
 }

@@ -30,7 +30,12 @@ internal sealed class AuditInterceptor(AuditLog log) : Interceptor
         }
         catch (Exception exception)
         {
-            var status = exception is RpcException rpc ? rpc.StatusCode : StatusCode.Internal;
+            var status = exception switch
+            {
+                RpcException rpc => rpc.StatusCode,
+                OperationCanceledException => StatusCode.Cancelled,
+                _ => StatusCode.Internal,
+            };
             if (Describe(method, request, null, context.RequestHeaders) is { } failed)
             {
                 await log.WriteAsync(failed, OutcomeName(status), context.RequestHeaders, CancellationToken.None);
