@@ -38,7 +38,7 @@ internal sealed class AuditInterceptor(AuditLog log) : Interceptor
             };
             if (Describe(method, request, null, context.RequestHeaders) is { } failed)
             {
-                await log.WriteAsync(failed, OutcomeName(status), context.RequestHeaders, CancellationToken.None);
+                await RecordAsync(method, failed, OutcomeName(status), context.RequestHeaders);
             }
 
             throw;
@@ -46,11 +46,17 @@ internal sealed class AuditInterceptor(AuditLog log) : Interceptor
 
         if (Describe(method, request, response, context.RequestHeaders) is { } record)
         {
-            await log.WriteAsync(record, "OK", context.RequestHeaders, CancellationToken.None);
+            await RecordAsync(method, record, "OK", context.RequestHeaders);
         }
 
         return response;
     }
+
+    // Reads (search, verify) are queued so their answer does not wait for a commit; changes are written first.
+    private Task RecordAsync(string method, AuditRecord record, string outcome, Metadata caller) =>
+        method is "Search" or "Verify"
+            ? log.EnqueueAsync(record, outcome, caller)
+            : log.WriteAsync(record, outcome, caller, CancellationToken.None);
 
     private static bool Audited(string method) => method is "CreateTenant" or "SuspendTenant" or "ResumeTenant" or "DeleteTenant"
         or "CreateApiKey" or "RevokeApiKey" or "CreateCollection" or "UpdateCollection" or "DeleteCollection"

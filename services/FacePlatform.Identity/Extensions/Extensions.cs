@@ -40,6 +40,7 @@ internal static class Extensions
         builder.Services.AddSingleton<CodeScans>();
         builder.Services.AddSingleton<GalleryCache>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddHostedService<AuditWriter>();
 
         builder.Services.AddSingleton<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());

@@ -72,6 +72,8 @@ internal sealed partial class IdentityGrpcService
         var tenantId = Ids.Parse(request.TenantId, "tenant");
         var size = Paging.Size(request.Page);
         var before = Paging.After(request.Page);
+        // Searches and verifications of this replica that are still queued belong in the answer.
+        await audit.DrainAsync(context.CancellationToken);
         // Newest first: version-7 ids grow with time, so the page token is the oldest id of the previous page.
         var events = await db.AuditEvents.AsNoTracking()
             .Where(a => a.TenantId == tenantId && (before == null || a.Id < before))

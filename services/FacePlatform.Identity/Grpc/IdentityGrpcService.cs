@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Audit;
 using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Keys;
 using FacePlatform.Identity.Search;
@@ -22,6 +23,7 @@ internal sealed partial class IdentityGrpcService(
     GalleryCache cache,
     CodeScans scans,
     IdentityTelemetry telemetry,
+    AuditLog audit,
     IOptions<IdentityOptions> options)
     : IdentityService.IdentityServiceBase
 {
