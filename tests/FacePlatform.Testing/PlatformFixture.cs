@@ -31,6 +31,12 @@ public class PlatformFixture : IAsyncLifetime
 
     public IReadOnlyList<ServiceProcess> Services => _services;
 
+    /// <summary>Npgsql connection string of identity's database, for tests that look inside.</summary>
+    public string Database => _database;
+
+    /// <summary>StackExchange.Redis configuration of the Redis every service uses.</summary>
+    public string Redis => _servers.Redis;
+
     /// <summary>REST client of the gateway without a key.</summary>
     public HttpClient Http { get; private set; } = null!;
 

@@ -29,6 +29,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     AddressLimiter addresses,
     KeyLookups lookUps,
     AuthTelemetry telemetry,
+    TenantChanges tenantChanges,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -39,6 +40,9 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     /// <summary>Keys that succeeded this recently are not charged to their address's budget again.</summary>
     private static readonly TimeSpan RecentlyValid = TimeSpan.FromMinutes(10);
+
+    // Why identity refused a known key (its tenant is suspended): answered 403, not 401.
+    private const string RefusedItem = "faceplatform:refused";
 
     // Per request: whether the address budget was charged, and the wait when it was spent.
     private bool _charged;
@@ -59,7 +63,8 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var digest = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-        if (cache.TryGetValue("apikey:" + digest, out AuthenticateApiKeyResponse? answer) && answer is not null)
+        if (cache.TryGetValue("apikey:" + digest, out AuthenticateApiKeyResponse? answer) && answer is not null
+            && !tenantChanges.RecentlyChanged(answer.TenantId))
         {
             return Success(answer);
         }
@@ -78,7 +83,16 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         // Shared with concurrent requests of the same key, so not cancelled with this one; the internal call deadline bounds it.
-        answer = await (running ?? lookUps.Run(digest, () => LookUpAsync(key, digest))).WaitAsync(Context.RequestAborted);
+        try
+        {
+            answer = await (running ?? lookUps.Run(digest, () => LookUpAsync(key, digest))).WaitAsync(Context.RequestAborted);
+        }
+        catch (RpcException exception) when (exception.StatusCode == StatusCode.PermissionDenied)
+        {
+            Context.Items[RefusedItem] = exception.Status.Detail;
+            return AuthenticateResult.Fail(exception.Status.Detail);
+        }
+
         if (answer is null)
         {
             return AuthenticateResult.Fail("the API key is unknown or revoked");
@@ -96,8 +110,13 @@ internal sealed class ApiKeyAuthenticationHandler(
             ChargeAddress();
         }
 
-        return _retryAfter is { } wait
-            ? TooManyRequests.WriteAsync(Context, wait, AddressLimitMessage)
+        if (_retryAfter is { } wait)
+        {
+            return TooManyRequests.WriteAsync(Context, wait, AddressLimitMessage);
+        }
+
+        return Context.Items[RefusedItem] is string refused
+            ? WriteProblemAsync(StatusCodes.Status403Forbidden, "Tenant suspended", refused)
             : WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key", $"send a valid API key in the {HeaderName} header");
     }
 
@@ -105,7 +124,10 @@ internal sealed class ApiKeyAuthenticationHandler(
         WriteProblemAsync(StatusCodes.Status403Forbidden, "Permission denied",
             "the API key lacks the scope this operation needs");
 
-    /// <summary>Asks identity about a key; null when it is unknown or revoked. Caches either answer.</summary>
+    /// <summary>
+    /// Asks identity about a key; null when it is unknown, revoked or expired. Caches either answer. A key of a suspended
+    /// tenant is refused with PERMISSION_DENIED, which is not cached (a resumed tenant works again at once).
+    /// </summary>
     private async Task<AuthenticateApiKeyResponse?> LookUpAsync(string key, string digest)
     {
         var settings = keyOptions.Value;

@@ -3,26 +3,43 @@ using System.Security.Cryptography;
 using System.Text;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Faces;
+using FacePlatform.ServiceDefaults.Caching;
 using Google.Protobuf;
 using StackExchange.Redis;
 
 namespace FacePlatform.Gateway.Caching;
 
+/// <summary>Where one analysis answer lives in Redis; <see cref="Field"/> is set when a collection was searched.</summary>
+internal sealed record AnalysisCacheKey(RedisKey Key, RedisValue Field, RedisKey VersionKey, long Version);
+
 /// <summary>
-/// Hot analyse answers in Redis, keyed by tenant, image SHA-256, the model set that made the answer, the options, and —
-/// when a collection is searched — the collection's version, which every change of the collection bumps: a deleted
-/// subject can never come back from the cache. Redis is a cache: when it fails the call goes on without it and the
-/// bypass is counted.
+/// Hot analyse answers in Redis, keyed by image SHA-256, the model set that made the answer and the options. An
+/// answer without a search lives under its tenant's prefix (<see cref="CacheKeys.TenantAnalysis"/>); an answer that
+/// searched a collection is a field of the collection's analyses hash (<see cref="CacheKeys.CollectionAnalyses"/>),
+/// which identity deletes with every change of the collection — so a deleted subject's name leaves Redis with the
+/// commit, not at expiry — and it is stored only if identity has not seen a newer version of the collection (a Lua
+/// script compares atomically, so an answer computed before a delete is not written after it). A tenant's deletion
+/// removes both kinds. Redis is a cache: when it fails the call goes on without it and the bypass is counted.
 /// </summary>
 internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, GatewayTelemetry telemetry, IConfiguration configuration, ILogger<AnalysisCache> logger)
 {
+    // Mirrors identity's store script (GalleryCache): an answer of an older collection version than Redis knows is
+    // dropped. The hash's expiry is renewed by each write; every change of the collection deletes it.
+    private static readonly LuaScript StoreSearchedScript = LuaScript.Prepare("""
+        local known = tonumber(redis.call('GET', @versionKey) or '0')
+        if known > tonumber(@version) then return 0 end
+        redis.call('HSET', @key, @field, @value)
+        redis.call('EXPIRE', @key, @seconds)
+        return 1
+        """);
+
     private readonly TimeSpan _ttl = TimeSpan.FromSeconds(configuration.GetValue("Cache:AnalysisSeconds", 600));
 
     // The model ids of the last answer. Answers are cached under the model set that made them, so new models (a new
     // deployment of embedding or attributes) never serve old answers.
     private volatile string? _modelSet;
 
-    public string? KeyFor(string tenantId, byte[] image, AnalyzeOptions options, Collection? collection)
+    public AnalysisCacheKey? KeyFor(string tenantId, byte[] image, AnalyzeOptions options, Collection? collection)
     {
         if (_modelSet is not { } modelSet || _ttl <= TimeSpan.Zero)
         {
@@ -35,10 +52,18 @@ internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, Gatewa
             .Append(options.MaxFaces).Append('|').Append(options.MinFaceSize).Append('|')
             .Append(collection is null ? "-" : $"{collection.Id}@{collection.Version}");
         var optionsHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(parts.ToString())))[..16];
-        return $"fp:analyze:{tenantId}:{Convert.ToHexStringLower(SHA256.HashData(image))}:{optionsHash}";
+        var imageAndOptions = $"{Convert.ToHexStringLower(SHA256.HashData(image))}:{optionsHash}";
+        if (collection is null)
+        {
+            return new AnalysisCacheKey(CacheKeys.TenantAnalysis(Guid.Parse(tenantId), imageAndOptions), RedisValue.Null, default, 0);
+        }
+
+        var collectionId = Guid.Parse(collection.Id);
+        return new AnalysisCacheKey(CacheKeys.CollectionAnalyses(collectionId), imageAndOptions,
+            CacheKeys.CollectionVersion(collectionId), collection.Version);
     }
 
-    public async Task<AnalyzeResponse?> TryGetAsync(string? key)
+    public async Task<AnalyzeResponse?> TryGetAsync(AnalysisCacheKey? key)
     {
         if (key is null)
         {
@@ -47,7 +72,10 @@ internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, Gatewa
 
         try
         {
-            var value = await redis.GetDatabase().StringGetAsync(key);
+            var database = redis.GetDatabase();
+            var value = key.Field.IsNull
+                ? await database.StringGetAsync(key.Key)
+                : await database.HashGetAsync(key.Key, key.Field);
             telemetry.CacheRequest(value.HasValue ? "hit" : "miss");
             return value.HasValue ? AnalyzeResponse.Parser.ParseFrom((byte[])value!) : null;
         }
@@ -58,7 +86,7 @@ internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, Gatewa
         }
     }
 
-    public async Task SetAsync(string? key, AnalyzeResponse response, IEnumerable<string> modelIds)
+    public async Task SetAsync(AnalysisCacheKey? key, AnalyzeResponse response, IEnumerable<string> modelIds)
     {
         _modelSet = string.Join(',', modelIds.Order(StringComparer.Ordinal));
         if (key is null)
@@ -70,7 +98,22 @@ internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, Gatewa
         {
             // Fire and forget: the answer does not wait for Redis; a later look-up on the same connection is queued
             // behind the write, so it finds the answer.
-            await redis.GetDatabase().StringSetAsync(key, response.ToByteArray(), _ttl, flags: CommandFlags.FireAndForget);
+            var database = redis.GetDatabase();
+            if (key.Field.IsNull)
+            {
+                await database.StringSetAsync(key.Key, response.ToByteArray(), _ttl, flags: CommandFlags.FireAndForget);
+                return;
+            }
+
+            await StoreSearchedScript.EvaluateAsync(database, new
+            {
+                key = key.Key,
+                versionKey = key.VersionKey,
+                version = key.Version,
+                field = key.Field,
+                value = response.ToByteArray(),
+                seconds = (long)_ttl.TotalSeconds,
+            }, flags: CommandFlags.FireAndForget);
         }
         catch (RedisException exception)
         {

@@ -1,3 +1,4 @@
+using FacePlatform.Gateway.Admin;
 using FacePlatform.Gateway.Auth;
 using FacePlatform.Gateway.Caching;
 using FacePlatform.Gateway.Faces;
@@ -21,6 +22,7 @@ internal static class Extensions
     public static void AddGatewayServices(this IHostApplicationBuilder builder)
     {
         builder.AddServiceClients();
+        builder.AddCallerMetadata();
         builder.AddPlatformRedis();
 
         builder.Services.AddOptions<ImageLimitsOptions>().Bind(builder.Configuration.GetSection(ImageLimitsOptions.Section))
@@ -32,6 +34,7 @@ internal static class Extensions
         builder.Services.AddSingleton<AnalysisCache>();
         builder.Services.AddScoped<FaceOperations>();
         builder.Services.AddFaceGrpcService();
+        builder.Services.AddScoped<TenantAdministration>();
         builder.AddRequestLimits();
 
         builder.Services.AddMemoryCache(options => options.SizeLimit = 100_000);

@@ -1,4 +1,5 @@
 using FacePlatform.Contracts.V1;
+using FacePlatform.Gateway.Admin;
 using FacePlatform.Gateway.Auth;
 using FacePlatform.Gateway.Errors;
 using FacePlatform.Gateway.Faces;
@@ -18,7 +19,8 @@ namespace FacePlatform.Gateway.Grpc;
 internal sealed class FaceGrpcService(
     IdentityService.IdentityServiceClient identity,
     FaceOperations faces,
-    ImageGate gate) : FaceService.FaceServiceBase
+    ImageGate gate,
+    TenantAdministration tenants) : FaceService.FaceServiceBase
 {
     public override Task<AnalyzeResponse> Analyze(AnalyzeRequest request, ServerCallContext context) => Guard(() =>
         faces.AnalyzeAsync(TenantOf(context), Photo(request.Image, "image"),
@@ -130,12 +132,35 @@ internal sealed class FaceGrpcService(
         faces.SearchAsync(TenantOf(context), request.CollectionId, Photo(request.Image, "image"), request.TopK,
             request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken));
 
+    [Authorize(Policies.Admin)]
+    public override Task<Tenant> SuspendTenant(TenantRequest request, ServerCallContext context) =>
+        tenants.SuspendAsync(CallerOf(context), request.TenantId, context.CancellationToken);
+
+    [Authorize(Policies.Admin)]
+    public override Task<Tenant> ResumeTenant(TenantRequest request, ServerCallContext context) =>
+        tenants.ResumeAsync(CallerOf(context), request.TenantId, context.CancellationToken);
+
+    [Authorize(Policies.Admin)]
+    public override Task<DeleteTenantResponse> DeleteTenant(TenantRequest request, ServerCallContext context) =>
+        tenants.DeleteAsync(CallerOf(context), request.TenantId, context.CancellationToken);
+
+    /// <summary>An empty tenant_id reads the caller's own tenant's log.</summary>
+    [Authorize(Policies.Admin)]
+    public override Task<ListAuditEventsResponse> ListAuditEvents(ListAuditEventsRequest request, ServerCallContext context)
+    {
+        var caller = CallerOf(context);
+        return tenants.ListAuditEventsAsync(caller, request.TenantId is { Length: > 0 } id ? id : caller.TenantId,
+            request.Page ?? new PageRequest(), context.CancellationToken);
+    }
+
     private GatedImage Photo(Image? image, string name) =>
         image is { SourceCase: Image.SourceOneofCase.Content }
             ? gate.Check(image.Content.ToByteArray())
             : throw ApiProblemException.BadRequest($"{name}.content must hold the encoded photo");
 
-    private static string TenantOf(ServerCallContext context) => Caller.From(context.GetHttpContext().User).TenantId;
+    private static string TenantOf(ServerCallContext context) => CallerOf(context).TenantId;
+
+    private static Caller CallerOf(ServerCallContext context) => Caller.From(context.GetHttpContext().User);
 
     /// <summary>The gateway's own refusals become the gRPC status that means the same.</summary>
     private static async Task<T> Guard<T>(Func<Task<T>> call)

@@ -45,23 +45,39 @@ public sealed record DeleteResult(long DeletedSubjects, long DeletedFaces)
 public sealed record CreateTenantBody(string Name);
 
 /// <summary>A tenant.</summary>
-public sealed record TenantView(string Id, string Name, DateTimeOffset CreatedAt)
+/// <param name="Id">The tenant's id.</param>
+/// <param name="Name">Its unique name.</param>
+/// <param name="CreatedAt">When it was created.</param>
+/// <param name="State">"active", or "suspended": every key of the tenant is refused, its data kept.</param>
+/// <param name="SuspendedAt">When it was suspended; null while active.</param>
+public sealed record TenantView(string Id, string Name, DateTimeOffset CreatedAt, string State, DateTimeOffset? SuspendedAt)
 {
-    internal static TenantView From(Tenant t) => new(t.Id, t.Name, t.CreatedAt.ToDateTimeOffset());
+    internal static TenantView From(Tenant t) => new(t.Id, t.Name, t.CreatedAt.ToDateTimeOffset(),
+        t.State == TenantState.Suspended ? "suspended" : "active", t.SuspendedAt?.ToDateTimeOffset());
 }
 
 /// <summary>Body of <c>POST /v1/admin/tenants/{tenantId}/keys</c>.</summary>
 /// <param name="Name">A label for the key.</param>
 /// <param name="Scopes">Any of "read", "write", "admin".</param>
-public sealed record CreateApiKeyBody(string? Name, IReadOnlyList<string> Scopes);
+/// <param name="ExpiresAt">Optional expiry, in the future; after it the key is refused like a revoked one.</param>
+public sealed record CreateApiKeyBody(string? Name, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>An API key as listed; the secret itself is never shown again.</summary>
+/// <param name="Id">The key's id (not the secret).</param>
+/// <param name="TenantId">The tenant it belongs to.</param>
+/// <param name="Name">Its label.</param>
+/// <param name="Scopes">Any of "read", "write", "admin".</param>
+/// <param name="Prefix">The first characters of the key, to recognise it.</param>
+/// <param name="CreatedAt">When it was created.</param>
+/// <param name="RevokedAt">When it was revoked; null while valid.</param>
+/// <param name="ExpiresAt">After this time the key is refused; null = no expiry.</param>
+/// <param name="LastUsedAt">When the key last authenticated a call, to the minute; null = never.</param>
 public sealed record ApiKeyView(string Id, string TenantId, string Name, IReadOnlyList<string> Scopes, string Prefix,
-    DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt)
+    DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt)
 {
     internal static ApiKeyView From(ApiKey k) => new(
         k.Id, k.TenantId, k.Name, k.Scopes.Select(ScopeNames.ToName).ToList(), k.Prefix, k.CreatedAt.ToDateTimeOffset(),
-        k.RevokedAt?.ToDateTimeOffset());
+        k.RevokedAt?.ToDateTimeOffset(), k.ExpiresAt?.ToDateTimeOffset(), k.LastUsedAt?.ToDateTimeOffset());
 }
 
 /// <summary>A new API key: <paramref name="Key"/> is shown this once.</summary>

@@ -1,6 +1,7 @@
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Storage;
 using FacePlatform.Identity.Telemetry;
+using FacePlatform.ServiceDefaults.Caching;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -10,10 +11,12 @@ namespace FacePlatform.Identity.Caching;
 /// <summary>
 /// Hot answers of one collection in Redis: search answers (by collection version + query hash) and subjects. Each
 /// collection has one hash <c>fp:identity:{c}:answers</c> whose fields start with the collection version, and a key
-/// <c>fp:identity:{c}:version</c> with the newest version Redis has seen. Every mutation raises the version and deletes
-/// the hash — so a deleted subject's name leaves Redis with the commit, not at expiry — and an answer computed from an
-/// older snapshot is never stored after that (the store script compares versions atomically). Redis is never the
-/// source of truth: when it is unusable every call is a bypass and the caller asks PostgreSQL.
+/// <c>fp:identity:{c}:version</c> with the newest version Redis has seen (<see cref="CacheKeys"/>). Every mutation
+/// raises the version and deletes the hash and the gateway's analyses that searched the collection — so a deleted
+/// subject's name leaves Redis with the commit, not at expiry — and an answer computed from an older snapshot is never
+/// stored after that (the store scripts here and in the gateway compare versions atomically). A tenant's deletion
+/// deletes every key of the tenant. Redis is never the source of truth: when it is unusable every call is a bypass and
+/// the caller asks PostgreSQL.
 /// </summary>
 internal sealed partial class GalleryCache(
     IConnectionMultiplexer redis,
@@ -41,7 +44,7 @@ internal sealed partial class GalleryCache(
     private static readonly LuaScript InvalidateScript = LuaScript.Prepare("""
         local known = tonumber(redis.call('GET', @versionKey) or '0')
         if known < tonumber(@version) then redis.call('SET', @versionKey, @version, 'EX', @seconds) end
-        return redis.call('DEL', @answersKey)
+        return redis.call('DEL', @answersKey, @analysesKey)
         """);
 
     /// <summary>Whether Redis is connected (otherwise every look-up is a bypass).</summary>
@@ -75,6 +78,7 @@ internal sealed partial class GalleryCache(
             {
                 versionKey = VersionKey(collection),
                 answersKey = AnswersKey(collection),
+                analysesKey = (RedisKey)CacheKeys.CollectionAnalyses(collection),
                 version = newVersion,
                 seconds = options.Value.CacheSeconds,
             });
@@ -82,6 +86,48 @@ internal sealed partial class GalleryCache(
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
             LogRedisFailed(logger, "invalidate", exception.Message);
+        }
+    }
+
+    /// <summary>
+    /// Deletes every cached answer of a deleted tenant: the keys of its <paramref name="collections"/> (answers,
+    /// versions, the gateway's analyses) and every key that names the tenant (SCAN on each primary). Returns how many
+    /// keys went; 0 when Redis is unreachable, and then the answers are left to expire (Identity:CacheSeconds, the
+    /// gateway's Cache:AnalysisSeconds).
+    /// </summary>
+    public async Task<long> ForgetTenantAsync(Guid tenant, IReadOnlyCollection<Guid> collections)
+    {
+        if (!redis.IsConnected)
+        {
+            LogTenantPurgeSkipped(logger, tenant);
+            return 0;
+        }
+
+        try
+        {
+            var database = redis.GetDatabase();
+            long deleted = 0;
+            foreach (var collection in collections)
+            {
+                // One call per collection: a multi-key DEL must stay on one cluster slot, and these share the hash tag.
+                deleted += await database.KeyDeleteAsync([
+                    AnswersKey(collection), VersionKey(collection), (RedisKey)CacheKeys.CollectionAnalyses(collection)]);
+            }
+
+            foreach (var server in redis.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+            {
+                await foreach (var key in server.KeysAsync(database.Database, CacheKeys.TenantPattern(tenant), pageSize: 1000))
+                {
+                    deleted += await database.KeyDeleteAsync(key) ? 1 : 0;
+                }
+            }
+
+            return deleted;
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogRedisFailed(logger, "tenant purge", exception.Message);
+            return 0;
         }
     }
 
@@ -138,12 +184,15 @@ internal sealed partial class GalleryCache(
     }
 
     // One hash tag per collection keeps both keys on one Redis Cluster slot, as the scripts require.
-    private static RedisKey AnswersKey(Guid collection) => $"fp:identity:{{{collection:N}}}:answers";
+    private static RedisKey AnswersKey(Guid collection) => CacheKeys.CollectionAnswers(collection);
 
-    private static RedisKey VersionKey(Guid collection) => $"fp:identity:{{{collection:N}}}:version";
+    private static RedisKey VersionKey(Guid collection) => CacheKeys.CollectionVersion(collection);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis {Operation} failed; answering from PostgreSQL: {Reason}")]
     private static partial void LogRedisFailed(ILogger logger, string operation, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: cached answers of deleted tenant {Tenant} are left to expire")]
+    private static partial void LogTenantPurgeSkipped(ILogger logger, Guid tenant);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: cached answers of collection {Collection} are left to expire")]
     private static partial void LogInvalidationSkipped(ILogger logger, Guid collection);

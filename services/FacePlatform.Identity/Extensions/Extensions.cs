@@ -1,3 +1,4 @@
+using FacePlatform.Identity.Audit;
 using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Grpc;
 using FacePlatform.Identity.Search;
@@ -46,6 +47,8 @@ internal static class Extensions
         builder.Services.AddSingleton<GalleryStore>();
         builder.Services.AddSingleton<CodeScans>();
         builder.Services.AddSingleton<GalleryCache>();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddHostedService<AuditWriter>();
 
         builder.Services.AddSingleton<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
@@ -56,6 +59,8 @@ internal static class Extensions
 
         builder.Services.AddGrpc(options =>
         {
+            // First added runs outermost: the audit sees the status the caller gets.
+            options.Interceptors.Add<AuditInterceptor>();
             options.Interceptors.Add<StorageExceptionInterceptor>();
             options.Interceptors.Add<RequestValidationInterceptor>();
         });

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Audit;
 using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Keys;
 using FacePlatform.Identity.Search;
@@ -23,6 +24,7 @@ internal sealed partial class IdentityGrpcService(
     GalleryCache cache,
     CodeScans scans,
     IdentityTelemetry telemetry,
+    AuditLog audit,
     IOptions<IdentityOptions> options,
     StoreLimits limits,
     TenantQuotas quotas)
@@ -43,9 +45,26 @@ internal sealed partial class IdentityGrpcService(
 
         var hash = ApiKeys.Hash(request.Key);
         var key = await db.ApiKeys.AsNoTracking()
-            .FirstOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, context.CancellationToken)
+            .Where(k => k.Hash == hash && k.RevokedAt == null)
+            .Join(db.Tenants, k => k.TenantId, t => t.Id, (k, t) => new
+            {
+                k.Id, k.TenantId, k.Scopes, k.ExpiresAt, k.LastUsedAt, Tenant = t.Name, t.SuspendedAt,
+            })
+            .FirstOrDefaultAsync(context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key is unknown or revoked"));
-        var platformAdmin = await db.Tenants.AnyAsync(t => t.Id == key.TenantId && t.Name == PlatformTenantName, context.CancellationToken);
+        var now = DateTimeOffset.UtcNow;
+        if (key.ExpiresAt <= now)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key has expired"));
+        }
+
+        if (key.SuspendedAt is not null)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"tenant '{key.TenantId}' is suspended"));
+        }
+
+        await TouchAsync(key.Id, key.LastUsedAt, now, context.CancellationToken);
+        var platformAdmin = key.Tenant == PlatformTenantName;
         var response = new AuthenticateApiKeyResponse
         {
             TenantId = key.TenantId.ToString(),
@@ -93,6 +112,11 @@ internal sealed partial class IdentityGrpcService(
         }
 
         limits.KeyName(request.Name);
+        var expiresAt = request.ExpiresAt?.ToDateTimeOffset();
+        if (expiresAt <= DateTimeOffset.UtcNow)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "expires_at must be in the future"));
+        }
 
         var secret = ApiKeys.NewKey();
         var key = new ApiKeyEntity
@@ -104,6 +128,7 @@ internal sealed partial class IdentityGrpcService(
             Hash = ApiKeys.Hash(secret),
             Scopes = request.Scopes.Select(s => (int)s).Distinct().ToArray(),
             CreatedAt = DateTimeOffset.UtcNow,
+            ExpiresAt = expiresAt,
         };
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(context.CancellationToken);
@@ -291,6 +316,8 @@ internal sealed partial class IdentityGrpcService(
         Id = tenant.Id.ToString(),
         Name = tenant.Name,
         CreatedAt = Timestamp.FromDateTimeOffset(tenant.CreatedAt),
+        State = tenant.SuspendedAt is null ? TenantState.Active : TenantState.Suspended,
+        SuspendedAt = tenant.SuspendedAt is { } suspended ? Timestamp.FromDateTimeOffset(suspended) : null,
     };
 
     private static ApiKey ToMessage(ApiKeyEntity key)
@@ -303,6 +330,8 @@ internal sealed partial class IdentityGrpcService(
             Prefix = key.Prefix,
             CreatedAt = Timestamp.FromDateTimeOffset(key.CreatedAt),
             RevokedAt = key.RevokedAt is { } revoked ? Timestamp.FromDateTimeOffset(revoked) : null,
+            ExpiresAt = key.ExpiresAt is { } expires ? Timestamp.FromDateTimeOffset(expires) : null,
+            LastUsedAt = key.LastUsedAt is { } used ? Timestamp.FromDateTimeOffset(used) : null,
         };
         message.Scopes.AddRange(key.Scopes.Select(s => (Scope)s));
         return message;

@@ -15,6 +15,12 @@ internal static class ApiKeys
     /// <summary>Characters of a key kept in clear to recognise it in listings.</summary>
     public const int VisiblePrefixLength = 10;
 
+    /// <summary>
+    /// How stale a key's last-used time may get: authentication writes it only when it is older than this, so a busy
+    /// key costs one UPDATE a minute, not one per request (the gateway caches answers for Auth:KeyCacheSeconds too).
+    /// </summary>
+    public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
     /// <summary>A new random key.</summary>
     public static string NewKey()
     {

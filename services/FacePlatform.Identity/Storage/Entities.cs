@@ -9,6 +9,8 @@ internal sealed class TenantEntity
     public Guid Id { get; set; }
     public required string Name { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Set while the tenant is suspended: its keys are refused, its data kept.</summary>
+    public DateTimeOffset? SuspendedAt { get; set; }
 }
 
 /// <summary>An API key. Only the SHA-256 of the secret is stored, never the secret.</summary>
@@ -24,6 +26,10 @@ internal sealed class ApiKeyEntity
     public required int[] Scopes { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary>After this time the key is refused like a revoked one; null = no expiry.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+    /// <summary>Last authentication, written at most once a minute per key (<see cref="Keys.ApiKeys.LastUsedResolution"/>).</summary>
+    public DateTimeOffset? LastUsedAt { get; set; }
 }
 
 /// <summary>A gallery, bound to one embedding model and its dimension.</summary>
@@ -91,4 +97,26 @@ internal sealed class FaceEntity
     public string ImageSha256 { get; set; } = string.Empty;
     public string? RequestId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// One entry of a tenant's audit log: who (key and its tenant), what (action, resource ids), when, from where (the
+/// client address the gateway saw) and the outcome. Never photos, vectors or metadata. No foreign key to the tenant:
+/// the record of a tenant's deletion outlives the tenant (it is kept in the log of the deleting platform admin's tenant).
+/// </summary>
+internal sealed class AuditEventEntity
+{
+    /// <summary>Version 7 (time-ordered): the newest-first pages walk it backwards.</summary>
+    public Guid Id { get; set; }
+    /// <summary>The tenant whose log holds the event.</summary>
+    public Guid TenantId { get; set; }
+    public required string Action { get; set; }
+    public Guid? ActorKeyId { get; set; }
+    public Guid? ActorTenantId { get; set; }
+    /// <summary>Path of ids, e.g. <c>collections/{c}/subjects/{s}</c>.</summary>
+    public string Resource { get; set; } = string.Empty;
+    public string ClientAddress { get; set; } = string.Empty;
+    /// <summary><c>OK</c> or the gRPC status code name of the failure.</summary>
+    public required string Outcome { get; set; }
+    public DateTimeOffset OccurredAt { get; set; }
 }

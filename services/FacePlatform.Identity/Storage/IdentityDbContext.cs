@@ -16,6 +16,7 @@ internal sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> opti
     public DbSet<CollectionEntity> Collections => Set<CollectionEntity>();
     public DbSet<SubjectEntity> Subjects => Set<SubjectEntity>();
     public DbSet<FaceEntity> Faces => Set<FaceEntity>();
+    public DbSet<AuditEventEntity> AuditEvents => Set<AuditEventEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -74,6 +75,17 @@ internal sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> opti
             face.Property(f => f.Embedding).HasColumnType("halfvec");
             face.Property(f => f.Code).HasColumnType("bit varying");
             face.HasOne<SubjectEntity>().WithMany().HasForeignKey(f => f.SubjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AuditEventEntity>(audit =>
+        {
+            audit.ToTable("audit_events");
+            audit.Property(a => a.Action).HasMaxLength(64);
+            audit.Property(a => a.Resource).HasMaxLength(300);
+            audit.Property(a => a.ClientAddress).HasMaxLength(100);
+            audit.Property(a => a.Outcome).HasMaxLength(32);
+            // Newest-first keyset pages of one tenant's log.
+            audit.HasIndex(a => new { a.TenantId, a.Id });
         });
     }
 }

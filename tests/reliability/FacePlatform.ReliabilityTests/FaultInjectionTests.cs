@@ -181,9 +181,9 @@ public sealed class FaultInjectionTests(FaultPlatform platform, ITestOutputHelpe
         await AwaitProgressAsync("after PostgreSQL's restart");
 
         Log("Redis killed");
-        await platform.Redis.StopAsync();
+        await platform.RedisServer.StopAsync();
         await Task.Delay(TimeSpan.FromSeconds(1));
-        await platform.Redis.StartAgainAsync();
+        await platform.RedisServer.StartAgainAsync();
         Log("Redis started again (empty)");
         await AwaitProgressAsync("after Redis's restart");
     }

@@ -11,10 +11,7 @@ public sealed class FaultPlatform : PlatformFixture
     public ThrowawayPostgres Postgres { get; private set; } = null!;
 
     /// <summary>The platform's own Redis server.</summary>
-    public ThrowawayRedis Redis { get; private set; } = null!;
-
-    /// <summary>Connection string of the database identity stores in, for checking rows directly.</summary>
-    public string Database { get; private set; } = string.Empty;
+    public ThrowawayRedis RedisServer { get; private set; } = null!;
 
     /// <summary>The embedding service's process.</summary>
     public ServiceProcess Embedding => Services.Single(s => s.Name == "Embedding");
@@ -22,7 +19,7 @@ public sealed class FaultPlatform : PlatformFixture
     public override async Task InitializeAsync()
     {
         Postgres = await ThrowawayPostgres.StartAsync();
-        Redis = await ThrowawayRedis.StartAsync();
+        RedisServer = await ThrowawayRedis.StartAsync();
         try
         {
             await base.InitializeAsync();
@@ -42,9 +39,9 @@ public sealed class FaultPlatform : PlatformFixture
         }
         finally
         {
-            if (Redis is not null)
+            if (RedisServer is not null)
             {
-                await Redis.DisposeAsync();
+                await RedisServer.DisposeAsync();
             }
 
             if (Postgres is not null)
@@ -55,13 +52,5 @@ public sealed class FaultPlatform : PlatformFixture
     }
 
     protected override Task<Servers> GetServersAsync() =>
-        Task.FromResult(new Servers(Postgres.ConnectionString, Redis.Configuration, "throwaway servers of the fault test"));
-
-    protected override void Configure(string service, IDictionary<string, string> environment)
-    {
-        if (service == "Identity")
-        {
-            Database = environment["ConnectionStrings__Postgres"];
-        }
-    }
+        Task.FromResult(new Servers(Postgres.ConnectionString, RedisServer.Configuration, "throwaway servers of the fault test"));
 }
