@@ -1,0 +1,86 @@
+using FacePlatform.ServiceDefaults.Security;
+using FacePlatform.Testing;
+using Grpc.Core;
+
+namespace FacePlatform.Gateway.Tests;
+
+/// <summary>
+/// The rule every internal gRPC call passes (ServiceDefaults <see cref="CallerAuthorization"/>), with real
+/// certificates of a test CA and of an unrelated one; no server.
+/// </summary>
+public sealed class CallerAuthorizationTests : IDisposable
+{
+    private readonly TestCertificates _platform = TestCertificates.Platform;
+    private readonly InternalCertificates _identity;
+    private readonly CallerAuthorization _rule;
+
+    public CallerAuthorizationTests()
+    {
+        _identity = new InternalCertificates(
+            _platform.CertificatePath("identity"), _platform.KeyPath("identity"), _platform.CaPath);
+        _rule = new CallerAuthorization(_identity, "identity", ["gateway"]);
+    }
+
+    [Fact]
+    public void The_gateways_certificate_is_allowed_and_named()
+    {
+        var decision = _rule.Decide(_platform.Certificate("gateway"));
+
+        Assert.True(decision.IsAllowed, decision.Message);
+        Assert.Equal("gateway", decision.Caller);
+    }
+
+    [Fact]
+    public void A_call_without_a_certificate_is_unauthenticated()
+    {
+        var decision = _rule.Decide(null);
+
+        Assert.Equal(StatusCode.Unauthenticated, decision.Refusal);
+        Assert.Contains("mutual TLS", decision.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("embedding")]
+    [InlineData("attributes")]
+    [InlineData("identity")]
+    public void Another_services_valid_certificate_is_permission_denied(string caller)
+    {
+        var decision = _rule.Decide(_platform.Certificate(caller));
+
+        Assert.Equal(StatusCode.PermissionDenied, decision.Refusal);
+        Assert.Equal(caller, decision.Caller);
+        Assert.Contains("only gateway may", decision.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_certificate_named_gateway_from_another_authority_is_unauthenticated()
+    {
+        var impostor = TestCertificates.Create("impostor-unit");
+
+        var decision = _rule.Decide(impostor.Certificate("gateway"));
+
+        Assert.Equal(StatusCode.Unauthenticated, decision.Refusal);
+        Assert.Contains("not a client certificate of the platform CA", decision.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_configured_list_of_callers_is_what_counts()
+    {
+        var rule = new CallerAuthorization(_identity, "identity", ["gateway", "embedding"]);
+
+        Assert.True(rule.Decide(_platform.Certificate("embedding")).IsAllowed);
+        Assert.Equal(StatusCode.PermissionDenied, rule.Decide(_platform.Certificate("attributes")).Refusal);
+    }
+
+    [Fact]
+    public void A_certificate_that_does_not_belong_to_the_authority_is_refused_at_load()
+    {
+        var other = TestCertificates.Create("other-unit");
+
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new InternalCertificates(other.CertificatePath("gateway"), other.KeyPath("gateway"), _platform.CaPath));
+        Assert.Contains("is not issued by the CA", error.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _identity.Dispose();
+}
