@@ -25,7 +25,7 @@ require_dotnet
 eval "$("$FP_ROOT/deploy/local/infra.sh" env)"
 import_models
 pki="$FP_DATA/pki"
-certificates_before="$(cat "$pki"/*.crt 2>/dev/null | cksum)"
+certificates_before="$( { cat "$pki"/*.crt 2>/dev/null || true; } | cksum)"
 "$FP_ROOT/deploy/local/pki.sh" "$pki"
 build_web
 rebuilt=0
