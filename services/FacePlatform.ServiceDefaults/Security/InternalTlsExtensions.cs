@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using FacePlatform.ServiceDefaults.Security;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -91,6 +92,20 @@ internal sealed class InternalTlsOptionsValidator : IValidateOptions<InternalTls
         Check(options.CertificatePath, "CertificatePath", "this service's certificate (PEM)", failures);
         Check(options.KeyPath, "KeyPath", "its private key (PEM)", failures);
         Check(options.CaPath, "CaPath", "the platform CA certificate (PEM)", failures);
+        if (failures.Count == 0)
+        {
+            // Load them once here so that a key of another certificate, or a certificate of another CA, stops the
+            // start instead of the first call.
+            try
+            {
+                using var certificates = new InternalCertificates(options.CertificatePath, options.KeyPath, options.CaPath);
+            }
+            catch (Exception exception) when (exception is CryptographicException or InvalidOperationException or ArgumentException)
+            {
+                failures.Add($"{InternalTlsOptions.Section}: {exception.Message}");
+            }
+        }
+
         if (failures.Count > 0)
         {
             failures.Add("Internal gRPC calls are authenticated by mutual TLS and no caller is trusted for its address: " +
