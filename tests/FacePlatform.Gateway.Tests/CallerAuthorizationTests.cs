@@ -84,3 +84,37 @@ public sealed class CallerAuthorizationTests : IDisposable
 
     public void Dispose() => _identity.Dispose();
 }
+
+/// <summary>Renewed certificates are picked up from the files without a restart; a half-written rotation is not.</summary>
+public sealed class InternalCertificateReloadTests
+{
+    [Fact]
+    public void A_renewed_certificate_on_disk_replaces_the_old_one_and_a_mismatched_pair_is_ignored()
+    {
+        var platform = TestCertificates.Platform;
+        var directory = Directory.CreateTempSubdirectory("faceplatform-reload-").FullName;
+        var certificate = Path.Combine(directory, "tls.crt");
+        var key = Path.Combine(directory, "tls.key");
+        var ca = Path.Combine(directory, "ca.crt");
+        File.Copy(platform.CaPath, ca);
+        Put("identity", "identity", DateTime.UtcNow.AddMinutes(-2));
+        using var certificates = new InternalCertificates(certificate, key, ca, checkEvery: TimeSpan.Zero);
+        Assert.Equal("identity", certificates.Name);
+
+        // Half a rotation: the new certificate is there, its key not yet. The old pair stays in use.
+        Put("gateway", "identity", DateTime.UtcNow.AddMinutes(-1));
+        Assert.Equal("identity", certificates.Name);
+
+        Put("gateway", "gateway", DateTime.UtcNow);
+        Assert.Equal("gateway", certificates.Name);
+        Assert.True(certificates.Certificate.HasPrivateKey);
+
+        void Put(string certificateOf, string keyOf, DateTime written)
+        {
+            File.Copy(platform.CertificatePath(certificateOf), certificate, overwrite: true);
+            File.Copy(platform.KeyPath(keyOf), key, overwrite: true);
+            File.SetLastWriteTimeUtc(certificate, written);
+            File.SetLastWriteTimeUtc(key, written);
+        }
+    }
+}

@@ -6,8 +6,10 @@ using System.Security.Cryptography.X509Certificates;
 namespace FacePlatform.ServiceDefaults.Security;
 
 /// <summary>
-/// This service's certificate and the platform CA, loaded once from <see cref="InternalTlsOptions"/>, and the one
-/// check of whether a peer's certificate was issued by that CA for the use it is put to.
+/// This service's certificate and the platform CA, from <see cref="InternalTlsOptions"/>, and the one check of whether
+/// a peer's certificate was issued by that CA for the use it is put to. The files are read again when they change
+/// (looked at every <c>checkEvery</c>, 30 s by default), so certificates that cert-manager renews in the mounted Secret
+/// are used by new connections without a restart.
 /// </summary>
 public sealed class InternalCertificates : IDisposable
 {
@@ -22,34 +24,68 @@ public sealed class InternalCertificates : IDisposable
     // (issued by the CA) get here on a real connection, so the set stays small; a full cache is simply cleared.
     private const int TrustedCacheSize = 256;
     private readonly ConcurrentDictionary<string, DateTime> _trusted = new(StringComparer.Ordinal);
-    private readonly X509Certificate2Collection _authorities;
+    private readonly string _certificatePath;
+    private readonly string _keyPath;
+    private readonly string _caPath;
+    private readonly long _checkEveryMilliseconds;
+    private readonly Lock _reload = new();
+    private Loaded _loaded;
+    private long _nextCheck;
 
     /// <summary>Loads the certificate, its key and the CA from PEM files.</summary>
     /// <param name="certificatePath">The certificate (PEM).</param>
     /// <param name="keyPath">Its private key (PEM).</param>
     /// <param name="caPath">The CA certificate(s) (PEM).</param>
-    public InternalCertificates(string certificatePath, string keyPath, string caPath)
+    /// <param name="checkEvery">How often the files are looked at for a change; default 30 s.</param>
+    public InternalCertificates(string certificatePath, string keyPath, string caPath, TimeSpan? checkEvery = null)
     {
-        Certificate = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
-        _authorities = [];
-        _authorities.ImportFromPemFile(caPath);
-        if (_authorities.Count == 0)
-        {
-            throw new InvalidOperationException($"{caPath} holds no certificate");
-        }
-
-        if (!IsIssuedByAuthority(Certificate, ClientAuthentication, out var reason) && !IsIssuedByAuthority(Certificate, ServerAuthentication, out reason))
-        {
-            throw new InvalidOperationException(
-                $"The certificate {certificatePath} ({Certificate.Subject}) is not issued by the CA in {caPath}: {reason}");
-        }
+        _certificatePath = certificatePath;
+        _keyPath = keyPath;
+        _caPath = caPath;
+        _checkEveryMilliseconds = (long)(checkEvery ?? TimeSpan.FromSeconds(30)).TotalMilliseconds;
+        _loaded = Load();
+        _nextCheck = Environment.TickCount64 + _checkEveryMilliseconds;
     }
 
-    /// <summary>This service's certificate, with its private key.</summary>
-    public X509Certificate2 Certificate { get; }
+    /// <summary>This service's certificate, with its private key (the newest one on disk).</summary>
+    public X509Certificate2 Certificate => Current.Certificate;
 
     /// <summary>This service's identity: the common name of its certificate.</summary>
     public string Name => CommonName(Certificate);
+
+    private Loaded Current
+    {
+        get
+        {
+            if (Environment.TickCount64 < Volatile.Read(ref _nextCheck))
+            {
+                return Volatile.Read(ref _loaded);
+            }
+
+            lock (_reload)
+            {
+                if (Environment.TickCount64 >= _nextCheck)
+                {
+                    _nextCheck = Environment.TickCount64 + _checkEveryMilliseconds;
+                    if (Stamp() != _loaded.Stamp)
+                    {
+                        try
+                        {
+                            Volatile.Write(ref _loaded, Load());
+                            _trusted.Clear();
+                        }
+                        catch (Exception exception) when (exception is CryptographicException or IOException or InvalidOperationException)
+                        {
+                            // Caught in the middle of a rotation (a key that does not match its certificate yet):
+                            // the old pair stays valid until it expires; the next check reads the files again.
+                        }
+                    }
+                }
+
+                return _loaded;
+            }
+        }
+    }
 
     /// <summary>The common name of a certificate's subject (empty when it has none).</summary>
     public static string CommonName(X509Certificate2 certificate) => certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
@@ -63,6 +99,8 @@ public sealed class InternalCertificates : IDisposable
     /// <param name="reason">Why not, when not.</param>
     public bool IsIssuedByAuthority(X509Certificate2 certificate, Oid usage, out string reason)
     {
+        // First: a reload of the files (a new CA) empties the cache of chains found good.
+        var authorities = Current.Authorities;
         var key = certificate.GetCertHashString(HashAlgorithmName.SHA256) + usage.Value;
         if (_trusted.TryGetValue(key, out var notAfter) && DateTime.UtcNow < notAfter)
         {
@@ -70,16 +108,8 @@ public sealed class InternalCertificates : IDisposable
             return true;
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(_authorities);
-        // A throwaway CA per installation, certificates rotated by cert-manager or the local script: no CRL/OCSP to ask.
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.ApplicationPolicy.Add(usage);
-        if (!chain.Build(certificate))
+        if (!Chains(certificate, authorities, usage, out reason))
         {
-            reason = string.Join("; ", chain.ChainStatus.Select(status => status.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
             return false;
         }
 
@@ -102,9 +132,11 @@ public sealed class InternalCertificates : IDisposable
         // gRPC multiplexes calls on HTTP/2 connections; more than one lets a busy gateway go past the stream limit.
         EnableMultipleHttp2Connections = true,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        // New connections present the newest certificate (see the class); old ones are closed within the hour.
+        PooledConnectionLifetime = TimeSpan.FromHours(1),
         SslOptions = new SslClientAuthenticationOptions
         {
-            ClientCertificates = [Certificate],
+            LocalCertificateSelectionCallback = (_, _, _, _, _) => Certificate,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 certificate is X509Certificate2 server
@@ -116,10 +148,55 @@ public sealed class InternalCertificates : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        Certificate.Dispose();
-        foreach (var authority in _authorities)
+        // Only the current pair: certificates replaced by a reload may still serve open connections.
+        var loaded = Volatile.Read(ref _loaded);
+        loaded.Certificate.Dispose();
+        foreach (var authority in loaded.Authorities)
         {
             authority.Dispose();
         }
     }
+
+    private static bool Chains(X509Certificate2 certificate, X509Certificate2Collection authorities, Oid usage, out string reason)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        // A throwaway CA per installation, certificates rotated by cert-manager or the local script: no CRL/OCSP to ask.
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.ApplicationPolicy.Add(usage);
+        if (chain.Build(certificate))
+        {
+            reason = string.Empty;
+            return true;
+        }
+
+        reason = string.Join("; ", chain.ChainStatus.Select(status => status.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
+        return false;
+    }
+
+    private DateTime Stamp() => new[] { _certificatePath, _keyPath, _caPath }.Max(File.GetLastWriteTimeUtc);
+
+    private Loaded Load()
+    {
+        var stamp = Stamp();
+        var certificate = X509Certificate2.CreateFromPemFile(_certificatePath, _keyPath);
+        var authorities = new X509Certificate2Collection();
+        authorities.ImportFromPemFile(_caPath);
+        if (authorities.Count == 0)
+        {
+            throw new InvalidOperationException($"{_caPath} holds no certificate");
+        }
+
+        if (!Chains(certificate, authorities, ClientAuthentication, out var reason) && !Chains(certificate, authorities, ServerAuthentication, out reason))
+        {
+            throw new InvalidOperationException(
+                $"The certificate {_certificatePath} ({certificate.Subject}) is not issued by the CA in {_caPath}: {reason}");
+        }
+
+        return new Loaded(certificate, authorities, stamp);
+    }
+
+    private sealed record Loaded(X509Certificate2 Certificate, X509Certificate2Collection Authorities, DateTime Stamp);
 }

@@ -73,7 +73,8 @@ public static class InternalTlsExtensions
                 }
 
                 var certificates = services.GetRequiredService<InternalCertificates>();
-                endpoint.HttpsOptions.ServerCertificate = certificates.Certificate;
+                // A selector, not a fixed certificate: each handshake takes the newest one on disk (renewals).
+                endpoint.HttpsOptions.ServerCertificateSelector = (_, _) => certificates.Certificate;
                 endpoint.HttpsOptions.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
                 endpoint.HttpsOptions.CheckCertificateRevocation = false;
                 endpoint.HttpsOptions.ClientCertificateValidation = (certificate, _, _) =>
