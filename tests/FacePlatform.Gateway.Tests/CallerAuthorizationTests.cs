@@ -97,24 +97,56 @@ public sealed class InternalCertificateReloadTests
         var key = Path.Combine(directory, "tls.key");
         var ca = Path.Combine(directory, "ca.crt");
         File.Copy(platform.CaPath, ca);
-        Put("identity", "identity", DateTime.UtcNow.AddMinutes(-2));
+        Put("identity", "identity");
         using var certificates = new InternalCertificates(certificate, key, ca, checkEvery: TimeSpan.Zero);
         Assert.Equal("identity", certificates.Name);
 
         // Half a rotation: the new certificate is there, its key not yet. The old pair stays in use.
-        Put("gateway", "identity", DateTime.UtcNow.AddMinutes(-1));
+        Put("gateway", "identity");
         Assert.Equal("identity", certificates.Name);
 
-        Put("gateway", "gateway", DateTime.UtcNow);
+        Put("gateway", "gateway");
         Assert.Equal("gateway", certificates.Name);
         Assert.True(certificates.Certificate.HasPrivateKey);
 
-        void Put(string certificateOf, string keyOf, DateTime written)
+        void Put(string certificateOf, string keyOf)
         {
             File.Copy(platform.CertificatePath(certificateOf), certificate, overwrite: true);
             File.Copy(platform.KeyPath(keyOf), key, overwrite: true);
-            File.SetLastWriteTimeUtc(certificate, written);
-            File.SetLastWriteTimeUtc(key, written);
+        }
+    }
+
+    [Fact]
+    public void A_secret_volume_renewed_by_swapping_its_data_link_is_picked_up()
+    {
+        // How the kubelet updates a mounted Secret: tls.crt -> ..data/tls.crt, and ..data is re-pointed at a new folder.
+        var platform = TestCertificates.Platform;
+        var volume = Directory.CreateTempSubdirectory("faceplatform-secret-").FullName;
+        Version("v1", "identity");
+        var data = Path.Combine(volume, "..data");
+        Directory.CreateSymbolicLink(data, Path.Combine(volume, "v1"));
+        foreach (var file in new[] { "tls.crt", "tls.key", "ca.crt" })
+        {
+            File.CreateSymbolicLink(Path.Combine(volume, file), Path.Combine("..data", file));
+        }
+
+        using var certificates = new InternalCertificates(
+            Path.Combine(volume, "tls.crt"), Path.Combine(volume, "tls.key"), Path.Combine(volume, "ca.crt"), checkEvery: TimeSpan.Zero);
+        Assert.Equal("identity", certificates.Name);
+
+        Version("v2", "gateway");
+        // The kubelet renames a new link over ..data (atomic); removing and re-making it reads the same afterwards.
+        Directory.Delete(data);
+        Directory.CreateSymbolicLink(data, Path.Combine(volume, "v2"));
+
+        Assert.Equal("gateway", certificates.Name);
+
+        void Version(string folder, string service)
+        {
+            var path = Directory.CreateDirectory(Path.Combine(volume, folder)).FullName;
+            File.Copy(platform.CertificatePath(service), Path.Combine(path, "tls.crt"));
+            File.Copy(platform.KeyPath(service), Path.Combine(path, "tls.key"));
+            File.Copy(platform.CaPath, Path.Combine(path, "ca.crt"));
         }
     }
 }

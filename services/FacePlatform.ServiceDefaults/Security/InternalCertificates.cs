@@ -67,18 +67,18 @@ public sealed class InternalCertificates : IDisposable
                 if (Environment.TickCount64 >= _nextCheck)
                 {
                     _nextCheck = Environment.TickCount64 + _checkEveryMilliseconds;
-                    if (Stamp() != _loaded.Stamp)
+                    try
                     {
-                        try
+                        if (Stamp() != _loaded.Stamp)
                         {
                             Volatile.Write(ref _loaded, Load());
                             _trusted.Clear();
                         }
-                        catch (Exception exception) when (exception is CryptographicException or IOException or InvalidOperationException)
-                        {
-                            // Caught in the middle of a rotation (a key that does not match its certificate yet):
-                            // the old pair stays valid until it expires; the next check reads the files again.
-                        }
+                    }
+                    catch (Exception exception) when (exception is CryptographicException or ArgumentException or IOException or InvalidOperationException or UnauthorizedAccessException)
+                    {
+                        // Caught in the middle of a rotation (a key that does not match its certificate yet, a file
+                        // missing for a moment): the old pair stays valid until it expires; the next check reads again.
                     }
                 }
 
@@ -176,7 +176,18 @@ public sealed class InternalCertificates : IDisposable
         return false;
     }
 
-    private DateTime Stamp() => new[] { _certificatePath, _keyPath, _caPath }.Max(File.GetLastWriteTimeUtc);
+    // By content, not modification time: Kubernetes renews a mounted Secret by swapping a symbolic link, which leaves
+    // the files' own links (and what some file systems report as their times) unchanged. Three small files every 30 s.
+    private string Stamp()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var path in new[] { _certificatePath, _keyPath, _caPath })
+        {
+            hash.AppendData(File.ReadAllBytes(path));
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
 
     private Loaded Load()
     {
@@ -198,5 +209,5 @@ public sealed class InternalCertificates : IDisposable
         return new Loaded(certificate, authorities, stamp);
     }
 
-    private sealed record Loaded(X509Certificate2 Certificate, X509Certificate2Collection Authorities, DateTime Stamp);
+    private sealed record Loaded(X509Certificate2 Certificate, X509Certificate2Collection Authorities, string Stamp);
 }
