@@ -60,7 +60,7 @@ if [[ -x "$FP_ROOT/tests/deploy/check.sh" ]]; then
   add_summary deploy-checks "$artifacts/deploy-checks.log"
 fi
 
-say "running .NET tests (unit, integration on ${FACEPLATFORM_POSTGRES%%;Username*} and Redis $FACEPLATFORM_REDIS, end-to-end)"
+say "running .NET tests (unit, integration on ${FACEPLATFORM_POSTGRES%%;Username*} and Redis ${FACEPLATFORM_REDIS%%,*}, end-to-end)"
 FACEPLATFORM_CONFIGURATION=Release dotnet test "$FP_ROOT/FacePlatform.sln" -c Release --no-build --nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$artifacts/results" \
   2>&1 | tee "$artifacts/dotnet-test.log" | grep -E '^\s*(Passed|Failed|Skipped) FacePlatform|^(Passed|Failed)!|^\s*Error Message|^\s+(Assert|System)\.' || true

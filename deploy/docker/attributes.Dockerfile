@@ -1,6 +1,7 @@
 # FacePlatform attributes: gRPC AttributesService: age, gender, emotion, liveness from aligned crops (ONNX Runtime).
-# gRPC on 5102 (h2c), /healthz /readyz /metrics on 5182 (HTTP/1.1). Models are NOT baked in: they are read from
-# Models__Directory (/models), a volume filled once by the model-import image (deploy/docker/model-import.Dockerfile).
+# gRPC on 5102 (mutual TLS, the gateway only), /healthz /readyz /metrics on 5182 (HTTP/1.1). Models are NOT baked in:
+# they are read from Models__Directory (/models), a volume filled once by the model-import image
+# (deploy/docker/model-import.Dockerfile).
 #
 # Two runtime targets from one build:
 #   cpu  (default, last stage)  chiseled ASP.NET runtime, ONNX Runtime's CPU provider
@@ -9,8 +10,8 @@
 #        docker build -f deploy/docker/attributes.Dockerfile --target cuda -t faceplatform/attributes:dev-cuda .
 # The ONNX Runtime GPU package ships linux-x64 native libraries only: build with --platform linux/amd64.
 #
-# Probes: no HEALTHCHECK instruction (the cpu image has no shell). Kubernetes probes: readiness = grpc.health.v1 on
-# 5102, liveness and startup = GET /healthz on 5182 (charts/face-platform).
+# Probes: no HEALTHCHECK instruction (the cpu image has no shell). Kubernetes probes: readiness = GET /readyz on 5182,
+# liveness and startup = GET /healthz on 5182 (charts/face-platform).
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0.401-noble AS build
 WORKDIR /src
@@ -39,14 +40,14 @@ ENV DOTNET_ROOT=/usr/share/dotnet \
     DOTNET_RUNNING_IN_CONTAINER=true \
     ASPNETCORE_HTTP_PORTS= \
     ASPNETCORE_ENVIRONMENT=Production \
-    Kestrel__Endpoints__Grpc__Url=http://+:5102 \
+    Kestrel__Endpoints__Grpc__Url=https://+:5102 \
     Kestrel__Endpoints__Http__Url=http://+:5182 \
     Models__Directory=/models \
     Inference__Provider=cuda \
     TMPDIR=/tmp
 EXPOSE 5102 5182
 LABEL org.opencontainers.image.title="faceplatform-attributes-cuda" \
-      io.faceplatform.probe.grpc="5102" \
+      io.faceplatform.probe.readiness="5182/readyz" \
       io.faceplatform.probe.http="5182/healthz"
 USER 1654:1654
 ENTRYPOINT ["dotnet", "FacePlatform.Attributes.dll"]
@@ -57,14 +58,14 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_HTTP_PORTS= \
     ASPNETCORE_ENVIRONMENT=Production \
-    Kestrel__Endpoints__Grpc__Url=http://+:5102 \
+    Kestrel__Endpoints__Grpc__Url=https://+:5102 \
     Kestrel__Endpoints__Http__Url=http://+:5182 \
     Models__Directory=/models \
     Inference__Provider=cpu \
     TMPDIR=/tmp
 EXPOSE 5102 5182
 LABEL org.opencontainers.image.title="faceplatform-attributes" \
-      io.faceplatform.probe.grpc="5102" \
+      io.faceplatform.probe.readiness="5182/readyz" \
       io.faceplatform.probe.http="5182/healthz"
 USER 1654:1654
 ENTRYPOINT ["dotnet", "FacePlatform.Attributes.dll"]

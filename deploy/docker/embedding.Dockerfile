@@ -1,6 +1,7 @@
 # FacePlatform embedding: gRPC EmbeddingService: decode, detect, align, embed (ONNX Runtime).
-# gRPC on 5101 (h2c), /healthz /readyz /metrics on 5181 (HTTP/1.1). Models are NOT baked in: they are read from
-# Models__Directory (/models), a volume filled once by the model-import image (deploy/docker/model-import.Dockerfile).
+# gRPC on 5101 (mutual TLS, the gateway only), /healthz /readyz /metrics on 5181 (HTTP/1.1). Models are NOT baked in:
+# they are read from Models__Directory (/models), a volume filled once by the model-import image
+# (deploy/docker/model-import.Dockerfile).
 #
 # Two runtime targets from one build:
 #   cpu  (default, last stage)  chiseled ASP.NET runtime, ONNX Runtime's CPU provider
@@ -9,8 +10,8 @@
 #        docker build -f deploy/docker/embedding.Dockerfile --target cuda -t faceplatform/embedding:dev-cuda .
 # The ONNX Runtime GPU package ships linux-x64 native libraries only: build with --platform linux/amd64.
 #
-# Probes: no HEALTHCHECK instruction (the cpu image has no shell). Kubernetes probes: readiness = grpc.health.v1 on
-# 5101, liveness and startup = GET /healthz on 5181 (charts/face-platform).
+# Probes: no HEALTHCHECK instruction (the cpu image has no shell). Kubernetes probes: readiness = GET /readyz on 5181,
+# liveness and startup = GET /healthz on 5181 (charts/face-platform).
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0.401-noble AS build
 WORKDIR /src
@@ -39,14 +40,14 @@ ENV DOTNET_ROOT=/usr/share/dotnet \
     DOTNET_RUNNING_IN_CONTAINER=true \
     ASPNETCORE_HTTP_PORTS= \
     ASPNETCORE_ENVIRONMENT=Production \
-    Kestrel__Endpoints__Grpc__Url=http://+:5101 \
+    Kestrel__Endpoints__Grpc__Url=https://+:5101 \
     Kestrel__Endpoints__Http__Url=http://+:5181 \
     Models__Directory=/models \
     Inference__Provider=cuda \
     TMPDIR=/tmp
 EXPOSE 5101 5181
 LABEL org.opencontainers.image.title="faceplatform-embedding-cuda" \
-      io.faceplatform.probe.grpc="5101" \
+      io.faceplatform.probe.readiness="5181/readyz" \
       io.faceplatform.probe.http="5181/healthz"
 USER 1654:1654
 ENTRYPOINT ["dotnet", "FacePlatform.Embedding.dll"]
@@ -57,14 +58,14 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_HTTP_PORTS= \
     ASPNETCORE_ENVIRONMENT=Production \
-    Kestrel__Endpoints__Grpc__Url=http://+:5101 \
+    Kestrel__Endpoints__Grpc__Url=https://+:5101 \
     Kestrel__Endpoints__Http__Url=http://+:5181 \
     Models__Directory=/models \
     Inference__Provider=cpu \
     TMPDIR=/tmp
 EXPOSE 5101 5181
 LABEL org.opencontainers.image.title="faceplatform-embedding" \
-      io.faceplatform.probe.grpc="5101" \
+      io.faceplatform.probe.readiness="5181/readyz" \
       io.faceplatform.probe.http="5181/healthz"
 USER 1654:1654
 ENTRYPOINT ["dotnet", "FacePlatform.Embedding.dll"]

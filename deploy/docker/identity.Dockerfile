@@ -1,11 +1,12 @@
-# FacePlatform identity: gRPC IdentityService on 5103 (h2c) and /healthz /readyz /metrics on 5183 (HTTP/1.1).
-# Collections, subjects and search on PostgreSQL + pgvector, hot answers in Redis. Applies EF Core migrations at
-# start; with Identity__MigrateOnly=true it applies them and exits (the Helm chart's migration hook Job).
+# FacePlatform identity: gRPC IdentityService on 5103 (mutual TLS, the gateway only) and /healthz /readyz /metrics on
+# 5183 (HTTP/1.1). Collections, subjects and search on PostgreSQL + pgvector, hot answers in Redis. Applies EF Core
+# migrations at start; with Identity__MigrateOnly=true it applies them and exits (the Helm chart's migration hook
+# Job).
 #
 #   docker build -f deploy/docker/identity.Dockerfile -t faceplatform/identity:dev .    (from the repository root)
 #
-# Probes: chiseled runtime (no shell), so no HEALTHCHECK instruction. Kubernetes probes: readiness =
-# grpc.health.v1 on 5103, liveness and startup = GET /healthz on 5183 (charts/face-platform).
+# Probes: chiseled runtime (no shell), so no HEALTHCHECK instruction. Kubernetes probes: readiness = GET /readyz on
+# 5183, liveness and startup = GET /healthz on 5183 (charts/face-platform).
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0.401-noble AS build
 WORKDIR /src
@@ -21,12 +22,12 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_HTTP_PORTS= \
     ASPNETCORE_ENVIRONMENT=Production \
-    Kestrel__Endpoints__Grpc__Url=http://+:5103 \
+    Kestrel__Endpoints__Grpc__Url=https://+:5103 \
     Kestrel__Endpoints__Http__Url=http://+:5183 \
     TMPDIR=/tmp
 EXPOSE 5103 5183
 LABEL org.opencontainers.image.title="faceplatform-identity" \
-      io.faceplatform.probe.grpc="5103" \
+      io.faceplatform.probe.readiness="5183/readyz" \
       io.faceplatform.probe.http="5183/healthz"
 USER 1654:1654
 ENTRYPOINT ["dotnet", "FacePlatform.Identity.dll"]

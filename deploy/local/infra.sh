@@ -20,14 +20,15 @@
 #                                     their own databases with it; every new database
 #                                     already has the `vector` extension (it is installed
 #                                     in template1).
-#              FACEPLATFORM_REDIS     StackExchange.Redis configuration (127.0.0.1:56379).
+#              FACEPLATFORM_REDIS     StackExchange.Redis configuration
+#                                     (127.0.0.1:56379,password=<.data/redis-password>).
 #              FACEPLATFORM_PG_ADMIN  libpq conninfo of the superuser `postgres` over the
 #                                     cluster's unix socket (psql "$FACEPLATFORM_PG_ADMIN");
 #                                     only printed for the cluster this script manages.
 #
 # Environment:
 #   FACEPLATFORM_DATA_DIR    state folder (default: <repo>/.data). Holds postgres/ (cluster),
-#                            redis/ (AOF + RDB), run/ (sockets, pid files), logs/, build/.
+#                            redis/ (AOF + RDB), redis-password, run/ (sockets, pid files), logs/, build/.
 #   FACEPLATFORM_PG_PORT     PostgreSQL TCP port on 127.0.0.1 (default 55432).
 #   FACEPLATFORM_REDIS_PORT  Redis TCP port on 127.0.0.1 (default 56379).
 #   FACEPLATFORM_POSTGRES    When set to anything other than the local default above, an
@@ -38,6 +39,9 @@
 # Security: this is a dev/test cluster that listens on 127.0.0.1 only. Unix-socket
 # connections are trusted (that is how this script administers it as `postgres`, which has
 # no password); TCP connections need a password (scram-sha-256), which the app role has.
+# Redis asks every client for a password (requirepass), generated once into .data/redis-password
+# (mode 600); its data folder and files are readable by their owner only (700 / 600), as are
+# PostgreSQL's (initdb makes the cluster folder 700).
 set -euo pipefail
 
 readonly PG_MAJOR=15
@@ -59,6 +63,7 @@ PG_LOG="$LOG_DIR/postgres.log"
 REDIS_LOG="$LOG_DIR/redis.log"
 REDIS_PIDFILE="$RUN_DIR/redis.pid"
 REDIS_CONF="$RUN_DIR/redis.conf"
+REDIS_PASSWORD_FILE="$DATA_DIR/redis-password"
 APT_LOG="$LOG_DIR/apt.log"
 BUILD_LOG="$LOG_DIR/pgvector-build.log"
 WAIT_SECONDS=30
@@ -86,7 +91,8 @@ tail_log() {
 # An environment value that differs from the local default means "use that existing server"
 # (an earlier `eval "$(infra.sh env)"` exports exactly the local default, which stays managed).
 pg_external()    { [[ -n "${FACEPLATFORM_POSTGRES:-}" && "${FACEPLATFORM_POSTGRES}" != "$LOCAL_POSTGRES" ]]; }
-redis_external() { [[ -n "${FACEPLATFORM_REDIS:-}" && "${FACEPLATFORM_REDIS}" != "$LOCAL_REDIS" ]]; }
+# Redis is compared by its endpoint (before the first comma), so a value with the local password stays managed.
+redis_external() { [[ -n "${FACEPLATFORM_REDIS:-}" && "${FACEPLATFORM_REDIS%%,*}" != "$LOCAL_REDIS" ]]; }
 
 if [[ $EUID -eq 0 ]]; then
   SUDO=()
@@ -404,7 +410,24 @@ pg_stop() {
 
 # ------------------------------------------------------------------------------ redis ----
 
-redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+# The password, made once: 32 random bytes, URL-safe base64 (no ',' or '=' to confuse a StackExchange.Redis string).
+redis_password() {
+  if [[ ! -s "$REDIS_PASSWORD_FILE" ]]; then
+    mkdir -p "$DATA_DIR"
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$REDIS_PASSWORD_FILE")
+  fi
+  chmod 600 "$REDIS_PASSWORD_FILE"
+  cat "$REDIS_PASSWORD_FILE"
+}
+# redis-cli takes the password from REDISCLI_AUTH, so it never shows in the process list.
+redis_cli() { REDISCLI_AUTH="$(redis_password)" redis-cli --no-auth-warning -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+redis_ping() { [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]; }
+# A server started by an earlier version of this script has no password: give it one without a restart.
+redis_require_password() {
+  [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]] || return 0
+  log "redis: running without a password; setting requirepass"
+  redis_password | redis-cli -h 127.0.0.1 -p "$REDIS_PORT" -x config set requirepass >/dev/null
+}
 
 redis_pid_alive() {
   local pid
@@ -414,6 +437,7 @@ redis_pid_alive() {
 }
 
 redis_start() {
+  redis_require_password
   if redis_ping; then
     log "redis: already running on 127.0.0.1:$REDIS_PORT"
     return 0
@@ -422,8 +446,13 @@ redis_start() {
     log "redis: removing stale $REDIS_PIDFILE"
     rm -f "$REDIS_PIDFILE"
   fi
-  install -d -m 0755 "$DATA_DIR" "$LOG_DIR" "$RUN_DIR" "$REDIS_DIR"
-  cat >"$REDIS_CONF" <<EOF
+  install -d -m 0755 "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
+  install -d -m 0700 "$REDIS_DIR"
+  chmod 700 "$REDIS_DIR"
+  find "$REDIS_DIR" -type f -exec chmod 600 {} + 2>/dev/null || true
+  local password
+  password="$(redis_password)"
+  (umask 077 && cat >"$REDIS_CONF" <<EOF
 # Written by deploy/local/infra.sh on every start; edit the script, not this file.
 bind 127.0.0.1
 protected-mode yes
@@ -436,9 +465,13 @@ dir ${REDIS_DIR}
 appendonly yes
 appendfsync everysec
 always-show-logo no
+requirepass ${password}
 EOF
+)
+  chmod 600 "$REDIS_CONF"
   log "redis: starting on 127.0.0.1:$REDIS_PORT"
-  redis-server "$REDIS_CONF" 9>&- >>"$REDIS_LOG" 2>&1 \
+  # umask 077: the AOF and RDB files it writes are readable by their owner only.
+  (umask 077 && redis-server "$REDIS_CONF" 9>&- >>"$REDIS_LOG" 2>&1) \
     || { tail_log "$REDIS_LOG"; die "redis-server failed to start (log: $REDIS_LOG)"; }
   local deadline=$((SECONDS + WAIT_SECONDS))
   until redis_ping; do
@@ -451,7 +484,7 @@ EOF
 redis_stop() {
   if redis_ping; then
     log "redis: stopping"
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+    redis_cli shutdown >/dev/null 2>&1 || true
     local deadline=$((SECONDS + WAIT_SECONDS))
     while redis_ping || redis_pid_alive; do
       (( SECONDS < deadline )) || { tail_log "$REDIS_LOG"; die "Redis did not stop (log: $REDIS_LOG)"; }
@@ -515,7 +548,7 @@ cmd_env() {
   if redis_external; then
     printf 'export FACEPLATFORM_REDIS=%s\n' "$(shq "$FACEPLATFORM_REDIS")"
   else
-    printf 'export FACEPLATFORM_REDIS=%s\n' "$(shq "$LOCAL_REDIS")"
+    printf 'export FACEPLATFORM_REDIS=%s\n' "$(shq "$LOCAL_REDIS,password=$(redis_password)")"
   fi
 }
 

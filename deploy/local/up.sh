@@ -11,6 +11,8 @@
 # Environment: FACEPLATFORM_HTTP_PORT (REST + web, 8080), FACEPLATFORM_GRPC_PORT (public gRPC, 8081),
 # FACEPLATFORM_POSTGRES / FACEPLATFORM_REDIS (use existing servers instead of local ones; see deploy/local/infra.sh),
 # FACEPLATFORM_MODELS_DIR (model directory, default .data/models), FACEPLATFORM_DATA_DIR (state, default .data).
+# Identity, embedding and attributes listen on 127.0.0.1 only and serve gRPC over mutual TLS with certificates made by
+# deploy/local/pki.sh in .data/pki; only the gateway's certificate may call them.
 set -euo pipefail
 FP_TAG=up
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,6 +24,9 @@ require_dotnet
 "$FP_ROOT/deploy/local/infra.sh" start
 eval "$("$FP_ROOT/deploy/local/infra.sh" env)"
 import_models
+pki="$FP_DATA/pki"
+certificates_before="$( { cat "$pki"/*.crt 2>/dev/null || true; } | cksum)"
+"$FP_ROOT/deploy/local/pki.sh" "$pki"
 build_web
 rebuilt=0
 build_solution && rebuilt=1
@@ -39,7 +44,8 @@ models_dir="${FACEPLATFORM_MODELS_DIR:-$FP_DATA/models}"
 
 running() { [[ -f "$FP_DATA/run/$1.pid" ]] && kill -0 "$(cat "$FP_DATA/run/$1.pid")" 2>/dev/null; }
 
-if (( rebuilt )); then
+# New binaries or new certificates: running services restart to take them.
+if (( rebuilt )) || [[ "$(cat "$pki"/*.crt | cksum)" != "$certificates_before" ]]; then
   "$FP_ROOT/deploy/local/down.sh" --services-only >/dev/null
 fi
 
@@ -50,19 +56,28 @@ for service in "${FP_SERVICES[@]}"; do
     continue
   fi
   dir="$FP_ROOT/services/FacePlatform.$service/bin/Release/net10.0"
+  # Internal services listen on loopback only and serve gRPC over mutual TLS; the gateway's public ports stay open.
+  if [[ "$service" == Gateway ]]; then
+    grpc_url="http://0.0.0.0:$grpc" http_url="http://0.0.0.0:$http"
+  else
+    grpc_url="https://127.0.0.1:$grpc" http_url="http://127.0.0.1:$http"
+  fi
   (
     cd "$dir"
     exec env \
       ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}" \
-      Kestrel__Endpoints__Grpc__Url="http://0.0.0.0:$grpc" \
-      Kestrel__Endpoints__Http__Url="http://0.0.0.0:$http" \
+      Kestrel__Endpoints__Grpc__Url="$grpc_url" \
+      Kestrel__Endpoints__Http__Url="$http_url" \
+      InternalTls__CertificatePath="$pki/${service,,}.crt" \
+      InternalTls__KeyPath="$pki/${service,,}.key" \
+      InternalTls__CaPath="$pki/ca.crt" \
       ConnectionStrings__Postgres="$FACEPLATFORM_POSTGRES" \
       ConnectionStrings__Redis="$FACEPLATFORM_REDIS" \
       Identity__BootstrapAdminApiKey="$admin_key" \
       Models__Directory="$models_dir" \
-      Services__Identity__Url="http://127.0.0.1:5103" \
-      Services__Embedding__Url="http://127.0.0.1:5101" \
-      Services__Attributes__Url="http://127.0.0.1:5102" \
+      Services__Identity__Url="https://127.0.0.1:5103" \
+      Services__Embedding__Url="https://127.0.0.1:5101" \
+      Services__Attributes__Url="https://127.0.0.1:5102" \
       nohup dotnet "FacePlatform.$service.dll" >>"$FP_DATA/logs/${service,,}.log" 2>&1 9>&-
   ) &
   echo $! > "$FP_DATA/run/$service.pid"
@@ -81,7 +96,8 @@ cat <<TXT
 [up]   REST API + web UI   http://localhost:$http_port/
 [up]   API docs            http://localhost:$http_port/docs   (OpenAPI: /openapi/v1.json)
 [up]   public gRPC (h2c)   localhost:${FACEPLATFORM_GRPC_PORT:-8081}   (faceplatform.v1.FaceService, reflection on)
-[up]   metrics             http://localhost:$http_port/metrics and :5181 :5182 :5183 /metrics
+[up]   metrics             http://localhost:$http_port/metrics and 127.0.0.1:5181 :5182 :5183 /metrics
+[up]   internal gRPC       127.0.0.1:5101-5103, mutual TLS only (certificates in .data/pki)
 [up]   admin API key       in .data/admin-api-key (mode 600)
 TXT
 if (( new_key )); then

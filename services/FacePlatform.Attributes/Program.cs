@@ -3,6 +3,7 @@ using FacePlatform.Attributes.Extensions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddInternalCallerAuthentication("attributes", "gateway");
 builder.AddAttributesServices();
 
 var app = builder.Build();

@@ -3,6 +3,7 @@ using FacePlatform.Embedding.Extensions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddInternalCallerAuthentication("embedding", "gateway");
 builder.AddEmbeddingServices();
 
 var app = builder.Build();

@@ -3,6 +3,7 @@ using FacePlatform.Identity.Extensions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddInternalCallerAuthentication("identity", "gateway");
 builder.AddIdentityServices();
 
 var app = builder.Build();

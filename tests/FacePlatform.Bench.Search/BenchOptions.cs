@@ -5,8 +5,17 @@ namespace FacePlatform.Bench.Search;
 /// <summary>Command line of the benchmark; every option has a default that matches docs/benchmarks.md.</summary>
 internal sealed record BenchOptions
 {
-    /// <summary>gRPC address of a running identity service.</summary>
-    public string Identity { get; init; } = "http://127.0.0.1:5103";
+    /// <summary>gRPC address of a running identity service (mutual TLS: see <see cref="Pki"/>).</summary>
+    public string Identity { get; init; } = "https://127.0.0.1:5103";
+
+    /// <summary>
+    /// Folder of the platform's certificates (deploy/local/pki.sh: ca.crt, NAME.crt, NAME.key): the benchmark calls
+    /// identity as <see cref="Caller"/>, since identity answers only the callers it allows (the gateway).
+    /// </summary>
+    public string Pki { get; init; } = Path.Combine(Environment.GetEnvironmentVariable("FACEPLATFORM_DATA_DIR") ?? ".data", "pki");
+
+    /// <summary>Whose certificate in <see cref="Pki"/> the benchmark presents.</summary>
+    public string Caller { get; init; } = "gateway";
 
     /// <summary>The service's own database (for index builds, sizes and the raw-SQL comparison).</summary>
     public string Postgres { get; init; } = "Host=127.0.0.1;Port=55432;Username=faceplatform;Password=faceplatform;Database=faceplatform";
@@ -84,6 +93,8 @@ internal sealed record BenchOptions
             options = args[i] switch
             {
                 "--identity" => options with { Identity = value },
+                "--pki" => options with { Pki = value },
+                "--caller" => options with { Caller = value },
                 "--postgres" => options with { Postgres = value },
                 "--faces" => options with { Faces = Int(value) },
                 "--faces-per-identity" => options with { FacesPerIdentity = Int(value) },

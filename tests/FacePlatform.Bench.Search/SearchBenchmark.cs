@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Search;
+using FacePlatform.ServiceDefaults.Security;
 using Grpc.Net.Client;
 using Npgsql;
 using NpgsqlTypes;
@@ -22,7 +23,13 @@ internal static class SearchBenchmark
     public static async Task<int> RunAsync(BenchOptions options)
     {
         var data = new FaceData(options);
-        using var channel = GrpcChannel.ForAddress(options.Identity, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+        using var certificates = new InternalCertificates(
+            Path.Combine(options.Pki, options.Caller + ".crt"), Path.Combine(options.Pki, options.Caller + ".key"), Path.Combine(options.Pki, "ca.crt"));
+        using var channel = GrpcChannel.ForAddress(options.Identity, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 64 << 20,
+            HttpHandler = certificates.CreateClientHandler(),
+        });
         var client = new IdentityService.IdentityServiceClient(channel);
         var sourceBuilder = new NpgsqlDataSourceBuilder(options.Postgres);
         sourceBuilder.UseVector();

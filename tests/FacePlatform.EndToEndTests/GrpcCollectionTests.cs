@@ -98,7 +98,10 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
     {
         foreach (var service in platform.Services)
         {
-            using var channel = GrpcChannel.ForAddress(service.GrpcAddress);
+            // The gateway's public port is h2c; the internal services answer only the gateway's certificate.
+            using var channel = service == platform.Gateway
+                ? GrpcChannel.ForAddress(service.GrpcAddress)
+                : PlatformFixture.InternalChannel(service);
             var answer = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
 
             Assert.True(answer.Status == HealthCheckResponse.Types.ServingStatus.Serving, $"{service.Name}: {answer.Status}");

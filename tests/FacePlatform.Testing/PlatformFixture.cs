@@ -13,7 +13,9 @@ namespace FacePlatform.Testing;
 /// The whole platform, started once for the end-to-end tests: identity, embedding, attributes and the gateway as
 /// processes on free ports, a fresh database on the real PostgreSQL, the real Redis, and a bootstrap admin key.
 /// Tests make their own tenants, so none depends on another's data. Suites that need other settings override
-/// <see cref="Configure"/>.
+/// <see cref="Configure"/>. Identity, embedding and attributes serve gRPC over mutual TLS with the certificates of
+/// <see cref="TestCertificates.Platform"/>, the gateway calling them with its own; <see cref="InternalChannel"/>
+/// calls them as any service would.
 /// </summary>
 public class PlatformFixture : IAsyncLifetime
 {
@@ -60,6 +62,7 @@ public class PlatformFixture : IAsyncLifetime
         var attributes = Attributes = Add("Attributes", new Dictionary<string, string> { ["Models__Directory"] = models });
         Gateway = Add("Gateway", new Dictionary<string, string>
         {
+            // https: the gateway calls the internal services over mutual TLS, with its certificate (see Add).
             ["Services__Identity__Url"] = Identity.GrpcAddress.ToString(),
             ["Services__Embedding__Url"] = embedding.GrpcAddress.ToString(),
             ["Services__Attributes__Url"] = attributes.GrpcAddress.ToString(),
@@ -89,6 +92,17 @@ public class PlatformFixture : IAsyncLifetime
         await Identity.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         await Gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
     }
+
+    /// <summary>
+    /// A gRPC channel to an internal service's gRPC port that presents <paramref name="caller"/>'s certificate of
+    /// <paramref name="authority"/> (default: the platform's), or none when <paramref name="caller"/> is null.
+    /// </summary>
+    public static GrpcChannel InternalChannel(ServiceProcess service, string? caller = "gateway", TestCertificates? authority = null) =>
+        GrpcChannel.ForAddress(service.GrpcAddress, new GrpcChannelOptions
+        {
+            HttpHandler = (authority ?? TestCertificates.Platform).ClientHandler(caller),
+            DisposeHttpClient = true,
+        });
 
     /// <summary>A REST request with an API key.</summary>
     public static HttpRequestMessage Request(HttpMethod method, string path, string? key, object? body = null)
@@ -157,8 +171,13 @@ public class PlatformFixture : IAsyncLifetime
 
     private ServiceProcess Add(string name, Dictionary<string, string> environment)
     {
+        foreach (var (key, value) in TestCertificates.Platform.Settings(name.ToLowerInvariant()))
+        {
+            environment[key] = value;
+        }
+
         Configure(name, environment);
-        var service = new ServiceProcess(name, FreePort(), FreePort(), environment);
+        var service = new ServiceProcess(name, FreePort(), FreePort(), environment, grpcOverTls: name != "Gateway");
         _services.Add(service);
         return service;
     }

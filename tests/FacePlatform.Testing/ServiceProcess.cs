@@ -4,9 +4,10 @@ namespace FacePlatform.Testing;
 
 /// <summary>
 /// One FacePlatform service run as its own process from its build output, as <c>deploy/local/up.sh</c> runs it.
-/// Its console goes to <c>tests/artifacts/e2e/NAME.log</c>.
+/// Its console goes to <c>tests/artifacts/e2e/NAME.log</c>. An internal service (<paramref name="grpcOverTls"/>)
+/// serves gRPC over mutual TLS (<c>https://</c>); the gateway's public gRPC is h2c.
 /// </summary>
-public sealed class ServiceProcess(string name, int grpcPort, int httpPort, IReadOnlyDictionary<string, string> environment)
+public sealed class ServiceProcess(string name, int grpcPort, int httpPort, IReadOnlyDictionary<string, string> environment, bool grpcOverTls = false)
     : IAsyncDisposable
 {
     private Process? _process;
@@ -23,7 +24,7 @@ public sealed class ServiceProcess(string name, int grpcPort, int httpPort, IRea
 
     public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
 
-    public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
+    public Uri GrpcAddress => new($"{(grpcOverTls ? "https" : "http")}://127.0.0.1:{GrpcPort}");
 
     public static string Configuration =>
         Environment.GetEnvironmentVariable("FACEPLATFORM_CONFIGURATION")

@@ -8,16 +8,23 @@
 //   schema <name>     every object against the Kubernetes JSON schemas of kubernetes-models (prometheus-operator CRDs
 //                     through @kubernetes-models/prometheus-operator), plus unknown fields: a field the API type does
 //                     not declare fails, as `helm install` does against the API server's OpenAPI schema. An object
-//                     of a kind without a model fails.
+//                     of a kind without a model fails. cert-manager.io/v1 Issuer and Certificate (no model in
+//                     kubernetes-models) are checked against the fields this chart uses (CERT_MANAGER below).
 //   hardening <name>  every pod: runAsNonRoot, no privilege escalation, read-only root file system (unless the values
 //                     turn it off), capabilities dropped, resource requests and limits; every service container: a
-//                     startup, a liveness (/healthz) and a gRPC readiness probe.
+//                     startup, a liveness (/healthz) and a readiness (/readyz) probe on the plain HTTP port (a
+//                     kubelet gRPC probe cannot present the client certificate the internal gRPC ports require).
+//   internal-tls <name>  identity, embedding and attributes serve gRPC on https:// with their own certificate mounted
+//                     (a Secret or a cert-manager Certificate of the render with common name = the service), accept
+//                     only the gateway, and the gateway dials them over TLS with its certificate.
 //   with --must-show (the GPU render):
 //   gpu-scheduling    embedding and attributes request and limit nvidia.com/gpu: 1, with a GPU nodeSelector and an
 //                     nvidia.com/gpu toleration, and run the -cuda image with Inference__Provider=cuda; gateway and
 //                     identity request no GPU.
-//   only-gateway-exposed  Ingresses route only to the gateway's Service; only the gateway's Service is LoadBalancer
-//                     or NodePort; the internal services' Services are headless.
+//   only-gateway-exposed  Ingresses route only to the gateway's Service, never /metrics, /healthz, /readyz (no
+//                     catch-all Prefix /) nor gRPC reflection (the gRPC Ingress routes only
+//                     /faceplatform.v1.FaceService); only the gateway's Service is LoadBalancer or NodePort; the
+//                     internal services' Services are headless.
 //   network-policies  a NetworkPolicy selects each of identity, embedding and attributes and admits their gRPC port
 //                     only from the gateway's pods; a default-deny policy covers the release.
 
@@ -206,10 +213,47 @@ function unknownFields(value, type, path, out) {
 // ---------------------------------------------------------------------------------------------------------------
 // schema
 
+// cert-manager's CRDs have no model here: the fields the chart may use, with the required ones marked (cert-manager
+// v1 API reference), so a typo or a missing field still fails offline.
+const CERT_MANAGER = {
+  Issuer: { spec: { required: [], fields: ["selfSigned", "ca"] } },
+  Certificate: {
+    spec: {
+      required: ["secretName", "issuerRef"],
+      fields: ["secretName", "issuerRef", "commonName", "dnsNames", "usages", "duration", "renewBefore", "privateKey", "isCA"],
+    },
+    issuerRef: ["name", "kind", "group"],
+    privateKey: ["algorithm", "size", "rotationPolicy", "encoding"],
+  },
+};
+function checkCertManager(o, out) {
+  const rules = CERT_MANAGER[o.kind];
+  if (!rules) return out.push(`${id(o)}: no schema for ${o.apiVersion} ${o.kind}`);
+  for (const k of Object.keys(o)) if (!["apiVersion", "kind", "metadata", "spec"].includes(k)) out.push(`${id(o)}: unknown field ${k}`);
+  if (!o.metadata?.name) out.push(`${id(o)}: no metadata.name`);
+  const spec = o.spec ?? {};
+  for (const k of Object.keys(spec)) if (!rules.spec.fields.includes(k)) out.push(`${id(o)}: unknown field spec.${k}`);
+  for (const k of rules.spec.required) if (spec[k] === undefined) out.push(`${id(o)}: spec.${k} is required`);
+  if (o.kind === "Issuer" && Object.keys(spec).length !== 1) out.push(`${id(o)}: an Issuer needs exactly one of selfSigned, ca`);
+  if (o.kind === "Issuer" && spec.ca && !spec.ca.secretName) out.push(`${id(o)}: spec.ca.secretName is required`);
+  if (o.kind === "Certificate") {
+    if (!spec.issuerRef?.name) out.push(`${id(o)}: spec.issuerRef.name is required`);
+    for (const k of Object.keys(spec.issuerRef ?? {})) if (!rules.issuerRef.includes(k)) out.push(`${id(o)}: unknown field spec.issuerRef.${k}`);
+    for (const k of Object.keys(spec.privateKey ?? {})) if (!rules.privateKey.includes(k)) out.push(`${id(o)}: unknown field spec.privateKey.${k}`);
+    const usages = ["digital signature", "key encipherment", "server auth", "client auth", "cert sign"];
+    for (const u of spec.usages ?? []) if (!usages.includes(u)) out.push(`${id(o)}: unknown usage ${u}`);
+    if (!spec.isCA && !spec.commonName && !(spec.dnsNames ?? []).length) out.push(`${id(o)}: neither commonName nor dnsNames`);
+  }
+}
+
 const schemaProblems = [];
 for (const o of docs) {
   if (!o.apiVersion || !o.kind) {
     schemaProblems.push(`object without apiVersion/kind: ${JSON.stringify(o).slice(0, 80)}`);
+    continue;
+  }
+  if (o.apiVersion === "cert-manager.io/v1") {
+    checkCertManager(o, schemaProblems);
     continue;
   }
   const spec = modelSpecifier(o.apiVersion, o.kind);
@@ -270,10 +314,58 @@ for (const [o, spec] of podSpecs) {
     const c = spec.containers?.[0] ?? {};
     if (!c.startupProbe) hardening.push(`${id(o)}: no startupProbe`);
     if (c.livenessProbe?.httpGet?.path !== "/healthz") hardening.push(`${id(o)}: livenessProbe is not GET /healthz`);
-    if (!c.readinessProbe?.grpc?.port) hardening.push(`${id(o)}: readinessProbe is not a gRPC health probe`);
+    if (c.readinessProbe?.httpGet?.path !== "/readyz" || c.readinessProbe?.httpGet?.port !== "http")
+      hardening.push(`${id(o)}: readinessProbe is not GET /readyz on the http port`);
   }
 }
 report(`hardening ${label}`, hardening);
+
+// ---------------------------------------------------------------------------------------------------------------
+// internal TLS
+
+const tls = [];
+{
+  const deployments = new Map(docs.filter((o) => o.kind === "Deployment").map((o) => [component(o), o]));
+  const configOf = (c) => docs.find((o) => o.kind === "ConfigMap" && o.metadata.name === c?.envFrom?.[0]?.configMapRef?.name)?.data ?? {};
+  const issued = new Map();
+  for (const o of docs) {
+    if (o.kind === "Secret" && o.type === "kubernetes.io/tls") issued.set(o.metadata.name, component(o));
+    if (o.kind === "Certificate") issued.set(o.spec?.secretName, o.spec?.commonName);
+  }
+  for (const name of SERVICES) {
+    const d = deployments.get(name);
+    if (!d) {
+      tls.push(`no ${name} Deployment`);
+      continue;
+    }
+    const spec = d.spec.template.spec;
+    const c = spec.containers[0];
+    const config = configOf(c);
+    const mount = (c.volumeMounts ?? []).find((m) => m.name === "internal-tls");
+    const volume = (spec.volumes ?? []).find((v) => v.name === "internal-tls");
+    if (!mount || !volume?.secret?.secretName) tls.push(`${name}: no certificate Secret mounted`);
+    else {
+      const dir = mount.mountPath;
+      for (const [key, file] of [["CertificatePath", "tls.crt"], ["KeyPath", "tls.key"], ["CaPath", "ca.crt"]])
+        if (config[`InternalTls__${key}`] !== `${dir}/${file}`) tls.push(`${name}: InternalTls__${key} is not ${dir}/${file}`);
+      // Secrets made outside the chart (existingSecrets) are not in the render; the chart's own must be this service's.
+      const owner = issued.get(volume.secret.secretName);
+      if (issued.size > 0 && owner !== undefined && owner !== name) tls.push(`${name}: mounts the certificate of ${owner}`);
+      if (issued.size > 0 && owner === undefined && volume.secret.secretName.startsWith(d.metadata.name)) tls.push(`${name}: its Secret ${volume.secret.secretName} is not rendered`);
+    }
+    if (name === "gateway") {
+      for (const up of ["Identity", "Embedding", "Attributes"]) {
+        const url = config[`Services__${up}__Url`] ?? "";
+        if (!/^(https|dns):/.test(url)) tls.push(`gateway: Services__${up}__Url ${url} is not TLS`);
+      }
+    } else {
+      if (!/^https:/.test(config.Kestrel__Endpoints__Grpc__Url ?? "")) tls.push(`${name}: gRPC endpoint ${config.Kestrel__Endpoints__Grpc__Url} is not https`);
+      const callers = Object.entries(config).filter(([k]) => k.startsWith("InternalTls__AllowedCallers__")).map(([, v]) => v);
+      if (callers.join(",") !== "gateway") tls.push(`${name}: allowed callers are [${callers}], not [gateway]`);
+    }
+  }
+}
+report(`internal-tls ${label}: every internal gRPC port is mutual TLS, only the gateway may call`, tls);
 
 // ---------------------------------------------------------------------------------------------------------------
 // must show (GPU render)
@@ -309,6 +401,13 @@ if (mustShow) {
   for (const ing of docs.filter((o) => o.kind === "Ingress")) {
     const backends = [ing.spec.defaultBackend, ...(ing.spec.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend))].filter(Boolean);
     for (const b of backends) if (!gatewayServices.includes(b.service?.name)) exposed.push(`${id(ing)} routes to ${b.service?.name}`);
+    for (const p of (ing.spec.rules ?? []).flatMap((r) => r.http?.paths ?? [])) {
+      const grpc = p.backend?.service?.port?.name === "grpc";
+      if (grpc && p.path !== "/faceplatform.v1.FaceService") exposed.push(`${id(ing)} routes gRPC ${p.path} (reflection and health must stay inside)`);
+      if (!grpc && p.pathType !== "Exact" && ["/", "/metrics", "/healthz", "/readyz"].some((x) => x === "/" ? p.path === "/" : p.path.startsWith(x)))
+        exposed.push(`${id(ing)} routes ${p.pathType} ${p.path}, which reaches /metrics`);
+      if (!grpc && ["/metrics", "/healthz", "/readyz"].includes(p.path)) exposed.push(`${id(ing)} routes ${p.path}`);
+    }
   }
   for (const s of services) {
     const external = ["LoadBalancer", "NodePort"].includes(s.spec.type) || (s.spec.externalIPs ?? []).length > 0;

@@ -87,14 +87,14 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- if or .Values.redis.enabled .Values.externalRedis.auth -}}true{{- end -}}
 {{- end -}}
 
-{{/* Address of an internal service's gRPC endpoint, as the gateway dials it. dict "ctx" $ "component" name */}}
+{{/* Address of an internal service's gRPC endpoint (mutual TLS), as the gateway dials it. dict "ctx" $ "component" name */}}
 {{- define "face-platform.upstreamUrl" -}}
 {{- $svc := index .ctx.Values .component -}}
 {{- $host := printf "%s-%s" (include "face-platform.fullname" .ctx) .component -}}
 {{- if .ctx.Values.gateway.upstreams.clientSideLoadBalancing -}}
 {{- printf "dns:///%s.%s.svc.cluster.local:%v" $host .ctx.Release.Namespace $svc.ports.grpc -}}
 {{- else -}}
-{{- printf "http://%s:%v" $host $svc.ports.grpc -}}
+{{- printf "https://%s:%v" $host $svc.ports.grpc -}}
 {{- end -}}
 {{- end -}}
 
@@ -168,4 +168,32 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
       fieldPath: spec.nodeName
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: "k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE),k8s.node.name=$(NODE_NAME)"
+{{- end -}}
+
+{{/* Internal TLS ------------------------------------------------------------------------------------------------ */}}
+
+{{/* Secret (tls.crt, tls.key, ca.crt) holding a service's certificate for the mutual TLS between services. */}}
+{{- define "face-platform.tlsSecretName" -}}
+{{- if eq .ctx.Values.internalTls.source "existingSecrets" -}}
+{{- required (printf "internalTls.existingSecrets.%s is required when internalTls.source=existingSecrets" .component) (index .ctx.Values.internalTls.existingSecrets .component) -}}
+{{- else -}}
+{{- printf "%s-%s-tls" (include "face-platform.fullname" .ctx) .component -}}
+{{- end -}}
+{{- end -}}
+
+{{/* DNS names a service's certificate must carry: every name the gateway may dial it by. dict "ctx" $ "component" name */}}
+{{- define "face-platform.tlsDnsNames" -}}
+{{- $host := printf "%s-%s" (include "face-platform.fullname" .ctx) .component -}}
+{{- $ns := .ctx.Release.Namespace -}}
+{{- list $host (printf "%s.%s" $host $ns) (printf "%s.%s.svc" $host $ns) (printf "%s.%s.svc.cluster.local" $host $ns) | toJson -}}
+{{- end -}}
+
+{{/* Mount path of the service's certificate. */}}
+{{- define "face-platform.tlsMountPath" -}}/etc/faceplatform/tls{{- end -}}
+
+{{/* ConfigMap entries (non-secret) that point a service at its mounted certificate. */}}
+{{- define "face-platform.tlsConfig" -}}
+InternalTls__CertificatePath: {{ printf "%s/tls.crt" (include "face-platform.tlsMountPath" .) | quote }}
+InternalTls__KeyPath: {{ printf "%s/tls.key" (include "face-platform.tlsMountPath" .) | quote }}
+InternalTls__CaPath: {{ printf "%s/ca.crt" (include "face-platform.tlsMountPath" .) | quote }}
 {{- end -}}

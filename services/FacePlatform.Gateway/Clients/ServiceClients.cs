@@ -1,4 +1,5 @@
 using FacePlatform.Contracts.V1;
+using FacePlatform.ServiceDefaults.Security;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client.Configuration;
@@ -15,6 +16,9 @@ internal static class ServiceClients
 {
     public static void AddServiceClients(this IHostApplicationBuilder builder)
     {
+        // Every call to an internal service, health checks included, goes over mutual TLS with the gateway's
+        // certificate; the services refuse callers without it (README, trust model).
+        builder.AddInternalTls();
         AddClient<IdentityService.IdentityServiceClient>(builder, "Identity", HealthStatus.Unhealthy);
         AddClient<EmbeddingService.EmbeddingServiceClient>(builder, "Embedding", HealthStatus.Unhealthy);
         // Attributes are optional: analyse answers without them (with a warning) when the service is down.
@@ -29,6 +33,11 @@ internal static class ServiceClients
         // dns:///service.namespace.svc:port resolves every pod of a headless Service and balances calls over them on
         // the client, as HTTP/2 connections would otherwise pin all calls to one pod (grpc-dotnet's Kubernetes advice).
         var clientSideBalancing = address.Scheme == "dns";
+        if (address.Scheme == Uri.UriSchemeHttp)
+        {
+            throw new InvalidOperationException(
+                $"Services:{name}:Url is {address}: internal services are called only over mutual TLS (https:// or dns:///)");
+        }
 
         builder.Services.AddGrpcClient<TClient>(options =>
             {
@@ -38,10 +47,11 @@ internal static class ServiceClients
                     channel.ServiceConfig = RetryOnUnavailable(clientSideBalancing);
                     if (clientSideBalancing)
                     {
-                        channel.Credentials = ChannelCredentials.Insecure;
+                        channel.Credentials = ChannelCredentials.SecureSsl;
                     }
                 });
             })
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<InternalCertificates>().CreateClientHandler())
             .EnableCallContextPropagation(options => options.SuppressContextNotFoundErrors = true)
             .AddInterceptor(sp => new DefaultDeadlineInterceptor(
                 TimeSpan.FromSeconds(sp.GetRequiredService<IConfiguration>().GetValue("Services:DeadlineSeconds", 30))));
@@ -51,9 +61,9 @@ internal static class ServiceClients
             options.Address = address;
             if (clientSideBalancing)
             {
-                options.ChannelOptionsActions.Add(channel => channel.Credentials = ChannelCredentials.Insecure);
+                options.ChannelOptionsActions.Add(channel => channel.Credentials = ChannelCredentials.SecureSsl);
             }
-        });
+        }).ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<InternalCertificates>().CreateClientHandler());
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             name.ToLowerInvariant(),
             sp => new GrpcServiceHealthCheck(sp.GetRequiredService<GrpcClientFactory>()

@@ -29,9 +29,7 @@ public sealed class IdentityServiceFixture : IAsyncLifetime
         _factory = Start(Database, Servers.Redis);
         Http = _factory.CreateClient();
         await WaitUntilReadyAsync(Http);
-        var channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress,
-            new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() });
-        Client = new IdentityService.IdentityServiceClient(channel);
+        Client = GatewayClient(_factory);
     }
 
     /// <summary>Another identity service on the same test server machinery, with other settings.</summary>
@@ -42,6 +40,10 @@ public sealed class IdentityServiceFixture : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:Postgres", postgres);
             builder.UseSetting("ConnectionStrings:Redis", redis);
             builder.UseSetting("Identity:StartupRetrySeconds", "1");
+            foreach (var (key, value) in TestCertificates.Platform.Settings("identity", ":"))
+            {
+                builder.UseSetting(key, value);
+            }
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);
@@ -56,10 +58,19 @@ public sealed class IdentityServiceFixture : IAsyncLifetime
     {
         var http = factory.CreateClient();
         await WaitUntilReadyAsync(http);
-        var client = new IdentityService.IdentityServiceClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
-            new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
-        return (client, http);
+        return (GatewayClient(factory), http);
     }
+
+    /// <summary>
+    /// A client of the service as the gateway calls it: the test server's connection carries the gateway's client
+    /// certificate, which identity checks as it checks one that came through a TLS handshake.
+    /// </summary>
+    public static IdentityService.IdentityServiceClient GatewayClient(WebApplicationFactory<Program> factory, string caller = "gateway") =>
+        new(GrpcChannel.ForAddress(factory.Server.BaseAddress, new GrpcChannelOptions
+        {
+            HttpHandler = factory.Server.CreateHandler(context =>
+                context.Connection.ClientCertificate = TestCertificates.Platform.Certificate(caller)),
+        }));
 
     /// <summary>Polls <c>/readyz</c> until the migrations are applied (at most 60 s).</summary>
     public static Task WaitUntilReadyAsync(HttpClient http) => Readiness.WaitAsync(http, "identity", TimeSpan.FromSeconds(60));

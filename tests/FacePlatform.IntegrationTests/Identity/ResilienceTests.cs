@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Testing;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Npgsql;
 
 namespace FacePlatform.IntegrationTests.Identity;
@@ -19,8 +18,7 @@ public sealed class ResilienceTests
         var nowhere = new NpgsqlConnectionStringBuilder(servers.Postgres) { Port = FreePort(), Timeout = 3 }.ConnectionString;
         await using var factory = IdentityServiceFixture.Start(nowhere, servers.Redis);
         using var http = factory.CreateClient();
-        var client = new IdentityService.IdentityServiceClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
-            new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+        var client = IdentityServiceFixture.GatewayClient(factory);
 
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<RpcException>(() => client.ListCollectionsAsync(
@@ -70,8 +68,7 @@ public sealed class ResilienceTests
                     .WithWebHostBuilder(builder => builder.UseSetting("Identity:BootstrapAdminApiKey", key));
                 using var http = factory.CreateClient();
                 await IdentityServiceFixture.WaitUntilReadyAsync(http);
-                var client = new IdentityService.IdentityServiceClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
-                    new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+                var client = IdentityServiceFixture.GatewayClient(factory);
 
                 var answer = await client.AuthenticateApiKeyAsync(new AuthenticateApiKeyRequest { Key = key });
                 var tenants = await client.ListTenantsAsync(new ListTenantsRequest());
