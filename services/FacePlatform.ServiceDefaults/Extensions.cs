@@ -1,3 +1,4 @@
+using FacePlatform.ServiceDefaults.Errors;
 using FacePlatform.ServiceDefaults.Health;
 using FacePlatform.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -30,6 +31,8 @@ public static class ServiceDefaultsExtensions
             // Limits of the internal gRPC endpoints; the gateway checks the public limits before anything is sent on.
             options.MaxReceiveMessageSize = 64 * 1024 * 1024;
             options.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            // First, so outermost: it bounds the message of every status the service's own interceptors and handlers raise.
+            options.Interceptors.Add<StatusDetailLimitInterceptor>();
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks(options =>

@@ -7,7 +7,8 @@ namespace FacePlatform.Identity.Grpc;
 
 /// <summary>
 /// Turns storage failures into gRPC statuses that mean what they say: PostgreSQL unreachable is UNAVAILABLE (callers
-/// may retry), a unique-key clash is ALREADY_EXISTS. Every other exception stays INTERNAL.
+/// may retry), a unique-key clash is ALREADY_EXISTS, a reference to a row that does not exist (a foreign key: a tenant id
+/// no tenant has) is NOT_FOUND. Every other exception stays INTERNAL.
 /// </summary>
 internal sealed partial class StorageExceptionInterceptor(NpgsqlDataSource dataSource, ILogger<StorageExceptionInterceptor> logger) : Interceptor
 {
@@ -23,6 +24,10 @@ internal sealed partial class StorageExceptionInterceptor(NpgsqlDataSource dataS
         catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
         {
             throw new RpcException(new Status(StatusCode.AlreadyExists, Describe(unique)));
+        }
+        catch (Exception exception) when (ForeignKey(exception) is { } missing)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"the {missing} this request names does not exist"));
         }
         catch (Exception exception) when (IsUnavailable(exception))
         {
@@ -42,6 +47,21 @@ internal sealed partial class StorageExceptionInterceptor(NpgsqlDataSource dataS
         InvalidOperationException { InnerException: { } inner } => IsUnavailable(inner),
         DbUpdateException { InnerException: { } inner } => IsUnavailable(inner),
         _ => false,
+    };
+
+    /// <summary>What a foreign-key violation found missing ("tenant", "collection", …); null for any other exception.</summary>
+    private static string? ForeignKey(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation } violation => violation.ConstraintName switch
+        {
+            { } name when name.Contains("_tenants_", StringComparison.Ordinal) => "tenant",
+            { } name when name.Contains("_collections_", StringComparison.Ordinal) => "collection",
+            { } name when name.Contains("_subjects_", StringComparison.Ordinal) => "subject",
+            _ => "resource",
+        },
+        DbUpdateException { InnerException: { } inner } => ForeignKey(inner),
+        InvalidOperationException { InnerException: { } inner } => ForeignKey(inner),
+        _ => null,
     };
 
     private static string Describe(PostgresException unique) => unique.ConstraintName switch

@@ -7,15 +7,11 @@ namespace FacePlatform.Identity.Validation;
 
 /// <summary>
 /// Refuses, before any handler runs, a request with a string that cannot be stored as text (<see cref="RequestText"/>):
-/// INVALID_ARGUMENT with a field violation, instead of PostgreSQL's error surfacing as INTERNAL. It also keeps every
-/// error message short: a message that quotes a 100 kB id would exceed the caller's 64 KB header limit (the trailers
-/// carry it), which the gateway saw as UNAVAILABLE.
+/// INVALID_ARGUMENT with a field violation, instead of PostgreSQL's error surfacing as INTERNAL. (Messages that quote a
+/// long value are cut by ServiceDefaults' <c>StatusDetailLimitInterceptor</c>, as in every service.)
 /// </summary>
 internal sealed class RequestValidationInterceptor : Interceptor
 {
-    /// <summary>Characters of an error message; a quoted value is cut to fit.</summary>
-    public const int MaxMessageLength = 1000;
-
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -24,13 +20,6 @@ internal sealed class RequestValidationInterceptor : Interceptor
             throw RpcErrors.InvalidArgument(invalid.Field, $"{invalid.Field} {invalid.Problem}");
         }
 
-        try
-        {
-            return await continuation(request, context);
-        }
-        catch (RpcException exception) when (exception.Status.Detail.Length > MaxMessageLength)
-        {
-            throw new RpcException(new Status(exception.StatusCode, exception.Status.Detail[..MaxMessageLength] + "…"), exception.Trailers);
-        }
+        return await continuation(request, context);
     }
 }
