@@ -22,6 +22,7 @@ public static class ServiceDefaultsExtensions
         where TBuilder : IHostApplicationBuilder
     {
         builder.AddPlatformTelemetry();
+        builder.Services.AddSingleton<RpcMetrics>();
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy("process is running"), ["live"]);
@@ -31,7 +32,9 @@ public static class ServiceDefaultsExtensions
             // Limits of the internal gRPC endpoints; the gateway checks the public limits before anything is sent on.
             options.MaxReceiveMessageSize = 64 * 1024 * 1024;
             options.EnableDetailedErrors = builder.Environment.IsDevelopment();
-            // First, so outermost: it bounds the message of every status the service's own interceptors and handlers raise.
+            // Outermost: it records the status every interceptor and handler below ends a call with.
+            options.Interceptors.Add<RpcServerMetricsInterceptor>();
+            // Next, so it bounds the message of every status the service's own interceptors and handlers raise.
             options.Interceptors.Add<StatusDetailLimitInterceptor>();
         });
         builder.Services.AddGrpcReflection();

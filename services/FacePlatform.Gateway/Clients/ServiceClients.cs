@@ -1,5 +1,6 @@
 using FacePlatform.Contracts.V1;
 using FacePlatform.ServiceDefaults.Security;
+using FacePlatform.ServiceDefaults.Telemetry;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client.Configuration;
@@ -53,6 +54,8 @@ internal static class ServiceClients
             })
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<InternalCertificates>().CreateClientHandler())
             .EnableCallContextPropagation(options => options.SuppressContextNotFoundErrors = true)
+            // First, so it times the whole call (retries included) and sees the status the gateway acts on.
+            .AddInterceptor(sp => new RpcClientMetricsInterceptor(sp.GetRequiredService<RpcMetrics>()))
             .AddInterceptor(sp => new DefaultDeadlineInterceptor(
                 TimeSpan.FromSeconds(sp.GetRequiredService<IConfiguration>().GetValue("Services:DeadlineSeconds", 30))));
 

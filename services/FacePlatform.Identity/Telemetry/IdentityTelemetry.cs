@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using FacePlatform.ServiceDefaults.Telemetry;
 
 namespace FacePlatform.Identity.Telemetry;
 
@@ -23,10 +24,7 @@ internal sealed class IdentityTelemetry
         var meter = meters.Create(MeterName);
         _searchDuration = meter.CreateHistogram<double>("faceplatform.search.duration", "s",
             "Duration of a Search call inside the identity service, by where the answer came from (cache=hit|miss|bypass).",
-            advice: new InstrumentAdvice<double>
-            {
-                HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-            });
+            advice: DurationBuckets.Advice(DurationBuckets.Search));
         _cacheRequests = meter.CreateCounter<long>("faceplatform.cache.requests", "{request}",
             "Redis look-ups of the identity cache by kind (search|subject) and result (hit|miss|bypass: Redis unusable).");
         _enrolledFaces = meter.CreateCounter<long>("faceplatform.enrolled.faces", "{face}",
@@ -38,10 +36,7 @@ internal sealed class IdentityTelemetry
             "path=index: the partition's HNSW code index).");
         _codeReads = meter.CreateHistogram<double>("faceplatform.codes.read.duration", "s",
             "Reads of a collection's codes into memory, by kind (full|increment).",
-            advice: new InstrumentAdvice<double>
-            {
-                HistogramBucketBoundaries = [0.001, 0.005, 0.02, 0.1, 0.5, 1, 2.5, 5, 10, 30],
-            });
+            advice: DurationBuckets.Advice(DurationBuckets.BulkRead));
     }
 
     public void SearchCompleted(TimeSpan elapsed, CacheResult cache) =>

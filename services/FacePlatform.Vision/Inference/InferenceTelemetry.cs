@@ -21,7 +21,8 @@ public sealed class InferenceTelemetry : IDisposable
         Meter = new Meter(Name);
         ActivitySource = new ActivitySource(Name);
         InferenceDuration = Meter.CreateHistogram<double>(
-            "faceplatform.inference.duration", "s", "Time of one model run (one batch), by model");
+            "faceplatform.inference.duration", "s", "Time of one model run (one batch), by model",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ModelRunBuckets });
         BatchSize = Meter.CreateHistogram<int>(
             "faceplatform.batch.size", "{sample}", "Samples (faces, tiles) in one model run, by model");
         BatchRequests = Meter.CreateHistogram<int>(
@@ -36,6 +37,19 @@ public sealed class InferenceTelemetry : IDisposable
             "{request}",
             "Requests waiting for a model, by model");
     }
+
+    /// <summary>
+    /// Bucket boundaries (seconds) of <c>faceplatform.inference.duration</c>. One model run (a batch) took 1–15 ms on the
+    /// development machine's CPU (docs/benchmarks.md; faceres 7.6–13.4 ms), well under 1 ms on a GPU, and large
+    /// batches on a busy CPU reach tens of milliseconds; OpenTelemetry's default boundaries (0, 5, 10, 25 … 10000)
+    /// would put all of it in two buckets. The other duration sets are in ServiceDefaults' <c>DurationBuckets</c>,
+    /// which this library does not reference.
+    /// </summary>
+    public static IReadOnlyList<double> ModelRunBuckets { get; } =
+    [
+        0.00025, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.0125, 0.015, 0.02, 0.03, 0.05,
+        0.075, 0.1, 0.25, 0.5, 1,
+    ];
 
     /// <summary>The meter.</summary>
     public Meter Meter { get; }
