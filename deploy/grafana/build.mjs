@@ -25,6 +25,12 @@ const SERVICES = ["gateway", "identity", "embedding", "attributes"];
 const ALL_JOBS = 'job=~"faceplatform-(gateway|identity|embedding|attributes)"';
 // Health, readiness and scrape traffic would drown the real endpoints' latency.
 const NOT_PLUMBING = 'http_route!~"/healthz|/readyz|/metrics|/grpc.health.v1.Health/.*|/grpc.reflection.*"';
+// gRPC status codes that are the server's fault (OpenTelemetry's RPC conventions for server spans): UNKNOWN,
+// DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS. rpc_grpc_status_code is numeric (ServiceDefaults'
+// RpcMetrics); gRPC answers are HTTP 200 whatever their status, so only these series see gRPC failures.
+const GRPC_SERVER_ERRORS = 'rpc_grpc_status_code=~"2|4|12|13|14|15"';
+const rpcRatio = (metric, selector, by) =>
+  `sum by (${by}) (rate(${metric}_count{${selector},${GRPC_SERVER_ERRORS}}[$__rate_interval])) / sum by (${by}) (rate(${metric}_count{${selector}}[$__rate_interval]))`;
 const DS = { type: "prometheus", uid: "${datasource}" };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -183,13 +189,16 @@ function overview() {
   panels.push(
     timeseries("Request rate per service", [[`sum by (job) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`, "{{job}}"]], pos(0, y, 12, 8), { unit: "reqps" }),
     timeseries(
-      "Error ratio (HTTP 5xx) per service",
-      [[`sum by (job) (rate(http_server_request_duration_seconds_count{${sel},http_response_status_code=~"5.."}[$__rate_interval])) / sum by (job) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`, "{{job}}"]],
+      "Error ratio per service (HTTP 5xx, gRPC server errors)",
+      [
+        [`sum by (job) (rate(http_server_request_duration_seconds_count{${sel},http_response_status_code=~"5.."}[$__rate_interval])) / sum by (job) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`, "HTTP 5xx {{job}}"],
+        [rpcRatio("rpc_server_duration_seconds", ALL_JOBS, "job"), "gRPC {{job}}"],
+      ],
       pos(12, y, 12, 8),
       {
         unit: "percentunit",
         min: 0,
-        description: "gRPC calls answer HTTP 200 whatever their gRPC status, so internal gRPC errors show on the gateway (REST 5xx / handled exceptions), not here.",
+        description: "gRPC calls answer HTTP 200 whatever their gRPC status: gRPC errors are counted from rpc_server_duration_seconds (rpc_grpc_status_code UNKNOWN 2, DEADLINE_EXCEEDED 4, UNIMPLEMENTED 12, INTERNAL 13, UNAVAILABLE 14, DATA_LOSS 15).",
       },
     ),
   );
@@ -224,10 +233,10 @@ function overview() {
       { unit: "s" },
     ),
     timeseries(
-      "Gateway → service calls (p95, by upstream port)",
-      [[`histogram_quantile(0.95, sum by (server_port, le) (rate(http_client_request_duration_seconds_bucket{job="faceplatform-gateway"}[$__rate_interval])))`, "port {{server_port}}"]],
+      "Gateway → service calls (p95, by service)",
+      [[`histogram_quantile(0.95, sum by (rpc_service, le) (rate(rpc_client_duration_seconds_bucket{job="faceplatform-gateway"}[$__rate_interval])))`, "{{rpc_service}}"]],
       pos(12, y, 12, 9),
-      { unit: "s", description: "Outgoing HTTP/2 (gRPC) calls of the gateway: 5103 identity, 5101 embedding, 5102 attributes." },
+      { unit: "s", description: "The gateway's gRPC calls to identity, embedding and attributes, whole calls (retries on UNAVAILABLE included)." },
     ),
   );
   y += 9;
@@ -374,7 +383,22 @@ function serviceDashboard(service) {
       "Responses by status per endpoint",
       [[`sum by (http_route, http_response_status_code) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`, "{{http_route}} {{http_response_status_code}}"]],
       pos(12, y, 12, 8),
-      { unit: "reqps" },
+      { unit: "reqps", description: "HTTP status; a gRPC call is HTTP 200 whatever its gRPC status (see gRPC calls by status)." },
+    ),
+  );
+  y += 8;
+  panels.push(
+    timeseries(
+      "gRPC calls by method and status",
+      [[`sum by (rpc_method, rpc_grpc_status_code) (rate(rpc_server_duration_seconds_count{${base}}[$__rate_interval]))`, "{{rpc_method}} {{rpc_grpc_status_code}}"]],
+      pos(0, y, 12, 8),
+      { unit: "reqps", description: "rpc_grpc_status_code is numeric: 0 OK, 3 INVALID_ARGUMENT, 5 NOT_FOUND, 8 RESOURCE_EXHAUSTED, 13 INTERNAL, 14 UNAVAILABLE …" },
+    ),
+    timeseries(
+      "gRPC server error ratio",
+      [[rpcRatio("rpc_server_duration_seconds", base, "rpc_method"), "{{rpc_method}}"]],
+      pos(12, y, 12, 8),
+      { unit: "percentunit", min: 0, description: "Calls ending UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE or DATA_LOSS." },
     ),
   );
   y += 8;
@@ -398,20 +422,20 @@ function serviceDashboard(service) {
     panels.push(row("Calls to the internal services", y++));
     panels.push(
       timeseries(
-        "Call rate by upstream",
-        [[`sum by (server_address, server_port, http_response_status_code) (rate(http_client_request_duration_seconds_count{${base}}[$__rate_interval]))`, "{{server_address}}:{{server_port}} {{http_response_status_code}}"]],
+        "Calls by service and gRPC status",
+        [[`sum by (rpc_service, rpc_grpc_status_code) (rate(rpc_client_duration_seconds_count{${base}}[$__rate_interval]))`, "{{rpc_service}} {{rpc_grpc_status_code}}"]],
         pos(0, y, 8, 8),
-        { unit: "reqps" },
+        { unit: "reqps", description: "rpc_grpc_status_code is numeric: 0 OK, 4 DEADLINE_EXCEEDED, 5 NOT_FOUND, 14 UNAVAILABLE …" },
       ),
       timeseries(
         "Upstream latency (p50 / p95 / p99)",
         [
-          [`histogram_quantile(0.5, sum by (server_port, le) (rate(http_client_request_duration_seconds_bucket{${base}}[$__rate_interval])))`, "p50 :{{server_port}}"],
-          [`histogram_quantile(0.95, sum by (server_port, le) (rate(http_client_request_duration_seconds_bucket{${base}}[$__rate_interval])))`, "p95 :{{server_port}}"],
-          [`histogram_quantile(0.99, sum by (server_port, le) (rate(http_client_request_duration_seconds_bucket{${base}}[$__rate_interval])))`, "p99 :{{server_port}}"],
+          [`histogram_quantile(0.5, sum by (rpc_service, le) (rate(rpc_client_duration_seconds_bucket{${base}}[$__rate_interval])))`, "p50 {{rpc_service}}"],
+          [`histogram_quantile(0.95, sum by (rpc_service, le) (rate(rpc_client_duration_seconds_bucket{${base}}[$__rate_interval])))`, "p95 {{rpc_service}}"],
+          [`histogram_quantile(0.99, sum by (rpc_service, le) (rate(rpc_client_duration_seconds_bucket{${base}}[$__rate_interval])))`, "p99 {{rpc_service}}"],
         ],
         pos(8, y, 8, 8),
-        { unit: "s" },
+        { unit: "s", description: "Whole gRPC calls to identity, embedding and attributes (retries on UNAVAILABLE included)." },
       ),
       timeseries(
         "Connections to upstreams and time waiting for one",
