@@ -29,6 +29,8 @@ const NOT_PLUMBING = 'http_route!~"/healthz|/readyz|/metrics|/grpc.health.v1.Hea
 // DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS. rpc_grpc_status_code is numeric (ServiceDefaults'
 // RpcMetrics); gRPC answers are HTTP 200 whatever their status, so only these series see gRPC failures.
 const GRPC_SERVER_ERRORS = 'rpc_grpc_status_code=~"2|4|12|13|14|15"';
+// Health probes and reflection are gRPC calls too; they would dilute the ratios.
+const NOT_RPC_PLUMBING = 'rpc_service!~"grpc[.](health|reflection)[.].*"';
 const rpcRatio = (metric, selector, by) =>
   `sum by (${by}) (rate(${metric}_count{${selector},${GRPC_SERVER_ERRORS}}[$__rate_interval])) / sum by (${by}) (rate(${metric}_count{${selector}}[$__rate_interval]))`;
 const DS = { type: "prometheus", uid: "${datasource}" };
@@ -192,7 +194,7 @@ function overview() {
       "Error ratio per service (HTTP 5xx, gRPC server errors)",
       [
         [`sum by (job) (rate(http_server_request_duration_seconds_count{${sel},http_response_status_code=~"5.."}[$__rate_interval])) / sum by (job) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`, "HTTP 5xx {{job}}"],
-        [rpcRatio("rpc_server_duration_seconds", ALL_JOBS, "job"), "gRPC {{job}}"],
+        [rpcRatio("rpc_server_duration_seconds", `${ALL_JOBS},${NOT_RPC_PLUMBING}`, "job"), "gRPC {{job}}"],
       ],
       pos(12, y, 12, 8),
       {
@@ -390,13 +392,13 @@ function serviceDashboard(service) {
   panels.push(
     timeseries(
       "gRPC calls by method and status",
-      [[`sum by (rpc_method, rpc_grpc_status_code) (rate(rpc_server_duration_seconds_count{${base}}[$__rate_interval]))`, "{{rpc_method}} {{rpc_grpc_status_code}}"]],
+      [[`sum by (rpc_method, rpc_grpc_status_code) (rate(rpc_server_duration_seconds_count{${base},${NOT_RPC_PLUMBING}}[$__rate_interval]))`, "{{rpc_method}} {{rpc_grpc_status_code}}"]],
       pos(0, y, 12, 8),
       { unit: "reqps", description: "rpc_grpc_status_code is numeric: 0 OK, 3 INVALID_ARGUMENT, 5 NOT_FOUND, 8 RESOURCE_EXHAUSTED, 13 INTERNAL, 14 UNAVAILABLE …" },
     ),
     timeseries(
       "gRPC server error ratio",
-      [[rpcRatio("rpc_server_duration_seconds", base, "rpc_method"), "{{rpc_method}}"]],
+      [[rpcRatio("rpc_server_duration_seconds", `${base},${NOT_RPC_PLUMBING}`, "rpc_method"), "{{rpc_method}}"]],
       pos(12, y, 12, 8),
       { unit: "percentunit", min: 0, description: "Calls ending UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE or DATA_LOSS." },
     ),
