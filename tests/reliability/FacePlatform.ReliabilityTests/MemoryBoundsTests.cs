@@ -35,8 +35,8 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
 
     // REST alone, and REST with the large gRPC messages: two cases, so each figure in docs/reliability.md has its own run.
     [Theory]
-    [InlineData("rest")]
-    [InlineData("rest+grpc")]
+    [InlineData("rest-only")]
+    [InlineData("rest-and-grpc")]
     public async Task Sixteen_hostile_clients_keep_embedding_and_gateway_memory_bounded_without_5xx_and_it_drops_back(string attack)
     {
         var photo = await File.ReadAllBytesAsync(Path.Combine(
@@ -49,7 +49,7 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
         using var http = new HttpClient { BaseAddress = gateway.HttpAddress, Timeout = TimeSpan.FromSeconds(90) };
         // One connection per client, as sixteen separate attackers would have (HTTP/2 would otherwise share one).
         var channels = keys.Select(_ => GrpcChannel.ForAddress(new Uri($"http://127.0.0.1:{gateway.GrpcPort}"))).ToList();
-        string[] kinds = attack == "rest+grpc" ? [.. HostileInputs.Kinds, .. HostileInputs.GrpcKinds] : [.. HostileInputs.Kinds];
+        string[] kinds = attack == "rest-and-grpc" ? [.. HostileInputs.Kinds, .. HostileInputs.GrpcKinds] : [.. HostileInputs.Kinds];
 
         await AnalyseNormallyAsync(http, inputs, keys[0].Key);
         var before = (Embedding: Rss(embedding), Gateway: Rss(gateway));
@@ -129,7 +129,7 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
         // Every kind was answered at least once (else the attack did not test it), and each refusal was a 4xx.
         Assert.All(kinds, kind => Assert.Contains(statuses.Keys, k => k.StartsWith(kind + " ", StringComparison.Ordinal)));
         Assert.Contains("min-face-1 400", statuses.Keys);
-        if (attack == "rest+grpc")
+        if (attack == "rest-and-grpc")
         {
             Assert.Contains($"grpc-verify-over-limit {StatusCode.InvalidArgument}", statuses.Keys);
         }
