@@ -37,12 +37,12 @@ public sealed class GrpcFrameTests
     [Theory]
     [InlineData(false, 100, nameof(GrpcFrameVerdict.Small), 100)]
     [InlineData(false, GrpcFrame.SmallMessageBytes - 1, nameof(GrpcFrameVerdict.Small), GrpcFrame.SmallMessageBytes - 1)]
-    [InlineData(false, GrpcFrame.SmallMessageBytes, nameof(GrpcFrameVerdict.Budget), GrpcFrame.SmallMessageBytes)]
-    [InlineData(false, 20L * 1024 * 1024, nameof(GrpcFrameVerdict.Budget), 20L * 1024 * 1024)]
-    [InlineData(false, Max, nameof(GrpcFrameVerdict.Budget), Max)]
+    [InlineData(false, GrpcFrame.SmallMessageBytes, nameof(GrpcFrameVerdict.Budget), GrpcFrame.MemoryFactor * GrpcFrame.SmallMessageBytes)]
+    [InlineData(false, 20L * 1024 * 1024, nameof(GrpcFrameVerdict.Budget), GrpcFrame.MemoryFactor * 20L * 1024 * 1024)]
+    [InlineData(false, Max, nameof(GrpcFrameVerdict.Budget), GrpcFrame.MemoryFactor * Max)]
     [InlineData(false, Max + 1, nameof(GrpcFrameVerdict.TooLarge), Max + 1)]
     // A compressed message is what it inflates to, up to the limit: a few KB of gzip can be a 40-MB message.
-    [InlineData(true, 100, nameof(GrpcFrameVerdict.Budget), Max)]
+    [InlineData(true, 100, nameof(GrpcFrameVerdict.Budget), GrpcFrame.MemoryFactor * Max)]
     [InlineData(true, Max + 1, nameof(GrpcFrameVerdict.TooLarge), Max + 1)]
     public void A_message_is_refused_metered_or_let_through_by_its_size(bool compressed, long length, string verdict, long bytes)
     {
