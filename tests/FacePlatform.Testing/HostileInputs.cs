@@ -2,6 +2,9 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
+using FacePlatform.Contracts.V1;
+using Google.Protobuf;
+using Grpc.Core;
 
 namespace FacePlatform.Testing;
 
@@ -23,13 +26,29 @@ public sealed class HostileInputs
     private readonly byte[] _truncated;
     private readonly byte[] _photo;
 
+    // gRPC messages are parsed whole before the gateway sees a field, so what counts is their size: a photo-sized
+    // run of junk, the bomb padded to a photo's size (decoders stop at IEND), and photos over the limit.
+    private readonly byte[] _junk = Junk(GrpcPhotoBytes);
+    private readonly byte[] _paddedBomb;
+    private readonly byte[] _overLimit = Junk(30 * 1024 * 1024);
+
     /// <summary>Builds the corpus around <paramref name="photo"/>, a normal JPEG with a face.</summary>
     public HostileInputs(byte[] photo)
     {
         ArgumentNullException.ThrowIfNull(photo);
         _photo = photo;
         _truncated = photo[..(photo.Length / 2)];
+        _paddedBomb = [.. _bomb, .. Junk(GrpcPhotoBytes - _bomb.Length)];
     }
+
+    /// <summary>Bytes of each photo in the large gRPC messages: just under the gateway's 20-MB photo limit.</summary>
+    public const int GrpcPhotoBytes = (20 * 1024 * 1024) - 4096;
+
+    /// <summary>
+    /// The kinds sent to the public gRPC service (<c>FaceService</c>), in turn: Analyze with a photo-sized run of junk,
+    /// Verify with two photo-sized padded bombs (a 40-MB message), Verify with two 30-MB photos (over every limit).
+    /// </summary>
+    public static IReadOnlyList<string> GrpcKinds { get; } = ["grpc-analyze-junk", "grpc-verify-bombs", "grpc-verify-over-limit"];
 
     /// <summary>The kinds, in the order clients take turns with them.</summary>
     public static IReadOnlyList<string> Kinds { get; } =
@@ -59,6 +78,31 @@ public sealed class HostileInputs
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/analyze", UriKind.Relative)) { Content = content };
         request.Headers.Add("X-Api-Key", key);
         return request;
+    }
+
+    /// <summary>
+    /// Sends a gRPC call of <paramref name="kind"/> (one of <see cref="GrpcKinds"/>) with <paramref name="key"/> and
+    /// returns its status (OK when it succeeded).
+    /// </summary>
+    public async Task<StatusCode> CallAsync(FaceService.FaceServiceClient client, string kind, string key)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var options = new CallOptions(new Metadata { { "x-api-key", key } }, DateTime.UtcNow.AddSeconds(90));
+        try
+        {
+            _ = kind switch
+            {
+                "grpc-analyze-junk" => (IMessage)await client.AnalyzeAsync(new AnalyzeRequest { Image = Wrap(_junk) }, options),
+                "grpc-verify-bombs" => await client.VerifyAsync(new VerifyRequest { Image1 = Wrap(_paddedBomb), Image2 = Wrap(_paddedBomb) }, options),
+                "grpc-verify-over-limit" => await client.VerifyAsync(new VerifyRequest { Image1 = Wrap(_overLimit), Image2 = Wrap(_overLimit) }, options),
+                _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown kind"),
+            };
+            return StatusCode.OK;
+        }
+        catch (RpcException error)
+        {
+            return error.StatusCode;
+        }
     }
 
     /// <summary>A normal analyse of the face photo.</summary>
@@ -140,6 +184,16 @@ public sealed class HostileInputs
         }
 
         return form;
+    }
+
+    // Wrapped, not copied: sixteen clients would otherwise copy 40 MB per call in the test process.
+    private static Image Wrap(byte[] bytes) => new() { Content = UnsafeByteOperations.UnsafeWrap(bytes) };
+
+    private static byte[] Junk(int bytes)
+    {
+        var junk = new byte[bytes];
+        new Random(16).NextBytes(junk);
+        return junk;
     }
 
     private static ByteArrayContent Json(byte[] body)

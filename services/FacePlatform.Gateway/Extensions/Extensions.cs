@@ -63,6 +63,8 @@ internal static class Extensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        // After authentication and rate limits: a refused caller never holds photo bytes of the in-flight budget.
+        app.UseGrpcMessageBudget();
     }
 
     public static void MapGatewayEndpoints(this WebApplication app)

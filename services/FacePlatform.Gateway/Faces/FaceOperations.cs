@@ -82,7 +82,7 @@ internal sealed partial class FaceOperations(
 
         var detected = await embedding.DetectAndEmbedAsync(new DetectRequest
         {
-            Image = new Image { Content = Google.Protobuf.ByteString.CopyFrom(image.Bytes) },
+            Image = new Image { Content = GatedImage.Wrap(image) },
             MaxFaces = options.MaxFaces,
             MinFaceSize = options.MinFaceSize,
             IncludeCrops = true,
@@ -265,7 +265,7 @@ internal sealed partial class FaceOperations(
     private async Task<DetectResponse> DetectAsync(GatedImage image, string modelId, bool includeCrops, CancellationToken cancellationToken, int maxFaces = 0) =>
         await embedding.DetectAndEmbedAsync(new DetectRequest
         {
-            Image = new Image { Content = Google.Protobuf.ByteString.CopyFrom(image.Bytes) },
+            Image = new Image { Content = GatedImage.Wrap(image) },
             IncludeCrops = includeCrops,
             ModelId = modelId,
             MaxFaces = maxFaces,

@@ -28,6 +28,13 @@ internal sealed class ImageLimitsOptions
     [Range(0, 60_000)]
     public int InFlightWaitMilliseconds { get; set; } = 2000;
 
+    /// <summary>
+    /// Largest gRPC request message of the public service: two photos (Verify) and 64 KB for the other fields. It is
+    /// the gateway's gRPC receive limit, and larger messages are refused from their frame header, before grpc-dotnet
+    /// buffers them (see <c>GrpcMessageBudget</c>).
+    /// </summary>
+    public long MaxGrpcMessageBytes => (2 * MaxImageBytes) + (64 * 1024);
+
     /// <summary>Most photos in one batch enrolment request.</summary>
     [Range(1, 10_000)]
     public int MaxBatchItems { get; set; } = 100;

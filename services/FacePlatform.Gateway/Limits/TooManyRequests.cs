@@ -1,4 +1,5 @@
 using System.Globalization;
+using FacePlatform.Gateway.Errors;
 using Grpc.Core;
 
 namespace FacePlatform.Gateway.Limits;
@@ -15,12 +16,9 @@ internal static class TooManyRequests
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         var detail = $"{what}; retry after {seconds} s";
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        if (GrpcTrailersOnly.IsGrpc(http.Request))
         {
-            http.Response.StatusCode = StatusCodes.Status200OK;
-            http.Response.ContentType = "application/grpc";
-            http.Response.Headers["grpc-status"] = ((int)StatusCode.ResourceExhausted).ToString(CultureInfo.InvariantCulture);
-            http.Response.Headers["grpc-message"] = Uri.EscapeDataString(detail);
+            GrpcTrailersOnly.Write(http, StatusCode.ResourceExhausted, detail);
             return;
         }
 

@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using FacePlatform.Gateway.Errors;
+using FacePlatform.Gateway.Imaging;
+using FacePlatform.Gateway.Limits;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace FacePlatform.Gateway.Grpc;
+
+/// <summary>What the gateway does with a gRPC call, decided from the 5-byte frame header of its message.</summary>
+internal enum GrpcFrameVerdict
+{
+    /// <summary>A small message: grpc-dotnet may buffer it without asking the budget.</summary>
+    Small,
+
+    /// <summary>Take <see cref="GrpcFrameDecision.Bytes"/> from the in-flight budget before the message is read.</summary>
+    Budget,
+
+    /// <summary>Larger than the largest legitimate message: refused before a byte of it is read.</summary>
+    TooLarge,
+}
+
+/// <summary>The verdict on a message and the bytes it will hold once buffered.</summary>
+internal readonly record struct GrpcFrameDecision(GrpcFrameVerdict Verdict, long Bytes);
+
+/// <summary>
+/// The gRPC length-prefixed frame: one byte compressed flag, then the message length as a big-endian unsigned 32-bit
+/// integer, then the message.
+/// </summary>
+internal static class GrpcFrame
+{
+    public const int HeaderBytes = 5;
+
+    /// <summary>Messages below this are buffered without asking the budget: every non-photo call is this small.</summary>
+    public const long SmallMessageBytes = 64 * 1024;
+
+    /// <summary>Reads the header at the start of <paramref name="buffer"/>; false while fewer than 5 bytes have come.</summary>
+    public static bool TryReadHeader(in ReadOnlySequence<byte> buffer, out bool compressed, out long length)
+    {
+        if (buffer.Length < HeaderBytes)
+        {
+            (compressed, length) = (false, 0);
+            return false;
+        }
+
+        Span<byte> header = stackalloc byte[HeaderBytes];
+        buffer.Slice(0, HeaderBytes).CopyTo(header);
+        compressed = header[0] != 0;
+        length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        return true;
+    }
+
+    /// <summary>
+    /// The first frame header, left unconsumed (grpc-dotnet reads the same bytes again); null when the body ended before
+    /// five bytes, which grpc-dotnet answers itself.
+    /// </summary>
+    public static async Task<(bool Compressed, long Length)?> PeekHeaderAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (TryReadHeader(buffer, out var compressed, out var length))
+            {
+                reader.AdvanceTo(buffer.Start);
+                return (compressed, length);
+            }
+
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                reader.AdvanceTo(buffer.Start);
+                return null;
+            }
+
+            // Examined all of it: the next read waits for more bytes instead of returning these again.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// Over <paramref name="maxMessageBytes"/> is refused; a compressed message may inflate up to
+    /// <paramref name="maxMessageBytes"/> (grpc-dotnet's receive limit applies to the decompressed size), so it takes
+    /// that whatever its length — a 40-KB gzip of zeros is a 40-MB message; otherwise the length itself, unless small.
+    /// </summary>
+    public static GrpcFrameDecision Decide(bool compressed, long length, long maxMessageBytes) =>
+        length > maxMessageBytes ? new(GrpcFrameVerdict.TooLarge, length)
+        : compressed ? new(GrpcFrameVerdict.Budget, MemoryFactor * maxMessageBytes)
+        : length < SmallMessageBytes ? new(GrpcFrameVerdict.Small, length)
+        : new(GrpcFrameVerdict.Budget, MemoryFactor * length);
+
+    /// <summary>
+    /// Bytes of memory one admitted message byte holds in the gateway: the frame in Kestrel's buffers, the parsed
+    /// message and the serialized request to embedding (dotnet-gcdump during a 16-client attack: 740 MB live for the
+    /// messages admitted, about three times their length). The budget counts memory, so a message is charged that.
+    /// </summary>
+    public const int MemoryFactor = 3;
+}
+
+/// <summary>
+/// Bounds the memory of the gateway's gRPC calls as <see cref="ImageGate.AdmitAsync"/> bounds REST bodies: grpc-dotnet
+/// buffers each whole request message before a handler sees it, so before it reads one this middleware peeks at the
+/// frame header (without consuming it), refuses a message larger than two photos and the other fields
+/// (<see cref="ImageLimitsOptions.MaxGrpcMessageBytes"/>, INVALID_ARGUMENT as for an over-size photo), and takes the
+/// message's bytes from the same in-flight budget as REST, released when the call completes; no room in time is
+/// RESOURCE_EXHAUSTED with the retry time, as the REST 429. Runs after authentication and rate limiting, so a refused
+/// caller never holds the budget. Only the first message of a call is metered: every photo-carrying method is unary.
+/// </summary>
+internal sealed class GrpcMessageBudget(RequestDelegate next, ImageGate gate)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is null)
+        {
+            await next(http);
+            return;
+        }
+
+        // grpc-dotnet lifts Kestrel's body-size limit for gRPC (a message has its own limit) but can only do so before
+        // the body is read; we read first, so lift it here, as it would (else every call logs that it could not).
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = null;
+        }
+
+        if (await GrpcFrame.PeekHeaderAsync(http.Request.BodyReader, http.RequestAborted) is { } header)
+        {
+            var maxMessageBytes = gate.Limits.MaxGrpcMessageBytes;
+            var decision = GrpcFrame.Decide(header.Compressed, header.Length, maxMessageBytes);
+            if (decision.Verdict == GrpcFrameVerdict.TooLarge)
+            {
+                var tooLarge = ApiProblemException.TooLarge(
+                    $"the message has {header.Length} bytes; at most {maxMessageBytes} are accepted (two photos of at most {gate.Limits.MaxImageBytes} bytes and the other fields)");
+                GrpcTrailersOnly.Write(http, tooLarge.GrpcStatus, tooLarge.Message);
+                return;
+            }
+
+            if (decision.Verdict == GrpcFrameVerdict.Budget)
+            {
+                try
+                {
+                    http.Response.RegisterForDispose(await gate.AdmitAsync(decision.Bytes, json: false, http.RequestAborted));
+                }
+                catch (ApiProblemException busy) when (busy.HttpStatus == StatusCodes.Status429TooManyRequests)
+                {
+                    // As the REST 429 of the same budget: the photos in flight finish within seconds.
+                    await TooManyRequests.WriteAsync(http, TimeSpan.FromSeconds(1), busy.Message);
+                    return;
+                }
+            }
+        }
+
+        await next(http);
+    }
+}
+
+/// <summary>Wiring of <see cref="GrpcMessageBudget"/>.</summary>
+internal static class GrpcMessageBudgetExtensions
+{
+    public static IApplicationBuilder UseGrpcMessageBudget(this IApplicationBuilder app) => app.UseMiddleware<GrpcMessageBudget>();
+}
