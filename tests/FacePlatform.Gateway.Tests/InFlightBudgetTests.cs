@@ -51,8 +51,10 @@ public sealed class InFlightBudgetTests
     {
         var budget = new InFlightBudget(100);
         var held = await budget.AcquireAsync(60, Short);
-        var large = budget.AcquireAsync(90, Long);
-        // Room for 40 is free now, but the large waiter came first: the small one waits behind it.
+        var large = budget.AcquireAsync(95, Long);
+        // Room for 40 is free now, but the large waiter came first: the small one waits behind it (and, 95 + 10 being
+        // over the budget, until the large one is done: with 90 both fit, and whether the small one's task had
+        // completed by the check below was a race).
         var small = budget.AcquireAsync(10, Long);
         Assert.False(small.IsCompleted);
         held.Dispose();
