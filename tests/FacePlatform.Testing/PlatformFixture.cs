@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using FacePlatform.Contracts.V1;
 using Grpc.Core;
@@ -177,15 +176,9 @@ public class PlatformFixture : IAsyncLifetime
         }
 
         Configure(name, environment);
-        var service = new ServiceProcess(name, FreePort(), FreePort(), environment, grpcOverTls: name != "Gateway");
+        var service = new ServiceProcess(name, Processes.FreePort(), Processes.FreePort(), environment, grpcOverTls: name != "Gateway");
         _services.Add(service);
         return service;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

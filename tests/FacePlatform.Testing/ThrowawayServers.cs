@@ -149,15 +149,34 @@ public sealed class ThrowawayRedis : IAsyncDisposable
 }
 
 /// <summary>Running the server binaries, and a free loopback port for each server.</summary>
-internal static class Processes
+public static class Processes
 {
     public static bool IsRoot { get; } = Environment.UserName == "root";
 
+    /// <summary>
+    /// A loopback port nothing listens on, chosen below Linux's ephemeral range (32768–60999). A port from that range
+    /// (what binding port 0 gives) can be taken, between this check and the server's own bind, by one of the many
+    /// outgoing connections of the test projects running beside it: a gateway of the reliability suite once failed to
+    /// start with "address already in use" on such a port.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 500; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
+        throw new InvalidOperationException("no free loopback port was found in 20000-31999");
     }
 
     public static async Task RunAsync(string file, params string[] arguments)

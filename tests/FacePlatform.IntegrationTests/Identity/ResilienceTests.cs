@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Testing;
 using Grpc.Core;
@@ -15,7 +14,7 @@ public sealed class ResilienceTests
     public async Task Without_postgres_calls_fail_with_unavailable_before_their_deadline_and_readiness_fails()
     {
         var servers = await Infrastructure.GetAsync();
-        var nowhere = new NpgsqlConnectionStringBuilder(servers.Postgres) { Port = FreePort(), Timeout = 3 }.ConnectionString;
+        var nowhere = new NpgsqlConnectionStringBuilder(servers.Postgres) { Port = Processes.FreePort(), Timeout = 3 }.ConnectionString;
         await using var factory = IdentityServiceFixture.Start(nowhere, servers.Redis);
         using var http = factory.CreateClient();
         var client = IdentityServiceFixture.GatewayClient(factory);
@@ -39,7 +38,7 @@ public sealed class ResilienceTests
         var database = await servers.CreateDatabaseAsync("noredis");
         try
         {
-            await using var factory = IdentityServiceFixture.Start(database, $"127.0.0.1:{FreePort()},connectTimeout=500");
+            await using var factory = IdentityServiceFixture.Start(database, $"127.0.0.1:{Processes.FreePort()},connectTimeout=500");
             using var http = factory.CreateClient();
             await IdentityServiceFixture.WaitUntilReadyAsync(http);
 
@@ -84,10 +83,4 @@ public sealed class ResilienceTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
