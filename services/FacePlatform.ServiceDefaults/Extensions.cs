@@ -17,12 +17,20 @@ public static class ServiceDefaultsExtensions
     /// <summary>Tag of health checks that must pass for the service to take traffic (<c>/readyz</c>).</summary>
     public const string ReadyTag = "ready";
 
+    /// <summary>
+    /// Tag of health checks of the services this one calls: reported under <c>dependencies</c> in <c>/readyz</c> and
+    /// as <c>faceplatform.dependency.up</c>, never part of readiness (see <see cref="DependencyHealth"/>).
+    /// </summary>
+    public const string DependencyTag = "dependency";
+
     /// <summary>Registers telemetry, health checks, gRPC, gRPC reflection and gRPC health, and problem details.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         builder.AddPlatformTelemetry();
         builder.Services.AddSingleton<RpcMetrics>();
+        builder.Services.AddSingleton<DependencyHealth>();
+        builder.Services.AddSingleton<IHealthCheckPublisher>(services => services.GetRequiredService<DependencyHealth>());
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy("process is running"), ["live"]);
@@ -40,7 +48,8 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks(options =>
         {
-            // The overall status ("") of grpc.health.v1 is readiness: Kubernetes probes it as it probes /readyz.
+            // The overall status ("") of grpc.health.v1 is readiness: Kubernetes probes it as it probes /readyz. Checks of
+            // dependencies (DependencyTag) are not part of it.
             options.Services.Map(string.Empty, registration => registration.Tags.Contains(ReadyTag) || registration.Tags.Contains("live"));
         });
         builder.Services.AddProblemDetails();
@@ -48,7 +57,8 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Maps <c>/healthz</c> (alive), <c>/readyz</c> (dependencies reachable), <c>/metrics</c> (Prometheus),
+    /// Maps <c>/healthz</c> (alive), <c>/readyz</c> (ready to serve: the service's own stores and models; the health of
+    /// the services it calls is listed, not counted), <c>/metrics</c> (Prometheus),
     /// grpc.health.v1 and gRPC reflection. They are mapped in every environment: Kubernetes needs them everywhere.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
@@ -61,7 +71,7 @@ public static class ServiceDefaultsExtensions
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = registration => registration.Tags.Contains(ReadyTag) || registration.Tags.Contains("live"),
-            ResponseWriter = HealthReportWriter.WriteAsync,
+            ResponseWriter = HealthReportWriter.WriteWithDependenciesAsync,
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGrpcHealthChecksService();

@@ -10,7 +10,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace FacePlatform.Gateway.Clients;
 
 /// <summary>
-/// Typed gRPC clients of the internal services, each registered with a health check on its service. Deadlines and
+/// Typed gRPC clients of the internal services, each registered with a health check on its service (reported under
+/// <c>dependencies</c> in <c>/readyz</c>, not part of the gateway's readiness). Deadlines and
 /// cancellation flow from the incoming call (<c>EnableCallContextPropagation</c>); retries happen only on UNAVAILABLE.
 /// </summary>
 internal static class ServiceClients
@@ -72,7 +73,9 @@ internal static class ServiceClients
             sp => new GrpcServiceHealthCheck(sp.GetRequiredService<GrpcClientFactory>()
                 .CreateClient<Health.HealthClient>(name)),
             failureStatus,
-            [ServiceDefaultsExtensions.ReadyTag]));
+            // Reported, not part of the gateway's readiness: a call needing a service that is down gets 503 (gRPC
+            // UNAVAILABLE) while the rest of the API and the web page keep working (ServiceDefaults' DependencyHealth).
+            [ServiceDefaultsExtensions.DependencyTag]));
     }
 
     private static ServiceConfig RetryOnUnavailable(bool roundRobin)
@@ -119,7 +122,8 @@ internal sealed class GrpcServiceHealthCheck(Health.HealthClient client) : IHeal
         }
         catch (RpcException exception)
         {
-            return new HealthCheckResult(context.Registration.FailureStatus, exception.Status.Detail);
+            return new HealthCheckResult(context.Registration.FailureStatus,
+                $"grpc.health.v1 Check failed: {exception.StatusCode} {exception.Status.Detail}".TrimEnd());
         }
     }
 }

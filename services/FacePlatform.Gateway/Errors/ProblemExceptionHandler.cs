@@ -40,6 +40,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             // A busy service (decode budget, inference queue): the load passes within seconds.
             context.Response.Headers.RetryAfter = "1";
         }
+        else if (status == StatusCodes.Status503ServiceUnavailable && !context.Response.Headers.ContainsKey("Retry-After"))
+        {
+            // An internal service is down or restarting (the gateway itself stays ready); a restart takes seconds.
+            context.Response.Headers.RetryAfter = "5";
+        }
 
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
