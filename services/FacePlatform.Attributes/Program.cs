@@ -1,4 +1,11 @@
 using FacePlatform.Attributes.Extensions;
+using FacePlatform.ServiceDefaults.Health;
+
+// The container health check of the chiseled image (compose.yaml): probe the running service, do not start one.
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,3 +19,4 @@ app.MapDefaultEndpoints();
 app.MapAttributesEndpoints();
 
 app.Run();
+return 0;

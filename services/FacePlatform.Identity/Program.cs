@@ -1,4 +1,11 @@
 using FacePlatform.Identity.Extensions;
+using FacePlatform.ServiceDefaults.Health;
+
+// The container health check of the chiseled image (compose.yaml): probe the running service, do not start one.
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,4 +19,5 @@ app.MapDefaultEndpoints();
 app.MapIdentityEndpoints();
 
 app.Run();
+return 0;
 public partial class Program;

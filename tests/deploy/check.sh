@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Offline checks of the Kubernetes deployment (no cluster, no Docker): the Helm chart, the Dockerfiles, the Grafana
-# dashboards and the Prometheus rules. Called once by tests/run.sh; runnable alone:
+# Offline checks of the Kubernetes deployment (no cluster, no Docker): the Helm chart, the Dockerfiles, compose.yaml,
+# the Grafana dashboards and the Prometheus rules. Called once by tests/run.sh; runnable alone:
 #
 #   bash tests/deploy/check.sh
 #
@@ -13,6 +13,7 @@
 #                                the package has no install script, nothing is downloaded at install time)
 #   kubernetes-models, @kubernetes-models/prometheus-operator   Kubernetes / prometheus-operator JSON schemas + types
 #   yaml                         YAML parser
+#   ajv, ajv-formats             JSON-schema validator (compose.yaml against the Compose Specification's schema)
 # Renders are kept in tests/artifacts/deploy/ (git-ignored) for inspection.
 
 set -uo pipefail
@@ -106,6 +107,23 @@ for f in "${values_files[@]}"; do
   tally < <(node "$here/validate.mjs" --name "$name" "$rendered" "${extra[@]}" 2>&1)
 done
 
+# --- the defaults install on any cluster: no GPU, no ReadWriteMany storage (both opt-in) -----------------------------
+defaults="$out/defaults-only.yaml"
+if "$helm" template "$release" "$chart" --namespace "$namespace" --kube-version "$kube_version" >"$defaults" 2>"$out/defaults-only.err"; then
+  portable=""
+  gpu_lines="$(grep -n 'nvidia.com/gpu' "$defaults" | head -n 3 | tr '\n' ' ')"
+  rwx_lines="$(grep -n 'ReadWriteMany' "$defaults" | head -n 3 | tr '\n' ' ')"
+  [ -n "$gpu_lines" ] && portable+="renders nvidia.com/gpu: $gpu_lines; "
+  [ -n "$rwx_lines" ] && portable+="renders ReadWriteMany: $rwx_lines; "
+  if [ -z "$portable" ]; then
+    pass "helm template with defaults requests no GPU and no ReadWriteMany volume"
+  else
+    fail "defaults portable" "$portable"
+  fi
+else
+  fail "render defaults" "$(head -n 3 "$out/defaults-only.err" | tr '\n' ' ')"
+fi
+
 # --- the values schema refuses what cannot work -------------------------------------------------------------------
 schema_errors=""
 for bad in "models.import.mode=sideways" "gateway.service.type=External" "postgresql.enabled=false" "gatway.replicaCount=1"; do
@@ -131,6 +149,12 @@ if names="$(node "$here/metric-names.mjs" 2>&1)" && [ -n "$names" ]; then
 else
   fail "metric-names.mjs" "printed nothing: $names"
 fi
+
+# --- Docker Compose ------------------------------------------------------------------------------------------------
+# The Compose Specification's schema is read from the team's reference folder beside the repository (../shared, which
+# CI's checkout has too; FACEPLATFORM_SHARED overrides), not copied into the repository.
+shared="${FACEPLATFORM_SHARED:-$root/../shared}"
+tally < <(node "$here/compose.mjs" --schema "$shared/reference/compose-spec/compose-spec.json" "$root/compose.yaml" 2>&1)
 
 # --- Dockerfiles ---------------------------------------------------------------------------------------------------
 tally < <(node "$here/lint-dockerfiles.mjs" 2>&1)
