@@ -74,6 +74,10 @@ if ! "$helm" version --short >/dev/null 2>&1; then
 fi
 
 values_files=("$chart"/ci/*-values.yaml "$chart/values-local.yaml")
+# Reference schemas (Compose Specification, CloudNativePG CRDs) are read from the team's reference folder beside the
+# repository (../shared, which CI's checkout has too; FACEPLATFORM_SHARED overrides), not copied into the repository.
+shared="${FACEPLATFORM_SHARED:-$root/../shared}"
+cnpg_crds="$shared/reference/cloudnative-pg"
 
 # --- helm lint -----------------------------------------------------------------------------------------------------
 lint_errors=""
@@ -104,7 +108,7 @@ for f in "${values_files[@]}"; do
   pass "render $name ($(grep -c '^kind:' "$rendered") objects)"
   extra=()
   [ "$name" = "gpu" ] && extra=(--must-show)
-  tally < <(node "$here/validate.mjs" --name "$name" "$rendered" "${extra[@]}" 2>&1)
+  tally < <(node "$here/validate.mjs" --name "$name" --crds "$cnpg_crds" "$rendered" "${extra[@]}" 2>&1)
 done
 
 # --- the defaults install on any cluster: no GPU, no ReadWriteMany storage (both opt-in) -----------------------------
@@ -126,7 +130,8 @@ fi
 
 # --- the values schema refuses what cannot work -------------------------------------------------------------------
 schema_errors=""
-for bad in "models.import.mode=sideways" "gateway.service.type=External" "postgresql.enabled=false" "gatway.replicaCount=1"; do
+for bad in "models.import.mode=sideways" "gateway.service.type=External" "postgresql.enabled=false" "gatway.replicaCount=1" \
+    "database.mode=postgres" "database.mode=external" "cnpg.backup.walCompression=zip"; do
   if "$helm" template "$release" "$chart" --kube-version "$kube_version" --set "$bad" >/dev/null 2>&1; then
     schema_errors+="accepted --set $bad; "
   fi
@@ -151,9 +156,6 @@ else
 fi
 
 # --- Docker Compose ------------------------------------------------------------------------------------------------
-# The Compose Specification's schema is read from the team's reference folder beside the repository (../shared, which
-# CI's checkout has too; FACEPLATFORM_SHARED overrides), not copied into the repository.
-shared="${FACEPLATFORM_SHARED:-$root/../shared}"
 tally < <(node "$here/compose.mjs" --schema "$shared/reference/compose-spec/compose-spec.json" "$root/compose.yaml" 2>&1)
 
 # --- Dockerfiles ---------------------------------------------------------------------------------------------------

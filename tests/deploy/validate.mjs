@@ -28,19 +28,23 @@
 //   network-policies  a NetworkPolicy selects each of identity, embedding and attributes and admits their gRPC port
 //                     only from the gateway's pods; a default-deny policy covers the release.
 
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const YAML = require("yaml");
+const Ajv = require("ajv");
+const addFormats = require("ajv-formats");
 
 const args = process.argv.slice(2);
 const nameIdx = args.indexOf("--name");
 const label = nameIdx >= 0 ? args[nameIdx + 1] : "render";
 const mustShow = args.includes("--must-show");
-const file = args.filter((a, i) => !a.startsWith("--") && (nameIdx < 0 || i !== nameIdx + 1))[0];
+const crdsIdx = args.indexOf("--crds");
+const crdsDir = crdsIdx >= 0 ? args[crdsIdx + 1] : undefined;
+const file = args.filter((a, i) => !a.startsWith("--") && (nameIdx < 0 || i !== nameIdx + 1) && (crdsIdx < 0 || i !== crdsIdx + 1))[0];
 if (!file) {
   console.error("usage: validate.mjs --name NAME rendered.yaml [--must-show]");
   process.exit(2);
@@ -246,6 +250,59 @@ function checkCertManager(o, out) {
   }
 }
 
+// CloudNativePG (postgresql.cnpg.io/v1) has no model here: its objects are validated against the operator's own CRDs
+// (--crds DIR: ../shared/reference/cloudnative-pg, the CRD YAML of the release the docs name) with a JSON-schema
+// validator over each CRD's openAPIV3Schema, plus the API server's pruning rule as an unknown-field check: a field
+// that a structural schema does not declare (and no x-kubernetes-preserve-unknown-fields allows) fails. The CEL rules
+// (x-kubernetes-validations) are not evaluated offline.
+const crdSchemas = new Map();
+function crdSchema(apiVersion, kind) {
+  const key = `${apiVersion} ${kind}`;
+  if (crdSchemas.has(key)) return crdSchemas.get(key);
+  let found = null;
+  if (crdsDir && existsSync(crdsDir)) {
+    const [group, version] = apiVersion.split("/");
+    for (const f of readdirSync(crdsDir).filter((n) => /\.ya?ml$/.test(n))) {
+      for (const crd of YAML.parseAllDocuments(readFileSync(join(crdsDir, f), "utf8")).map((d) => d.toJSON())) {
+        if (crd?.kind !== "CustomResourceDefinition" || crd.spec?.group !== group || crd.spec?.names?.kind !== kind) continue;
+        const v = crd.spec.versions.find((x) => x.name === version);
+        if (v?.schema?.openAPIV3Schema) found = { schema: v.schema.openAPIV3Schema, validate: null };
+      }
+    }
+  }
+  if (found) {
+    const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
+    addFormats(ajv);
+    found.validate = ajv.compile(found.schema);
+  }
+  crdSchemas.set(key, found);
+  return found;
+}
+function undeclaredFields(value, schema, path, out) {
+  if (value === null || typeof value !== "object" || !schema) return;
+  if (Array.isArray(value)) return value.forEach((v, i) => undeclaredFields(v, schema.items, `${path}[${i}]`, out));
+  if (schema["x-kubernetes-preserve-unknown-fields"] || path.endsWith(".metadata")) return;
+  for (const [k, v] of Object.entries(value)) {
+    const declared = schema.properties?.[k] ?? (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
+    if (!declared && !schema.additionalProperties) out.push(`unknown field ${path}.${k}`);
+    else undeclaredFields(v, declared, `${path}.${k}`, out);
+  }
+}
+function checkCrd(o, out) {
+  const crd = crdSchema(o.apiVersion, o.kind);
+  if (!crd) return out.push(`${id(o)}: no CRD for ${o.apiVersion} ${o.kind} in ${crdsDir ?? "(no --crds DIR)"}`);
+  if (!crd.validate(o)) out.push(...crd.validate.errors.slice(0, 3).map((e) => `${id(o)}: ${e.instancePath || "/"} ${e.message}`));
+  const fields = [];
+  undeclaredFields(o, crd.schema, id(o), fields);
+  out.push(...fields);
+  // The validator must bite: the same object with a misspelt field and a wrong type fails.
+  const broken = structuredClone(o);
+  broken.spec = { ...broken.spec, instancez: 3, cluster: 7, schedule: 7, instances: "three" };
+  const brokenFields = [];
+  undeclaredFields(broken, crd.schema, id(o), brokenFields);
+  if (crd.validate(broken) || brokenFields.length === 0) out.push(`${id(o)}: a broken copy passed the CRD check (the validator does not bite)`);
+}
+
 const schemaProblems = [];
 for (const o of docs) {
   if (!o.apiVersion || !o.kind) {
@@ -254,6 +311,10 @@ for (const o of docs) {
   }
   if (o.apiVersion === "cert-manager.io/v1") {
     checkCertManager(o, schemaProblems);
+    continue;
+  }
+  if (o.apiVersion === "postgresql.cnpg.io/v1") {
+    checkCrd(o, schemaProblems);
     continue;
   }
   const spec = modelSpecifier(o.apiVersion, o.kind);
@@ -442,6 +503,38 @@ if (mustShow) {
   if (!policies.some((p) => Object.keys(p.spec.podSelector?.matchLabels ?? {}).length <= 2 && !p.spec.ingress && (p.spec.policyTypes ?? []).includes("Ingress")))
     np.push("no default-deny ingress policy for the release");
   report("network-policies: identity, embedding, attributes admit gRPC only from the gateway", np);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CloudNativePG (any render with a Cluster): identity wired to its -rw and -ro Services, bootstrap, backups
+
+const clusters = docs.filter((o) => o.apiVersion === "postgresql.cnpg.io/v1" && o.kind === "Cluster");
+if (clusters.length > 0) {
+  const cnpg = [];
+  const cluster = clusters[0];
+  const name = cluster.metadata.name;
+  if (clusters.length !== 1) cnpg.push(`${clusters.length} Clusters, expected one`);
+  if (!(cluster.spec.instances >= 2)) cnpg.push(`${name}: ${cluster.spec.instances} instance(s), no replica for -ro`);
+  const initdb = cluster.spec.bootstrap?.initdb ?? {};
+  if (!initdb.database || !initdb.owner) cnpg.push(`${name}: bootstrap.initdb does not create the application database and owner`);
+  if (!(initdb.postInitApplicationSQL ?? []).some((q) => /create extension if not exists vector/i.test(q)))
+    cnpg.push(`${name}: bootstrap does not create the vector extension in the application database`);
+  const store = cluster.spec.backup?.barmanObjectStore;
+  if (!store?.destinationPath) cnpg.push(`${name}: no backup.barmanObjectStore.destinationPath`);
+  const scheduled = docs.filter((o) => o.kind === "ScheduledBackup");
+  if (scheduled.some((b) => b.spec.cluster?.name !== name)) cnpg.push("a ScheduledBackup names another cluster");
+  if (docs.some((o) => o.kind === "StatefulSet" && component(o) === "postgresql")) cnpg.push("the bundled PostgreSQL StatefulSet is rendered beside the Cluster");
+  const identity = docs.find((o) => o.kind === "Deployment" && component(o) === "identity");
+  const env = new Map((identity?.spec.template.spec.containers[0].env ?? []).map((e) => [e.name, e]));
+  const host = (key) => /(?:^|;)Host=([^;]+)/.exec(env.get(key)?.value ?? "")?.[1];
+  if (host("ConnectionStrings__Postgres") !== `${name}-rw`) cnpg.push(`identity: ConnectionStrings__Postgres host is ${host("ConnectionStrings__Postgres")}, not ${name}-rw`);
+  if (host("ConnectionStrings__PostgresReadOnly") !== `${name}-ro`) cnpg.push(`identity: ConnectionStrings__PostgresReadOnly host is ${host("ConnectionStrings__PostgresReadOnly")}, not ${name}-ro`);
+  const password = env.get("FACEPLATFORM_POSTGRES_PASSWORD")?.valueFrom?.secretKeyRef;
+  if (password?.name !== `${name}-app` || password?.key !== "password") cnpg.push(`identity: the database password does not come from the operator's Secret ${name}-app`);
+  for (const key of ["ConnectionStrings__Postgres", "ConnectionStrings__PostgresReadOnly"]) {
+    if (!/Password=\$\(FACEPLATFORM_POSTGRES_PASSWORD\)/.test(env.get(key)?.value ?? "")) cnpg.push(`identity: ${key} does not take the password from the Secret`);
+  }
+  report(`cnpg ${label}: Cluster ${name} with replicas, pgvector bootstrap and backups; identity on -rw and -ro`, cnpg);
 }
 
 process.exit(failed ? 1 : 0);

@@ -103,26 +103,52 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{/* Env entries that build ConnectionStrings__Postgres; the password comes from the Secret and is expanded by the
      kubelet ($(VAR)), so it never appears in a manifest or ConfigMap. */}}
 {{- define "face-platform.postgresEnv" -}}
-{{- $host := "" -}}{{- $port := "" -}}{{- $db := "" -}}{{- $user := "" -}}{{- $params := "" -}}
-{{- if .Values.postgresql.enabled -}}
+{{- $mode := include "face-platform.databaseMode" . -}}
+{{- $host := "" -}}{{- $readOnlyHost := "" -}}{{- $port := "5432" -}}{{- $db := "" -}}{{- $user := "" -}}{{- $params := "" -}}
+{{- $secretName := include "face-platform.secretName" . -}}{{- $secretKey := .Values.secrets.keys.postgresPassword -}}
+{{- if eq $mode "bundled" -}}
 {{- $host = printf "%s-postgresql" (include "face-platform.fullname" .) -}}
-{{- $port = "5432" -}}
 {{- $db = .Values.postgresql.auth.database -}}
 {{- $user = .Values.postgresql.auth.username -}}
+{{- else if eq $mode "cnpg" -}}
+{{- /* The operator's Services: -rw follows the primary, -ro balances over the replicas. The application user's
+     password is in the Secret the operator makes for the initdb owner. */ -}}
+{{- $cluster := include "face-platform.cnpgClusterName" . -}}
+{{- $host = printf "%s-rw" $cluster -}}
+{{- $readOnlyHost = printf "%s-ro" $cluster -}}
+{{- $db = .Values.cnpg.database -}}
+{{- $user = .Values.cnpg.owner -}}
+{{- $secretName = printf "%s-app" $cluster -}}
+{{- $secretKey = "password" -}}
 {{- else -}}
-{{- $host = required "externalDatabase.host is required when postgresql.enabled=false" .Values.externalDatabase.host -}}
+{{- $host = required "externalDatabase.host is required when database.mode=external (or postgresql.enabled=false)" .Values.externalDatabase.host -}}
 {{- $port = toString .Values.externalDatabase.port -}}
 {{- $db = .Values.externalDatabase.database -}}
 {{- $user = .Values.externalDatabase.username -}}
 {{- $params = .Values.externalDatabase.parameters -}}
 {{- end -}}
+{{- $suffix := ternary (printf ";%s" (trimPrefix ";" $params)) "" (ne $params "") -}}
 - name: FACEPLATFORM_POSTGRES_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ include "face-platform.secretName" . }}
-      key: {{ .Values.secrets.keys.postgresPassword }}
+      name: {{ $secretName }}
+      key: {{ $secretKey }}
 - name: ConnectionStrings__Postgres
-  value: {{ printf "Host=%s;Port=%s;Username=%s;Password=$(FACEPLATFORM_POSTGRES_PASSWORD);Database=%s%s" $host $port $user $db (ternary (printf ";%s" (trimPrefix ";" $params)) "" (ne $params "")) | quote }}
+  value: {{ printf "Host=%s;Port=%s;Username=%s;Password=$(FACEPLATFORM_POSTGRES_PASSWORD);Database=%s%s" $host $port $user $db $suffix | quote }}
+{{- if $readOnlyHost }}
+- name: ConnectionStrings__PostgresReadOnly
+  value: {{ printf "Host=%s;Port=%s;Username=%s;Password=$(FACEPLATFORM_POSTGRES_PASSWORD);Database=%s%s" $readOnlyHost $port $user $db $suffix | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The database identity uses: bundled, cnpg or external (database.mode; "" follows postgresql.enabled). */}}
+{{- define "face-platform.databaseMode" -}}
+{{- .Values.database.mode | default (ternary "bundled" "external" .Values.postgresql.enabled) -}}
+{{- end -}}
+
+{{/* Name of the CloudNativePG Cluster; the operator names its Services <name>-rw, -ro, -r and its Secrets <name>-app. */}}
+{{- define "face-platform.cnpgClusterName" -}}
+{{- printf "%s-pg" (include "face-platform.fullname" .) | trunc 50 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* Env entries that build ConnectionStrings__Redis (StackExchange.Redis). abortConnect=false: Redis is a cache,
