@@ -136,12 +136,21 @@ public sealed class ApiFeatureTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task The_openapi_document_describes_detect_attributes_pose_and_age_range()
+    public async Task The_openapi_document_describes_the_new_inputs_and_answers()
     {
         var document = await Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
 
         var paths = document.GetProperty("paths");
         Assert.True(paths.GetProperty("/v1/detect").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/analyze/batch").TryGetProperty("post", out _));
+        var searchForm = paths.GetProperty("/v1/collections/{collectionId}/search").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties");
+        Assert.True(searchForm.TryGetProperty("embedding", out _));
+        Assert.True(searchForm.TryGetProperty("faceId", out _));
+        Assert.True(searchForm.TryGetProperty("qualityFilter", out _));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.GetProperty("VerifyView").GetProperty("properties").TryGetProperty("box2", out _));
+        Assert.True(schemas.GetProperty("EnrollView").GetProperty("properties").TryGetProperty("unindexedFaces", out _));
         var analyzeForm = paths.GetProperty("/v1/analyze").GetProperty("post").GetProperty("requestBody").GetProperty("content")
             .GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties");
         Assert.True(analyzeForm.TryGetProperty("attributes", out _));

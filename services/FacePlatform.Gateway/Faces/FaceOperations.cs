@@ -128,6 +128,7 @@ internal sealed partial class FaceOperations(
     AttributesService.AttributesServiceClient attributes,
     IdentityService.IdentityServiceClient identity,
     AnalysisCache cache,
+    QualityGate quality,
     GatewayTelemetry telemetry,
     IOptions<RecognitionOptions> recognition,
     ILogger<FaceOperations> logger)
@@ -222,6 +223,37 @@ internal sealed partial class FaceOperations(
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// Analyses <paramref name="count"/> photos one after another: <paramref name="open"/> admits and reads photo i (its
+    /// lease on the in-flight budget is released once the photo is answered), so a batch never holds more than one
+    /// photo. Each photo gets its answer or its own problem; a failure of the platform fails the batch.
+    /// </summary>
+    public async Task<List<(AnalyzeResponse? Answer, ItemProblem? Problem)>> AnalyzeBatchAsync(
+        string tenantId, int count, Func<int, CancellationToken, Task<(GatedImage Image, IDisposable? Lease)>> open,
+        AnalyzeOptions options, CancellationToken cancellationToken)
+    {
+        var results = new List<(AnalyzeResponse?, ItemProblem?)>(count);
+        for (var i = 0; i < count; i++)
+        {
+            IDisposable? lease = null;
+            try
+            {
+                (var image, lease) = await open(i, cancellationToken);
+                results.Add((await AnalyzeAsync(tenantId, image, options, cancellationToken), null));
+            }
+            catch (Exception exception) when (ItemProblem.Of(exception) is { } problem)
+            {
+                results.Add((null, problem));
+            }
+            finally
+            {
+                lease?.Dispose();
+            }
+        }
+
+        return results;
     }
 
     /// <summary>Faces only: boxes, scores, landmarks, quality and pose; no recogniser or attribute model runs.</summary>
@@ -330,23 +362,36 @@ internal sealed partial class FaceOperations(
         };
     }
 
+    /// <summary>
+    /// Enrols the one face of the photo (or its largest with <paramref name="largest"/>) that passes
+    /// <paramref name="qualityFilter"/>; every other face is in the answer's unindexed faces with its reasons.
+    /// </summary>
     public async Task<EnrollResponse> EnrollAsync(
         string tenantId, string collectionId, string subjectId, GatedImage image, bool largest, string? requestId,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? qualityFilter = null)
     {
+        var thresholds = quality.Thresholds(qualityFilter);
         var collection = await identity.GetCollectionAsync(
             new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
         var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken);
-        var face = detected.Faces.Count switch
+        var (passed, unindexed) = QualityGate.Split(detected.Faces, thresholds);
+        if (passed.Count == 0 && unindexed.Count > 0)
+        {
+            throw ApiProblemException.Unprocessable(
+                $"no face passed the quality filter '{qualityFilter ?? "default"}': {QualityGate.Describe(unindexed)}");
+        }
+
+        var face = passed.Count switch
         {
             0 => throw ApiProblemException.Unprocessable("no face was found in the photo; enrol a photo that shows the person's face"),
-            1 => detected.Faces[0],
-            _ when largest => detected.Faces.MaxBy(f => f.Box.Width * f.Box.Height)!,
+            1 => passed[0],
+            _ when largest => passed.MaxBy(f => f.Box.Width * f.Box.Height)!,
             var count => throw ApiProblemException.Unprocessable(
                 $"the photo shows {count} faces; enrol a photo of one person, or pass face=largest to take the largest face"),
         };
+        unindexed.AddRange(passed.Where(f => !ReferenceEquals(f, face)).Select(f => new UnindexedFace { Box = f.Box, Reasons = { "not_largest" } }));
 
-        return await identity.EnrollAsync(new EnrollRequest
+        var enrolled = await identity.EnrollAsync(new EnrollRequest
         {
             TenantId = tenantId,
             CollectionId = collection.Id,
@@ -363,14 +408,17 @@ internal sealed partial class FaceOperations(
                 },
             },
         }, cancellationToken: cancellationToken);
+        enrolled.UnindexedFaces.AddRange(unindexed);
+        return enrolled;
     }
 
     /// <summary>Searches with every face of <paramref name="image"/>, or with the one vector of <paramref name="reference"/>.</summary>
     public async Task<SearchPhotoResponse> SearchAsync(
         string tenantId, string collectionId, GatedImage? image, FaceReference? reference, int topK, float? threshold, int maxFaces,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? qualityFilter = null)
     {
         Limits.QueryLimits.Search(topK, maxFaces);
+        var thresholds = quality.Thresholds(qualityFilter);
         if ((image is null) == (reference is null))
         {
             throw ApiProblemException.BadRequest("send one of: a photo (image), an embedding, or a faceId of the collection");
@@ -384,18 +432,19 @@ internal sealed partial class FaceOperations(
         }
 
         var detected = await DetectAsync(image!, collection.ModelId, includeCrops: false, cancellationToken, maxFaces);
-        var response = new SearchPhotoResponse();
-        if (detected.Faces.Count == 0)
+        var (passed, unsearched) = QualityGate.Split(detected.Faces, thresholds);
+        var response = new SearchPhotoResponse { UnsearchedFaces = { unsearched } };
+        if (passed.Count == 0)
         {
             response.Threshold = threshold ?? 0;
             return response;
         }
 
-        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), threshold, topK, cancellationToken);
+        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, passed.Select(f => f.Embedding), threshold, topK, cancellationToken);
         response.Threshold = searched.Threshold;
-        for (var i = 0; i < detected.Faces.Count; i++)
+        for (var i = 0; i < passed.Count; i++)
         {
-            var face = new SearchedFace { Box = detected.Faces[i].Box, Unknown = searched.Results[i].Unknown };
+            var face = new SearchedFace { Box = passed[i].Box, Unknown = searched.Results[i].Unknown };
             face.Matches.AddRange(searched.Results[i].Matches);
             response.Faces.Add(face);
         }

@@ -27,6 +27,27 @@ internal sealed class FaceGrpcService(
             AnalyzeOptions.Create(request.CollectionId, request.Include, request.MaxFaces, request.MinFaceSize, request.Attributes),
             context.CancellationToken));
 
+    public override Task<BatchAnalyzeResponse> BatchAnalyze(BatchAnalyzeRequest request, ServerCallContext context) => Guard(async () =>
+    {
+        var max = gate.Limits.MaxAnalyzeBatchItems;
+        if (request.Requests.Count is 0 || request.Requests.Count > max)
+        {
+            throw ApiProblemException.BadRequest($"a batch carries 1–{max} requests, not {request.Requests.Count}");
+        }
+
+        var first = request.Requests[0];
+        var options = AnalyzeOptions.Create(first.CollectionId, first.Include, first.MaxFaces, first.MinFaceSize, first.Attributes);
+        // The photos are already in the message (bounded by the gRPC message budget): nothing more to admit.
+        var results = await faces.AnalyzeBatchAsync(TenantOf(context), request.Requests.Count,
+            (i, _) => Task.FromResult<(GatedImage, IDisposable?)>((Photo(request.Requests[i].Image, $"requests[{i}].image"), null)),
+            options, context.CancellationToken);
+        var response = new BatchAnalyzeResponse();
+        response.Results.AddRange(results.Select(r => r.Answer is { } answer
+            ? new BatchAnalyzeResult { Response = answer }
+            : new BatchAnalyzeResult { Error = new BatchItemError { Code = (int)r.Problem!.GrpcStatus, Message = r.Problem.Detail } }));
+        return response;
+    });
+
     public override Task<AnalyzeResponse> DetectFaces(DetectFacesRequest request, ServerCallContext context) => Guard(() =>
         faces.DetectFacesAsync(Photo(request.Image, "image"), request.MaxFaces, request.MinFaceSize, context.CancellationToken));
 
@@ -121,7 +142,7 @@ internal sealed class FaceGrpcService(
     public override Task<EnrollResponse> EnrollFace(EnrollFaceCall request, ServerCallContext context) => Guard(() =>
         faces.EnrollAsync(TenantOf(context), request.CollectionId, request.SubjectId, Photo(request.Image, "image"),
             string.Equals(request.Face, "largest", StringComparison.OrdinalIgnoreCase),
-            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken));
+            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken, request.QualityFilter));
 
     [Authorize(Policies.Write)]
     public override Task<DeleteResponse> DeleteFace(FaceRef request, ServerCallContext context) =>
@@ -135,7 +156,7 @@ internal sealed class FaceGrpcService(
     public override Task<SearchPhotoResponse> Search(SearchCall request, ServerCallContext context) => Guard(() =>
         faces.SearchAsync(TenantOf(context), request.CollectionId, OptionalPhoto(request.Image, "image"),
             FaceReference.From(request.Embedding, request.FaceId, "embedding / face_id"), request.TopK,
-            request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken));
+            request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken, request.QualityFilter));
 
     [Authorize(Policies.Admin)]
     public override Task<Tenant> SuspendTenant(TenantRequest request, ServerCallContext context) =>

@@ -1,4 +1,5 @@
 using FacePlatform.Gateway.Auth;
+using FacePlatform.Gateway.Errors;
 using FacePlatform.Gateway.Faces;
 using FacePlatform.Gateway.Imaging;
 using FacePlatform.Gateway.OpenApi;
@@ -15,6 +16,11 @@ internal static class FaceEndpoints
 
     private static readonly PhotoField Photo = new("image", "The photo: JPEG, PNG, WebP, BMP or GIF, at most 20 MB and 40 MP.", IsFile: true, Required: true);
 
+    /// <summary>The quality filter field of enrolment and search.</summary>
+    internal static readonly PhotoField QualityFilter = new("qualityFilter",
+        "none, auto, low, medium or high (like Rekognition's QualityFilter; default: the gateway's QualityGate:Default, none). " +
+        "Faces below the level are left out, each listed with its reasons: too_small, blurry, not_frontal, low_confidence.");
+
     /// <summary>Body of analyse.</summary>
     internal static readonly PhotoBody AnalyzeBody = new(
         Photo,
@@ -23,6 +29,15 @@ internal static class FaceEndpoints
         new PhotoField("attributes", "Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all). Only what is asked runs."),
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
         new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20; smaller sizes cost more time).", Type: JsonSchemaType.Integer));
+
+    /// <summary>Body of batch analysis (multipart only: the files are read one at a time).</summary>
+    internal static readonly PhotoBody BatchAnalyzeBody = new(
+        new PhotoField("images", "The photos: one multipart file field each (any field names; answers come in the same order).", IsFile: true, Required: true),
+        new PhotoField("collection", "Collection id to search each face in."),
+        new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
+        new PhotoField("attributes", "Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all)."),
+        new PhotoField("maxFaces", "At most this many faces per photo, largest first.", Type: JsonSchemaType.Integer),
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels.", Type: JsonSchemaType.Integer));
 
     /// <summary>Body of detect-only.</summary>
     internal static readonly PhotoBody DetectBody = new(
@@ -50,12 +65,14 @@ internal static class FaceEndpoints
         new PhotoField("faceId", "Instead of a photo: search with an enrolled face of this collection."),
         new PhotoField("topK", "Subjects per face (default 3).", Type: JsonSchemaType.Integer),
         new PhotoField("threshold", "Minimum cosine similarity of a match.", Type: JsonSchemaType.Number),
-        new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer));
+        new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
+        QualityFilter);
 
     /// <summary>Body of enrolment.</summary>
     internal static readonly PhotoBody EnrollBody = new(
         Photo,
-        new PhotoField("face", "'largest' takes the largest face of a photo that shows several."));
+        new PhotoField("face", "'largest' takes the largest face of a photo that shows several."),
+        QualityFilter);
 
     public static void MapFaceEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -71,6 +88,21 @@ internal static class FaceEndpoints
             .Produces<AnalyzeView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .DisableAntiforgery();
+
+        routes.MapPost("/v1/analyze/batch", AnalyzeBatchAsync)
+            .RequireAuthorization(Policies.Read)
+            .WithTags("Faces")
+            .WithSummary("Analyse several photos in one call")
+            .WithDescription("Up to `Limits:MaxAnalyzeBatchItems` (16) photos as multipart file fields (any names); the analyse options " +
+                "(`collection`, `include`, `attributes`, `maxFaces`, `minFaceSize`) as form fields or query, the same for every photo. " +
+                "Photos are analysed one after another, each within the gateway's in-flight memory budget on its own. The answer " +
+                "has one item per photo, in order: its analysis, or its own problem (status, title, detail).")
+            .WithMetadata(BatchAnalyzeBody)
+            .Produces<BatchAnalyzeView>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery();
@@ -130,6 +162,60 @@ internal static class FaceEndpoints
         return TypedResults.Ok(AnalyzeView.From(answer, options.CollectionId is not null, options.WantsLandmarks));
     }
 
+    private static async Task<Ok<BatchAnalyzeView>> AnalyzeBatchAsync(HttpContext http, FaceOperations faces, ImageGate gate)
+    {
+        var caller = Caller.From(http.User);
+        if (!http.Request.HasFormContentType)
+        {
+            throw ApiProblemException.Unsupported("send the photos as multipart/form-data, one file field per photo");
+        }
+
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var files = form.Files.ToList();
+        var max = gate.Limits.MaxAnalyzeBatchItems;
+        if (files.Count == 0 || files.Count > max)
+        {
+            throw ApiProblemException.BadRequest($"send 1–{max} photos as multipart file fields, not {files.Count}");
+        }
+
+        var request = PhotoRequest.FieldsOf(http.Request, form);
+        var options = AnalyzeOptions.Create(
+            request.Field("collection") ?? request.Field("collectionId"),
+            request.Field("include") is { } include ? [include] : [],
+            request.IntField("maxFaces"),
+            request.IntField("minFaceSize"),
+            request.Field("attributes") is { } attributes ? [attributes] : null);
+        var results = await faces.AnalyzeBatchAsync(caller.TenantId, files.Count, (i, cancellationToken) => OpenAsync(files[i], gate, cancellationToken),
+            options, http.RequestAborted);
+        var items = results.Select((r, i) => new BatchAnalyzeItemView(i, files[i].FileName,
+            r.Answer is { } answer ? AnalyzeView.From(answer, options.CollectionId is not null, options.WantsLandmarks) : null,
+            r.Problem is { } problem ? new ProblemView(problem.HttpStatus, problem.Title, problem.Detail) : null)).ToList();
+        return TypedResults.Ok(new BatchAnalyzeView(items.Count(i => i.Error is null), items.Count(i => i.Error is not null), items));
+    }
+
+    /// <summary>One photo of a batch: admitted to the in-flight budget by its size, then read (ASP.NET spooled it to disk).</summary>
+    private static async Task<(GatedImage, IDisposable?)> OpenAsync(IFormFile file, ImageGate gate, CancellationToken cancellationToken)
+    {
+        if (file.Length > gate.Limits.MaxImageBytes)
+        {
+            throw ApiProblemException.TooLarge($"'{file.FileName}' has {file.Length} bytes; at most {gate.Limits.MaxImageBytes} are accepted");
+        }
+
+        var lease = await gate.AdmitAsync(file.Length, json: false, cancellationToken);
+        try
+        {
+            var bytes = GC.AllocateUninitializedArray<byte>((int)file.Length);
+            await using var stream = file.OpenReadStream();
+            await stream.ReadExactlyAsync(bytes, cancellationToken);
+            return (gate.Check(bytes), lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
     private static async Task<Ok<AnalyzeView>> DetectAsync(HttpContext http, FaceOperations faces, ImageGate gate)
     {
         var request = await PhotoRequest.ReadAsync(http.Request, gate);
@@ -155,7 +241,7 @@ internal static class FaceEndpoints
         var image = request.OptionalImage("image") is { } bytes ? gate.Check(bytes) : null;
         var reference = FaceReference.From(EmbeddingView.Parse(request.Field("embedding"), "embedding"), request.Field("faceId"), "embedding / faceId");
         var answer = await faces.SearchAsync(caller.TenantId, collectionId, image, reference, request.IntField("topK"),
-            request.FloatField("threshold"), request.IntField("maxFaces"), http.RequestAborted);
+            request.FloatField("threshold"), request.IntField("maxFaces"), http.RequestAborted, request.Field("qualityFilter"));
         return TypedResults.Ok(SearchView.From(answer));
     }
 

@@ -167,10 +167,20 @@ public sealed record EnrolledFaceView(
         f.Id, f.SubjectId, f.Quality, BoxView.From(f.Box), f.ImageSha256, f.ModelId, f.CreatedAt?.ToDateTimeOffset() ?? default);
 }
 
-/// <summary>What an enrolment stored; <paramref name="Duplicates"/> counts faces already enrolled.</summary>
-public sealed record EnrollView(IReadOnlyList<EnrolledFaceView> Faces, int Duplicates)
+/// <summary>A face of the photo that was left out, with every reason (too_small, blurry, not_frontal, low_confidence, not_largest).</summary>
+public sealed record UnindexedFaceView(BoxView? Box, IReadOnlyList<string> Reasons)
 {
-    internal static EnrollView From(EnrollResponse r) => new(r.Faces.Select(EnrolledFaceView.From).ToList(), r.Duplicates);
+    internal static UnindexedFaceView From(UnindexedFace f) => new(BoxView.From(f.Box), [.. f.Reasons]);
+}
+
+/// <summary>
+/// What an enrolment stored; <paramref name="Duplicates"/> counts faces already enrolled, <paramref name="UnindexedFaces"/>
+/// the photo's other faces with the reasons they were not enrolled.
+/// </summary>
+public sealed record EnrollView(IReadOnlyList<EnrolledFaceView> Faces, int Duplicates, IReadOnlyList<UnindexedFaceView> UnindexedFaces)
+{
+    internal static EnrollView From(EnrollResponse r) =>
+        new(r.Faces.Select(EnrolledFaceView.From).ToList(), r.Duplicates, r.UnindexedFaces.Select(UnindexedFaceView.From).ToList());
 }
 
 /// <summary>One page of enrolled faces.</summary>
@@ -179,11 +189,12 @@ public sealed record FacePage(IReadOnlyList<EnrolledFaceView> Faces, string? Nex
 /// <summary>A face of the searched photo with its best subjects, or unknown.</summary>
 public sealed record SearchedFaceView(BoxView? Box, IReadOnlyList<MatchView> Matches, bool Unknown);
 
-/// <summary>Search answer: one entry per face of the photo.</summary>
-public sealed record SearchView(float Threshold, IReadOnlyList<SearchedFaceView> Faces)
+/// <summary>Search answer: one entry per searched face; the faces the quality filter left out, with their reasons.</summary>
+public sealed record SearchView(float Threshold, IReadOnlyList<SearchedFaceView> Faces, IReadOnlyList<UnindexedFaceView> UnsearchedFaces)
 {
     internal static SearchView From(SearchPhotoResponse r) => new(
-        r.Threshold, r.Faces.Select(f => new SearchedFaceView(BoxView.From(f.Box), f.Matches.Select(MatchView.From).ToList(), f.Unknown)).ToList());
+        r.Threshold, r.Faces.Select(f => new SearchedFaceView(BoxView.From(f.Box), f.Matches.Select(MatchView.From).ToList(), f.Unknown)).ToList(),
+        r.UnsearchedFaces.Select(UnindexedFaceView.From).ToList());
 }
 
 /// <summary>Outcome of one item of a batch enrolment.</summary>
@@ -194,3 +205,9 @@ public sealed record ProblemView(int Status, string Title, string Detail);
 
 /// <summary>Outcome of a batch enrolment, item by item.</summary>
 public sealed record BatchEnrollView(int Enrolled, int Failed, IReadOnlyList<BatchItemView> Items);
+
+/// <summary>One photo of a batch analysis: its answer, or its own problem.</summary>
+public sealed record BatchAnalyzeItemView(int Index, string FileName, AnalyzeView? Result, ProblemView? Error);
+
+/// <summary>Outcome of a batch analysis, photo by photo, in request order.</summary>
+public sealed record BatchAnalyzeView(int Succeeded, int Failed, IReadOnlyList<BatchAnalyzeItemView> Items);
