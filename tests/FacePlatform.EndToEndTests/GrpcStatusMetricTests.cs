@@ -65,7 +65,7 @@ public sealed partial class GrpcStatusMetricTests(PlatformFixture platform)
     /// 300 ms old (its ScrapeResponseCacheDurationMilliseconds), so a scrape right after the call may not show it yet:
     /// scrape again for a while rather than fail on the cached copy.
     /// </summary>
-    private static async Task<bool> CountReachesAsync(ServiceProcess service, string name, Dictionary<string, string> want, double atLeast)
+    internal static async Task<bool> CountReachesAsync(ServiceProcess service, string name, Dictionary<string, string> want, double atLeast)
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
@@ -80,14 +80,14 @@ public sealed partial class GrpcStatusMetricTests(PlatformFixture platform)
         return false;
     }
 
-    private static async Task<string> ScrapeAsync(ServiceProcess service)
+    internal static async Task<string> ScrapeAsync(ServiceProcess service)
     {
         using var http = new HttpClient();
         return await http.GetStringAsync(new Uri(service.HttpAddress, "/metrics"));
     }
 
     /// <summary>Sum of the series named <paramref name="name"/> whose labels include all of <paramref name="want"/>.</summary>
-    private static double Count(string metrics, string name, Dictionary<string, string> want) =>
+    internal static double Count(string metrics, string name, Dictionary<string, string> want) =>
         Parse(metrics)
             .Where(s => s.Name == name && want.All(w => s.Labels.GetValueOrDefault(w.Key) == w.Value))
             .Sum(s => s.Value);

@@ -68,6 +68,8 @@ internal sealed class AttributesGrpcService(AttributeModels models) : Attributes
             if (prediction.Age is { } age)
             {
                 attributes.Age = age;
+                var range = Vision.Attributes.AgeRange.For(age);
+                attributes.AgeRange = new Contracts.V1.AgeRange { Low = range.Low, High = range.High };
             }
 
             if (prediction.Gender is { } gender)

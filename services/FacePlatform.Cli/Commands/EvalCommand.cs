@@ -279,6 +279,7 @@ internal static class EvalCommand
         var analyzer = pipeline.Analyzer;
         int genders = 0, gendersRight = 0, ages = 0;
         double expectedError = 0, humanError = 0;
+        var ageErrors = new List<(float Label, float Estimate)>();
         foreach (var photo in photos)
         {
             using var image = ImageDecoder.Decode(await File.ReadAllBytesAsync(photo.Path, token));
@@ -307,13 +308,39 @@ internal static class EvalCommand
                 ages++;
                 expectedError += Math.Abs(predicted - age);
                 humanError += Math.Abs(bins - age);
+                ageErrors.Add((age, predicted));
             }
         }
+
+        PrintAgeErrorsByBand(ageErrors);
 
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"gender_accuracy={gendersRight / (double)Math.Max(1, genders):F4} ({gendersRight}/{genders}) age_mae_expected={expectedError / Math.Max(1, ages):F2} age_mae_human_formula={humanError / Math.Max(1, ages):F2} (n={ages})"));
         return 0;
+    }
+
+    /// <summary>
+    /// Age error (estimate − label) per 10-year band (90+ merged), by the labelled age and by the estimated age: the
+    /// figures behind FacePlatform.Vision's AgeRange, which reads the estimate's band (all it knows at run time) and
+    /// spans the band's 10th to 90th percentile of the error.
+    /// </summary>
+    private static void PrintAgeErrorsByBand(List<(float Label, float Estimate)> errors)
+    {
+        static int Band(float age) => Math.Min(9, (int)(age / 10));
+        foreach (var (name, key) in new (string, Func<(float Label, float Estimate), float>)[] { ("label", e => e.Label), ("estimate", e => e.Estimate) })
+        {
+            foreach (var band in errors.GroupBy(e => Band(key(e))).OrderBy(g => g.Key))
+            {
+                var absolute = band.Select(e => Math.Abs(e.Estimate - e.Label)).Order().ToList();
+                var signed = band.Select(e => e.Estimate - e.Label).Order().ToList();
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"age_band_by_{name} {band.Key * 10}-{(band.Key == 9 ? "+" : (band.Key * 10) + 9)}: n={absolute.Count} mae={absolute.Average():F2} bias={signed.Average():F2} p80_abs={Percentile(absolute, 0.8):F2} error_p10={Percentile(signed, 0.1):F2} error_p90={Percentile(signed, 0.9):F2}"));
+            }
+        }
+
+        static float Percentile(List<float> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
     }
 
     private static async Task<float> HumanReadoutAsync(FaceAnalyzer analyzer, RgbImage crop, CancellationToken token)

@@ -73,16 +73,19 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
                     face.Embedding.Values.AddRange(recognition.Embedding.Vector);
                     if (recognition.AgeGender is { } ageGender)
                     {
+                        var ageRange = Vision.Attributes.AgeRange.For(ageGender.Age);
                         face.Attributes = new Contracts.V1.Attributes
                         {
                             Age = ageGender.Age,
+                            AgeRange = new Contracts.V1.AgeRange { Low = ageRange.Low, High = ageRange.High },
                             Gender = new Gender { Label = ageGender.GenderLabel, Probability = ageGender.GenderProbability },
                         };
                         face.Attributes.ModelIds.Add(recogniser.ModelId);
                     }
                 }
 
-                if (embed && request.IncludeCrops)
+                // Detect hands out crops too: an analysis that asks only for emotion or liveness needs no embedding.
+                if (request.IncludeCrops)
                 {
                     face.Crop = new AlignedCrop
                     {
@@ -162,6 +165,8 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
             DetectionScore = detection.Score,
             Quality = new Quality { Score = quality.Score, Sharpness = quality.Sharpness, Size = quality.Size, Frontality = quality.Frontality },
         };
+        var pose = HeadPose.Estimate(detection.Landmarks);
+        face.Pose = new Pose { Yaw = pose.Yaw, Pitch = pose.Pitch, Roll = pose.Roll };
         var points = detection.Landmarks.ToArray();
         for (var i = 0; i < points.Length; i++)
         {

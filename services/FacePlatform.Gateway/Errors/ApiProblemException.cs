@@ -26,6 +26,13 @@ internal sealed class ApiProblemException(int httpStatus, StatusCode grpcStatus,
     public static ApiProblemException BadRequest(string detail) =>
         new(StatusCodes.Status400BadRequest, StatusCode.InvalidArgument, "Invalid argument", detail);
 
+    /// <summary>
+    /// A vector of another model (or dimension) than the one it is compared with: 400 for REST, since the caller sent
+    /// it; FAILED_PRECONDITION for gRPC, as the protos document for a model mismatch.
+    /// </summary>
+    public static ApiProblemException ModelMismatch(string detail) =>
+        new(StatusCodes.Status400BadRequest, StatusCode.FailedPrecondition, "Model mismatch", detail);
+
     public static ApiProblemException Unprocessable(string detail) =>
         new(StatusCodes.Status422UnprocessableEntity, StatusCode.FailedPrecondition, "Unprocessable photo", detail);
 }

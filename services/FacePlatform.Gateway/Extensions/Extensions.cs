@@ -32,6 +32,9 @@ internal static class Extensions
         builder.Services.AddSingleton<ImageGate>();
         builder.Services.AddSingleton<GatewayTelemetry>();
         builder.Services.AddSingleton<AnalysisCache>();
+        builder.Services.AddOptions<QualityGateOptions>().BindConfiguration(QualityGateOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<QualityGate>();
         builder.Services.AddScoped<FaceOperations>();
         builder.Services.AddFaceGrpcService();
         builder.Services.AddScoped<TenantAdministration>();

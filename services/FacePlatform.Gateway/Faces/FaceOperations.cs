@@ -10,16 +10,24 @@ namespace FacePlatform.Gateway.Faces;
 /// <summary>Options of an analysis, the same for REST and gRPC.</summary>
 internal sealed record AnalyzeOptions(string? CollectionId, IReadOnlySet<string> Include, int MaxFaces, int MinFaceSize)
 {
+    /// <summary>The attribute names a caller may ask for.</summary>
+    public static readonly IReadOnlyList<string> AttributeNames = ["age", "gender", "emotion", "liveness"];
+
+    /// <summary>The attributes asked for (all of <see cref="AttributeNames"/> unless the caller chose).</summary>
+    public IReadOnlySet<string> Attributes { get; private init; } = AttributeNames.ToHashSet();
+
     public bool WantsEmbeddings => Include.Contains("embeddings");
 
     public bool WantsLandmarks => Include.Contains("landmarks");
 
-    /// <summary>Validates <paramref name="include"/> against what an analysis can add.</summary>
-    public static AnalyzeOptions Create(string? collectionId, IEnumerable<string> include, int maxFaces, int minFaceSize)
+    /// <summary>Age or gender: what a multi-task recogniser (FaceRes) gives with the embedding.</summary>
+    public bool WantsAgeOrGender => Attributes.Contains("age") || Attributes.Contains("gender");
+
+    /// <summary>Validates <paramref name="include"/> against what an analysis can add, and the attribute names.</summary>
+    public static AnalyzeOptions Create(
+        string? collectionId, IEnumerable<string> include, int maxFaces, int minFaceSize, IEnumerable<string>? attributes = null)
     {
-        var parts = include.SelectMany(i => i.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(i => i.ToLowerInvariant())
-            .ToHashSet();
+        var parts = Names(include);
         var unknown = parts.Except(["embeddings", "landmarks"]).ToList();
         if (unknown.Count > 0)
         {
@@ -31,8 +39,67 @@ internal sealed record AnalyzeOptions(string? CollectionId, IReadOnlySet<string>
             throw ApiProblemException.BadRequest("maxFaces must be 0–1000 and minFaceSize 0–10000 pixels");
         }
 
-        return new AnalyzeOptions(string.IsNullOrWhiteSpace(collectionId) ? null : collectionId, parts, maxFaces, minFaceSize);
+        return new AnalyzeOptions(string.IsNullOrWhiteSpace(collectionId) ? null : collectionId, parts, maxFaces, minFaceSize)
+        {
+            Attributes = ChosenAttributes(Names(attributes ?? [])),
+        };
     }
+
+    /// <summary>Empty: every attribute (as before the choice existed); "none": no attribute.</summary>
+    private static HashSet<string> ChosenAttributes(HashSet<string> names)
+    {
+        var unknown = names.Except([.. AttributeNames, "none"]).ToList();
+        if (unknown.Count > 0)
+        {
+            throw ApiProblemException.BadRequest(
+                $"attributes may name {string.Join(", ", AttributeNames)} or none, not {string.Join(", ", unknown)}");
+        }
+
+        if (names.Contains("none"))
+        {
+            return names.Count == 1 ? [] : throw ApiProblemException.BadRequest("attributes=none cannot be combined with other attributes");
+        }
+
+        return names.Count == 0 ? AttributeNames.ToHashSet() : names;
+    }
+
+    private static HashSet<string> Names(IEnumerable<string> values) =>
+        values.SelectMany(i => i.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(i => i.ToLowerInvariant())
+            .ToHashSet();
+}
+
+/// <summary>
+/// A face given without a photo: a vector from an earlier answer (with the id of the model that made it), or an
+/// enrolled face of the collection the call names.
+/// </summary>
+internal sealed record FaceReference(Contracts.V1.Embedding? Embedding, string? FaceId)
+{
+    /// <summary>Null when neither is given; both is a 400 naming <paramref name="what"/>.</summary>
+    public static FaceReference? From(Contracts.V1.Embedding? embedding, string? faceId, string what)
+    {
+        var hasEmbedding = embedding is not null && (embedding.Values.Count > 0 || embedding.ModelId.Length > 0);
+        var hasFace = !string.IsNullOrWhiteSpace(faceId);
+        return (hasEmbedding, hasFace) switch
+        {
+            (false, false) => null,
+            (true, true) => throw ApiProblemException.BadRequest($"{what}: send an embedding or a face id, not both"),
+            (true, false) => embedding!.Values.Count == 0 || embedding.ModelId.Length == 0
+                ? throw ApiProblemException.BadRequest($"{what}: an embedding needs its model id and its values")
+                : new FaceReference(embedding, null),
+            _ => new FaceReference(null, faceId),
+        };
+    }
+}
+
+/// <summary>One side of a verification: a photo (its largest face) or a <see cref="FaceReference"/>.</summary>
+internal sealed record VerifySide(GatedImage? Image, FaceReference? Reference, string Name)
+{
+    public bool IsGiven => Image is not null || Reference is not null;
+
+    /// <summary>Side <paramref name="index"/> (1 or 2), named after the field the caller used.</summary>
+    public static VerifySide Of(GatedImage? image, FaceReference? reference, int index) =>
+        new(image, reference, image is not null ? $"image{index}" : reference?.FaceId is not null ? $"faceId{index}" : $"embedding{index}");
 }
 
 /// <summary>Settings of recognition answers (section <c>Recognition</c>).</summary>
@@ -61,6 +128,7 @@ internal sealed partial class FaceOperations(
     AttributesService.AttributesServiceClient attributes,
     IdentityService.IdentityServiceClient identity,
     AnalysisCache cache,
+    QualityGate quality,
     GatewayTelemetry telemetry,
     IOptions<RecognitionOptions> recognition,
     ILogger<FaceOperations> logger)
@@ -80,14 +148,19 @@ internal sealed partial class FaceOperations(
             return cached;
         }
 
-        var detected = await embedding.DetectAndEmbedAsync(new DetectRequest
+        // Callers pay for what they ask: the recogniser runs for a search, for embeddings, or for age and gender (a
+        // multi-task recogniser gives them in the same pass); crops travel only when an attribute model will read them.
+        var detectRequest = new DetectRequest
         {
             Image = new Image { Content = GatedImage.Wrap(image) },
             MaxFaces = options.MaxFaces,
             MinFaceSize = options.MinFaceSize,
-            IncludeCrops = true,
+            IncludeCrops = options.Attributes.Count > 0,
             ModelId = collection?.ModelId ?? string.Empty,
-        }, cancellationToken: cancellationToken);
+        };
+        var detected = collection is not null || options.WantsEmbeddings || options.WantsAgeOrGender
+            ? await embedding.DetectAndEmbedAsync(detectRequest, cancellationToken: cancellationToken)
+            : await embedding.DetectAsync(detectRequest, cancellationToken: cancellationToken);
 
         var response = new AnalyzeResponse
         {
@@ -103,7 +176,7 @@ internal sealed partial class FaceOperations(
             return response;
         }
 
-        var attributesTask = PredictAttributesAsync(detected, response.Warnings, cancellationToken);
+        var attributesTask = PredictAttributesAsync(detected, options.Attributes, response.Warnings, cancellationToken);
         Task<SearchResponse?> searchTask = collection is null
             ? Task.FromResult<SearchResponse?>(null)
             : SearchNullableAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), null, 0, cancellationToken);
@@ -123,7 +196,10 @@ internal sealed partial class FaceOperations(
                 Box = face.Box,
                 DetectionScore = face.DetectionScore,
                 Quality = face.Quality,
-                Attributes = Merge(face.Attributes, predicted is not null && i < predicted.Attributes.Count ? predicted.Attributes[i] : null),
+                Pose = face.Pose,
+                Attributes = Chosen(
+                    Merge(face.Attributes, predicted is not null && i < predicted.Attributes.Count ? predicted.Attributes[i] : null),
+                    options.Attributes),
                 Embedding = options.WantsEmbeddings ? face.Embedding : null,
             };
             if (options.WantsLandmarks)
@@ -149,74 +225,173 @@ internal sealed partial class FaceOperations(
         return response;
     }
 
-    public async Task<VerifyResponse> VerifyAsync(
-        string tenantId, GatedImage image1, GatedImage? image2, string? collectionId, string? subjectId, float? threshold,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Analyses <paramref name="count"/> photos one after another: <paramref name="open"/> admits and reads photo i (its
+    /// lease on the in-flight budget is released once the photo is answered), so a batch never holds more than one
+    /// photo. Each photo gets its answer or its own problem; a failure of the platform fails the batch.
+    /// </summary>
+    public async Task<List<(AnalyzeResponse? Answer, ItemProblem? Problem)>> AnalyzeBatchAsync(
+        string tenantId, int count, Func<int, CancellationToken, Task<(GatedImage Image, IDisposable? Lease)>> open,
+        AnalyzeOptions options, CancellationToken cancellationToken)
     {
-        if (image2 is null && (string.IsNullOrEmpty(collectionId) || string.IsNullOrEmpty(subjectId)))
+        var results = new List<(AnalyzeResponse?, ItemProblem?)>(count);
+        for (var i = 0; i < count; i++)
         {
-            throw ApiProblemException.BadRequest("send image2, or collection and subjectId of an enrolled subject");
+            IDisposable? lease = null;
+            try
+            {
+                (var image, lease) = await open(i, cancellationToken);
+                results.Add((await AnalyzeAsync(tenantId, image, options, cancellationToken), null));
+            }
+            catch (Exception exception) when (ItemProblem.Of(exception) is { } problem)
+            {
+                results.Add((null, problem));
+            }
+            finally
+            {
+                lease?.Dispose();
+            }
         }
 
-        if (image2 is not null)
+        return results;
+    }
+
+    /// <summary>Faces only: boxes, scores, landmarks, quality and pose; no recogniser or attribute model runs.</summary>
+    public async Task<AnalyzeResponse> DetectFacesAsync(GatedImage image, int maxFaces, int minFaceSize, CancellationToken cancellationToken)
+    {
+        AnalyzeOptions.Create(null, [], maxFaces, minFaceSize);
+        var detected = await embedding.DetectAsync(new DetectRequest
         {
-            var firstTask = LargestFaceAsync(image1, string.Empty, "image1", cancellationToken);
-            var secondTask = LargestFaceAsync(image2, string.Empty, "image2", cancellationToken);
-            await Task.WhenAll(firstTask, secondTask);
-            var (first, second) = (await firstTask, await secondTask);
-            var similarity = Similarity.Cosine(first.Embedding.Values, second.Embedding.Values);
-            var limit = threshold ?? recognition.Value.VerifyThreshold;
+            Image = new Image { Content = GatedImage.Wrap(image) },
+            MaxFaces = maxFaces,
+            MinFaceSize = minFaceSize,
+        }, cancellationToken: cancellationToken);
+        telemetry.FacesPerPhoto(detected.Faces.Count);
+        var response = new AnalyzeResponse
+        {
+            ImageWidth = detected.ImageWidth,
+            ImageHeight = detected.ImageHeight,
+            ImageSha256 = detected.ImageSha256,
+        };
+        response.ModelIds.AddRange(detected.ModelIds);
+        foreach (var face in detected.Faces)
+        {
+            var found = new AnalyzedFace { Box = face.Box, DetectionScore = face.DetectionScore, Quality = face.Quality, Pose = face.Pose };
+            found.Landmarks.AddRange(face.Landmarks);
+            response.Faces.Add(found);
+        }
+
+        return response;
+    }
+
+    /// <summary>
+    /// Same person or not. Each side is a photo (its largest face, embedded with the model the comparison needs), a
+    /// vector or an enrolled face; the second side may be an enrolled subject instead (identity compares with its best
+    /// face). Vectors of different models are never compared: 400 / FAILED_PRECONDITION.
+    /// </summary>
+    public async Task<VerifyResponse> VerifyAsync(
+        string tenantId, VerifySide first, VerifySide second, string? collectionId, string? subjectId, float? threshold,
+        CancellationToken cancellationToken)
+    {
+        var bySubject = !string.IsNullOrEmpty(subjectId);
+        if ((first.Image is not null && first.Reference is not null) || (second.Image is not null && second.Reference is not null)
+            || !first.IsGiven || second.IsGiven == bySubject)
+        {
+            throw ApiProblemException.BadRequest(
+                "send one of image1, embedding1 or faceId1, and one of image2, embedding2, faceId2 or subjectId (with collection)");
+        }
+
+        Collection? collection = null;
+        if (bySubject || first.Reference?.FaceId is not null || second.Reference?.FaceId is not null)
+        {
+            collection = string.IsNullOrEmpty(collectionId)
+                ? throw ApiProblemException.BadRequest("a face id or subjectId needs the collection it belongs to")
+                : await identity.GetCollectionAsync(
+                    new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
+        }
+
+        // The model both sides are compared in: the collection's, else a given vector's, else the default recogniser.
+        var modelId = collection?.ModelId
+            ?? first.Reference?.Embedding?.ModelId ?? second.Reference?.Embedding?.ModelId ?? string.Empty;
+        var firstTask = ResolveAsync(tenantId, collection, modelId, first, cancellationToken);
+        var secondTask = bySubject ? Task.FromResult<(Contracts.V1.Embedding, Box?)>(default) : ResolveAsync(tenantId, collection, modelId, second, cancellationToken);
+        await Task.WhenAll(firstTask, secondTask);
+        var (firstVector, firstBox) = await firstTask;
+        if (bySubject)
+        {
+            var request = new VerifyEmbeddingRequest
+            {
+                TenantId = tenantId,
+                CollectionId = collection!.Id,
+                SubjectId = subjectId,
+                Embedding = firstVector,
+            };
+            if (threshold is { } given)
+            {
+                request.Threshold = given;
+            }
+
+            var verified = await identity.VerifyAsync(request, cancellationToken: cancellationToken);
             return new VerifyResponse
             {
-                Similarity = similarity,
-                Threshold = limit,
-                Match = similarity >= limit,
-                ModelId = first.Embedding.ModelId,
+                Similarity = verified.Similarity,
+                Threshold = verified.Threshold,
+                Match = verified.Match,
+                ModelId = firstVector.ModelId,
+                Box1 = firstBox,
             };
         }
 
-        var collection = await identity.GetCollectionAsync(
-            new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
-        var face = await LargestFaceAsync(image1, collection.ModelId, "image1", cancellationToken);
-        var request = new VerifyEmbeddingRequest
+        var (secondVector, secondBox) = await secondTask;
+        if (!string.Equals(firstVector.ModelId, secondVector.ModelId, StringComparison.Ordinal))
         {
-            TenantId = tenantId,
-            CollectionId = collection.Id,
-            SubjectId = subjectId,
-            Embedding = face.Embedding,
-        };
-        if (threshold is { } given)
-        {
-            request.Threshold = given;
+            throw ApiProblemException.ModelMismatch(
+                $"{first.Name} is a '{firstVector.ModelId}' vector and {second.Name} a '{secondVector.ModelId}' vector; vectors of different models cannot be compared");
         }
 
-        var verified = await identity.VerifyAsync(request, cancellationToken: cancellationToken);
+        var similarity = Similarity.Cosine(firstVector.Values, secondVector.Values);
+        var limit = threshold ?? recognition.Value.VerifyThreshold;
         return new VerifyResponse
         {
-            Similarity = verified.Similarity,
-            Threshold = verified.Threshold,
-            Match = verified.Match,
-            ModelId = face.Embedding.ModelId,
+            Similarity = similarity,
+            Threshold = limit,
+            Match = similarity >= limit,
+            ModelId = firstVector.ModelId,
+            Box1 = firstBox,
+            Box2 = secondBox,
         };
     }
 
+    /// <summary>
+    /// Enrols the one face of the photo (or its largest with <paramref name="largest"/>) that passes
+    /// <paramref name="qualityFilter"/>; every other face is in the answer's unindexed faces with its reasons.
+    /// </summary>
     public async Task<EnrollResponse> EnrollAsync(
         string tenantId, string collectionId, string subjectId, GatedImage image, bool largest, string? requestId,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? qualityFilter = null)
     {
+        var thresholds = quality.Thresholds(qualityFilter);
         var collection = await identity.GetCollectionAsync(
             new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
         var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken);
-        var face = detected.Faces.Count switch
+        var (passed, unindexed) = QualityGate.Split(detected.Faces, thresholds);
+        if (passed.Count == 0 && unindexed.Count > 0)
+        {
+            throw ApiProblemException.Unprocessable(
+                $"no face passed the quality filter '{qualityFilter ?? "default"}': {QualityGate.Describe(unindexed)}");
+        }
+
+        var face = passed.Count switch
         {
             0 => throw ApiProblemException.Unprocessable("no face was found in the photo; enrol a photo that shows the person's face"),
-            1 => detected.Faces[0],
-            _ when largest => detected.Faces.MaxBy(f => f.Box.Width * f.Box.Height)!,
+            1 => passed[0],
+            _ when largest => passed.MaxBy(f => f.Box.Width * f.Box.Height)!,
             var count => throw ApiProblemException.Unprocessable(
                 $"the photo shows {count} faces; enrol a photo of one person, or pass face=largest to take the largest face"),
         };
+        unindexed.AddRange(passed.Where(f => !ReferenceEquals(f, face)).Select(f => new UnindexedFace { Box = f.Box, Reasons = { "not_largest" } }));
 
-        return await identity.EnrollAsync(new EnrollRequest
+        var enrolled = await identity.EnrollAsync(new EnrollRequest
         {
             TenantId = tenantId,
             CollectionId = collection.Id,
@@ -233,33 +408,96 @@ internal sealed partial class FaceOperations(
                 },
             },
         }, cancellationToken: cancellationToken);
+        enrolled.UnindexedFaces.AddRange(unindexed);
+        return enrolled;
     }
 
+    /// <summary>Searches with every face of <paramref name="image"/>, or with the one vector of <paramref name="reference"/>.</summary>
     public async Task<SearchPhotoResponse> SearchAsync(
-        string tenantId, string collectionId, GatedImage image, int topK, float? threshold, int maxFaces,
-        CancellationToken cancellationToken)
+        string tenantId, string collectionId, GatedImage? image, FaceReference? reference, int topK, float? threshold, int maxFaces,
+        CancellationToken cancellationToken, string? qualityFilter = null)
     {
         Limits.QueryLimits.Search(topK, maxFaces);
+        var thresholds = quality.Thresholds(qualityFilter);
+        if ((image is null) == (reference is null))
+        {
+            throw ApiProblemException.BadRequest("send one of: a photo (image), an embedding, or a faceId of the collection");
+        }
+
         var collection = await identity.GetCollectionAsync(
             new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
-        var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken, maxFaces);
-        var response = new SearchPhotoResponse();
-        if (detected.Faces.Count == 0)
+        if (reference is not null)
+        {
+            return await SearchByReferenceAsync(tenantId, collection, reference, topK, threshold, cancellationToken);
+        }
+
+        var detected = await DetectAsync(image!, collection.ModelId, includeCrops: false, cancellationToken, maxFaces);
+        var (passed, unsearched) = QualityGate.Split(detected.Faces, thresholds);
+        var response = new SearchPhotoResponse { UnsearchedFaces = { unsearched } };
+        if (passed.Count == 0)
         {
             response.Threshold = threshold ?? 0;
             return response;
         }
 
-        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), threshold, topK, cancellationToken);
+        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, passed.Select(f => f.Embedding), threshold, topK, cancellationToken);
         response.Threshold = searched.Threshold;
-        for (var i = 0; i < detected.Faces.Count; i++)
+        for (var i = 0; i < passed.Count; i++)
         {
-            var face = new SearchedFace { Box = detected.Faces[i].Box, Unknown = searched.Results[i].Unknown };
+            var face = new SearchedFace { Box = passed[i].Box, Unknown = searched.Results[i].Unknown };
             face.Matches.AddRange(searched.Results[i].Matches);
             response.Faces.Add(face);
         }
 
         return response;
+    }
+
+    /// <summary>One answer entry for the one vector (no box: no photo was searched).</summary>
+    private async Task<SearchPhotoResponse> SearchByReferenceAsync(
+        string tenantId, Collection collection, FaceReference reference, int topK, float? threshold, CancellationToken cancellationToken)
+    {
+        var (query, _) = await ResolveAsync(tenantId, collection, collection.ModelId, new VerifySide(null, reference, "the query"), cancellationToken);
+        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, [query], threshold, topK, cancellationToken);
+        var face = new SearchedFace { Unknown = searched.Results[0].Unknown };
+        face.Matches.AddRange(searched.Results[0].Matches);
+        return new SearchPhotoResponse { Threshold = searched.Threshold, Faces = { face } };
+    }
+
+    /// <summary>
+    /// The vector of one side, in <paramref name="modelId"/>: a photo's largest face embedded by that model (with its
+    /// box), a given vector checked against it, or an enrolled face's stored vector (tenant-scoped: NOT_FOUND otherwise).
+    /// </summary>
+    private async Task<(Contracts.V1.Embedding Vector, Box? Box)> ResolveAsync(
+        string tenantId, Collection? collection, string modelId, VerifySide side, CancellationToken cancellationToken)
+    {
+        if (side.Image is { } image)
+        {
+            var face = await LargestFaceAsync(image, modelId, side.Name, cancellationToken);
+            return (face.Embedding, face.Box);
+        }
+
+        if (side.Reference!.FaceId is { } faceId)
+        {
+            var stored = await identity.GetFaceEmbeddingAsync(
+                new GetFaceEmbeddingRequest { TenantId = tenantId, CollectionId = collection!.Id, FaceId = faceId }, cancellationToken: cancellationToken);
+            return (stored, null);
+        }
+
+        var vector = side.Reference.Embedding!;
+        if (!string.IsNullOrEmpty(modelId) && !string.Equals(vector.ModelId, modelId, StringComparison.Ordinal))
+        {
+            throw ApiProblemException.ModelMismatch(collection is not null
+                ? $"the collection holds '{collection.ModelId}' vectors; {side.Name} is a '{vector.ModelId}' vector and cannot be compared with them"
+                : $"{side.Name} is a '{vector.ModelId}' vector; it cannot be compared with a '{modelId}' vector");
+        }
+
+        if (collection is not null && vector.Values.Count != collection.Dimension)
+        {
+            throw ApiProblemException.ModelMismatch(
+                $"the collection holds {collection.Dimension}-d '{collection.ModelId}' vectors; {side.Name} has {vector.Values.Count} values");
+        }
+
+        return (vector, null);
     }
 
     private async Task<DetectResponse> DetectAsync(GatedImage image, string modelId, bool includeCrops, CancellationToken cancellationToken, int maxFaces = 0) =>
@@ -303,17 +541,26 @@ internal sealed partial class FaceOperations(
     }
 
     private async Task<PredictResponse?> PredictAttributesAsync(
-        DetectResponse detected, Google.Protobuf.Collections.RepeatedField<string> warnings, CancellationToken cancellationToken)
+        DetectResponse detected, IReadOnlySet<string> wanted, Google.Protobuf.Collections.RepeatedField<string> warnings,
+        CancellationToken cancellationToken)
     {
         var request = new PredictRequest();
-        request.Crops.AddRange(detected.Faces.Select(f => f.Crop).Where(c => c is not null));
+        request.Include.AddRange(AnalyzeOptions.AttributeNames.Where(wanted.Contains));
         // A multi-task recogniser (FaceRes) already read age and gender in the pass that made the embedding: ask the
         // attributes service only for what is missing, so FaceRes does not run twice per face.
         if (detected.Faces.All(f => f.Attributes is { HasAge: true, Gender: not null }))
         {
-            request.Include.Add("emotion");
-            request.Include.Add("liveness");
+            request.Include.Remove("age");
+            request.Include.Remove("gender");
         }
+
+        // Nothing left to ask: the attributes service is not called at all.
+        if (request.Include.Count == 0)
+        {
+            return null;
+        }
+
+        request.Crops.AddRange(detected.Faces.Select(f => f.Crop).Where(c => c is not null));
 
         if (request.Crops.Count != detected.Faces.Count)
         {
@@ -347,11 +594,51 @@ internal sealed partial class FaceOperations(
         if (!merged.HasAge && fromEmbedding.HasAge)
         {
             merged.Age = fromEmbedding.Age;
+            merged.AgeRange = fromEmbedding.AgeRange;
         }
 
         merged.Gender ??= fromEmbedding.Gender;
         merged.ModelIds.AddRange(fromEmbedding.ModelIds.Except(merged.ModelIds));
         return merged;
+    }
+
+    /// <summary>Only the attributes the caller asked for (the recogniser may have given age and gender unasked).</summary>
+    private static Attributes? Chosen(Attributes? attributes, IReadOnlySet<string> wanted)
+    {
+        if (attributes is null || wanted.Count == AnalyzeOptions.AttributeNames.Count)
+        {
+            return attributes;
+        }
+
+        if (wanted.Count == 0)
+        {
+            return null;
+        }
+
+        var chosen = attributes.Clone();
+        if (!wanted.Contains("age"))
+        {
+            chosen.ClearAge();
+            chosen.AgeRange = null;
+        }
+
+        if (!wanted.Contains("gender"))
+        {
+            chosen.Gender = null;
+        }
+
+        if (!wanted.Contains("emotion"))
+        {
+            chosen.Emotions.Clear();
+        }
+
+        if (!wanted.Contains("liveness"))
+        {
+            chosen.ClearRealScore();
+            chosen.ClearLiveScore();
+        }
+
+        return chosen;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Answering without attributes: {Status} {Detail}")]

@@ -24,12 +24,37 @@ internal sealed class FaceGrpcService(
 {
     public override Task<AnalyzeResponse> Analyze(AnalyzeRequest request, ServerCallContext context) => Guard(() =>
         faces.AnalyzeAsync(TenantOf(context), Photo(request.Image, "image"),
-            AnalyzeOptions.Create(request.CollectionId, request.Include, request.MaxFaces, request.MinFaceSize),
+            AnalyzeOptions.Create(request.CollectionId, request.Include, request.MaxFaces, request.MinFaceSize, request.Attributes),
             context.CancellationToken));
 
+    public override Task<BatchAnalyzeResponse> BatchAnalyze(BatchAnalyzeRequest request, ServerCallContext context) => Guard(async () =>
+    {
+        var max = gate.Limits.MaxAnalyzeBatchItems;
+        if (request.Requests.Count is 0 || request.Requests.Count > max)
+        {
+            throw ApiProblemException.BadRequest($"a batch carries 1–{max} requests, not {request.Requests.Count}");
+        }
+
+        var first = request.Requests[0];
+        var options = AnalyzeOptions.Create(first.CollectionId, first.Include, first.MaxFaces, first.MinFaceSize, first.Attributes);
+        // The photos are already in the message (bounded by the gRPC message budget): nothing more to admit.
+        var results = await faces.AnalyzeBatchAsync(TenantOf(context), request.Requests.Count,
+            (i, _) => Task.FromResult<(GatedImage, IDisposable?)>((Photo(request.Requests[i].Image, $"requests[{i}].image"), null)),
+            options, context.CancellationToken);
+        var response = new BatchAnalyzeResponse();
+        response.Results.AddRange(results.Select(r => r.Answer is { } answer
+            ? new BatchAnalyzeResult { Response = answer }
+            : new BatchAnalyzeResult { Error = new BatchItemError { Code = (int)r.Problem!.GrpcStatus, Message = r.Problem.Detail } }));
+        return response;
+    });
+
+    public override Task<AnalyzeResponse> DetectFaces(DetectFacesRequest request, ServerCallContext context) => Guard(() =>
+        faces.DetectFacesAsync(Photo(request.Image, "image"), request.MaxFaces, request.MinFaceSize, context.CancellationToken));
+
     public override Task<VerifyResponse> Verify(VerifyRequest request, ServerCallContext context) => Guard(() =>
-        faces.VerifyAsync(TenantOf(context), Photo(request.Image1, "image1"),
-            request.Image2 is { SourceCase: Image.SourceOneofCase.Content } ? Photo(request.Image2, "image2") : null,
+        faces.VerifyAsync(TenantOf(context),
+            VerifySide.Of(OptionalPhoto(request.Image1, "image1"), FaceReference.From(request.Embedding1, request.FaceId1, "embedding1 / face_id1"), 1),
+            VerifySide.Of(OptionalPhoto(request.Image2, "image2"), FaceReference.From(request.Embedding2, request.FaceId2, "embedding2 / face_id2"), 2),
             request.CollectionId, request.SubjectId, request.HasThreshold ? request.Threshold : null, context.CancellationToken));
 
     [Authorize(Policies.Write)]
@@ -117,7 +142,7 @@ internal sealed class FaceGrpcService(
     public override Task<EnrollResponse> EnrollFace(EnrollFaceCall request, ServerCallContext context) => Guard(() =>
         faces.EnrollAsync(TenantOf(context), request.CollectionId, request.SubjectId, Photo(request.Image, "image"),
             string.Equals(request.Face, "largest", StringComparison.OrdinalIgnoreCase),
-            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken));
+            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken, request.QualityFilter));
 
     [Authorize(Policies.Write)]
     public override Task<DeleteResponse> DeleteFace(FaceRef request, ServerCallContext context) =>
@@ -129,8 +154,9 @@ internal sealed class FaceGrpcService(
         }).ResponseAsync;
 
     public override Task<SearchPhotoResponse> Search(SearchCall request, ServerCallContext context) => Guard(() =>
-        faces.SearchAsync(TenantOf(context), request.CollectionId, Photo(request.Image, "image"), request.TopK,
-            request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken));
+        faces.SearchAsync(TenantOf(context), request.CollectionId, OptionalPhoto(request.Image, "image"),
+            FaceReference.From(request.Embedding, request.FaceId, "embedding / face_id"), request.TopK,
+            request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken, request.QualityFilter));
 
     [Authorize(Policies.Admin)]
     public override Task<Tenant> SuspendTenant(TenantRequest request, ServerCallContext context) =>
@@ -157,6 +183,10 @@ internal sealed class FaceGrpcService(
         image is { SourceCase: Image.SourceOneofCase.Content }
             ? gate.Check(ArrayOf(image.Content))
             : throw ApiProblemException.BadRequest($"{name}.content must hold the encoded photo");
+
+    /// <summary>Null when <paramref name="image"/> is not sent (another input stands for it).</summary>
+    private GatedImage? OptionalPhoto(Image? image, string name) =>
+        image is null || image.SourceCase == Image.SourceOneofCase.None ? null : Photo(image, name);
 
     /// <summary>
     /// The array a parsed message's bytes field already holds (protobuf parses it into an exact-size array of its own),

@@ -38,4 +38,12 @@ internal sealed class ImageLimitsOptions
     /// <summary>Most photos in one batch enrolment request.</summary>
     [Range(1, 10_000)]
     public int MaxBatchItems { get; set; } = 100;
+
+    /// <summary>
+    /// Most photos in one batch analysis (REST <c>/v1/analyze/batch</c>, gRPC <c>BatchAnalyze</c>). The photos are
+    /// analysed one after another, each admitted to <see cref="MaxImageBytesInFlight"/> on its own, so a batch holds
+    /// one photo's budget at a time; the bound keeps one call's duration within a client's patience.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxAnalyzeBatchItems { get; set; } = 16;
 }

@@ -55,6 +55,23 @@ internal sealed class PhotoRequest
     public byte[]? OptionalImage(string name) => Images.GetValueOrDefault(name);
 
     /// <summary>
+    /// The query and the text fields of an already read form, without its files: for batches, whose files are read
+    /// one at a time, each under its own in-flight admission.
+    /// </summary>
+    public static PhotoRequest FieldsOf(HttpRequest request, IFormCollection form)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(form);
+        var fields = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in form)
+        {
+            fields[key] = value.ToString();
+        }
+
+        return new PhotoRequest(fields, []);
+    }
+
+    /// <summary>
     /// Reads the photos and fields of <paramref name="request"/> once its photo bytes fit the gateway's in-flight budget
     /// (<see cref="ImageGate.AdmitAsync"/>), held until the response is done. JSON bodies stream (<see cref="JsonPhotoBody"/>);
     /// multipart files are spooled to disk by ASP.NET Core above 64 KB and read once into their final array.

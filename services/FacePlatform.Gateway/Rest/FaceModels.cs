@@ -21,6 +21,21 @@ public sealed record QualityView(float Score, float Sharpness, float Size, float
     internal static QualityView? From(Quality? q) => q is null ? null : new(q.Score, q.Sharpness, q.Size, q.Frontality);
 }
 
+/// <summary>
+/// Head pose in degrees from the landmarks. Seen from the camera: yaw &gt; 0 when the subject turns to their own left,
+/// pitch &gt; 0 when they look up, roll &gt; 0 when the head tilts clockwise in the photo; all 0 when frontal.
+/// </summary>
+public sealed record PoseView(float Yaw, float Pitch, float Roll)
+{
+    internal static PoseView? From(Pose? p) => p is null ? null : new(p.Yaw, p.Pitch, p.Roll);
+}
+
+/// <summary>The ages the face most likely has (whole years): the estimate widened by the model's measured error.</summary>
+public sealed record AgeRangeView(int Low, int High)
+{
+    internal static AgeRangeView? From(AgeRange? r) => r is null ? null : new(r.Low, r.High);
+}
+
 /// <summary>Gender with the probability of the label.</summary>
 public sealed record GenderView(string Label, float Probability);
 
@@ -37,7 +52,37 @@ public sealed record MatchView(string SubjectId, string ExternalId, string Displ
 }
 
 /// <summary>An embedding and the model that made it.</summary>
-public sealed record EmbeddingView(string Model, IReadOnlyList<float> Vector);
+public sealed record EmbeddingView(string Model, IReadOnlyList<float> Vector)
+{
+    /// <summary>A vector the caller sends back (JSON text of this shape); null when the field is absent.</summary>
+    internal static Contracts.V1.Embedding? Parse(string? json, string field)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return null;
+        }
+
+        EmbeddingView? view;
+        try
+        {
+            view = JsonSerializer.Deserialize<EmbeddingView>(json, JsonSerializerOptions.Web);
+        }
+        catch (JsonException)
+        {
+            view = null;
+        }
+
+        if (view is not { Model.Length: > 0, Vector.Count: > 0 } || view.Vector.Any(v => !float.IsFinite(v)))
+        {
+            throw Errors.ApiProblemException.BadRequest(
+                $"{field} must be a vector as answers show it: {{\"model\": \"<model id>\", \"vector\": [<finite numbers>]}}");
+        }
+
+        var embedding = new Contracts.V1.Embedding { ModelId = view.Model };
+        embedding.Values.AddRange(view.Vector);
+        return embedding;
+    }
+}
 
 /// <summary>One face of an analysed photo.</summary>
 public sealed record AnalyzedFaceView(
@@ -51,7 +96,9 @@ public sealed record AnalyzedFaceView(
     LivenessView? Liveness,
     IReadOnlyList<MatchView>? Matches,
     bool? Unknown,
-    EmbeddingView? Embedding);
+    EmbeddingView? Embedding,
+    PoseView? Pose,
+    AgeRangeView? AgeRange);
 
 /// <summary>Every face of a photo.</summary>
 public sealed record AnalyzeView(
@@ -79,13 +126,15 @@ public sealed record AnalyzeView(
                 : null,
             searched ? f.Matches.Select(MatchView.From).ToList() : null,
             searched ? f.Unknown : null,
-            f.Embedding is { } e ? new EmbeddingView(e.ModelId, [.. e.Values]) : null)).ToList());
+            f.Embedding is { } e ? new EmbeddingView(e.ModelId, [.. e.Values]) : null,
+            PoseView.From(f.Pose),
+            f.Attributes?.HasAge == true ? AgeRangeView.From(f.Attributes.AgeRange) : null)).ToList());
 }
 
-/// <summary>Same person or not.</summary>
-public sealed record VerifyView(float Similarity, float Threshold, bool Match, string ModelId)
+/// <summary>Same person or not, with the compared face of each photo (null for a side given otherwise).</summary>
+public sealed record VerifyView(float Similarity, float Threshold, bool Match, string ModelId, BoxView? Box1, BoxView? Box2)
 {
-    internal static VerifyView From(VerifyResponse r) => new(r.Similarity, r.Threshold, r.Match, r.ModelId);
+    internal static VerifyView From(VerifyResponse r) => new(r.Similarity, r.Threshold, r.Match, r.ModelId, BoxView.From(r.Box1), BoxView.From(r.Box2));
 }
 
 /// <summary>Body of <c>POST /v1/collections/{c}/subjects</c>.</summary>
@@ -118,10 +167,20 @@ public sealed record EnrolledFaceView(
         f.Id, f.SubjectId, f.Quality, BoxView.From(f.Box), f.ImageSha256, f.ModelId, f.CreatedAt?.ToDateTimeOffset() ?? default);
 }
 
-/// <summary>What an enrolment stored; <paramref name="Duplicates"/> counts faces already enrolled.</summary>
-public sealed record EnrollView(IReadOnlyList<EnrolledFaceView> Faces, int Duplicates)
+/// <summary>A face of the photo that was left out, with every reason (too_small, blurry, not_frontal, low_confidence, not_largest).</summary>
+public sealed record UnindexedFaceView(BoxView? Box, IReadOnlyList<string> Reasons)
 {
-    internal static EnrollView From(EnrollResponse r) => new(r.Faces.Select(EnrolledFaceView.From).ToList(), r.Duplicates);
+    internal static UnindexedFaceView From(UnindexedFace f) => new(BoxView.From(f.Box), [.. f.Reasons]);
+}
+
+/// <summary>
+/// What an enrolment stored; <paramref name="Duplicates"/> counts faces already enrolled, <paramref name="UnindexedFaces"/>
+/// the photo's other faces with the reasons they were not enrolled.
+/// </summary>
+public sealed record EnrollView(IReadOnlyList<EnrolledFaceView> Faces, int Duplicates, IReadOnlyList<UnindexedFaceView> UnindexedFaces)
+{
+    internal static EnrollView From(EnrollResponse r) =>
+        new(r.Faces.Select(EnrolledFaceView.From).ToList(), r.Duplicates, r.UnindexedFaces.Select(UnindexedFaceView.From).ToList());
 }
 
 /// <summary>One page of enrolled faces.</summary>
@@ -130,11 +189,12 @@ public sealed record FacePage(IReadOnlyList<EnrolledFaceView> Faces, string? Nex
 /// <summary>A face of the searched photo with its best subjects, or unknown.</summary>
 public sealed record SearchedFaceView(BoxView? Box, IReadOnlyList<MatchView> Matches, bool Unknown);
 
-/// <summary>Search answer: one entry per face of the photo.</summary>
-public sealed record SearchView(float Threshold, IReadOnlyList<SearchedFaceView> Faces)
+/// <summary>Search answer: one entry per searched face; the faces the quality filter left out, with their reasons.</summary>
+public sealed record SearchView(float Threshold, IReadOnlyList<SearchedFaceView> Faces, IReadOnlyList<UnindexedFaceView> UnsearchedFaces)
 {
     internal static SearchView From(SearchPhotoResponse r) => new(
-        r.Threshold, r.Faces.Select(f => new SearchedFaceView(BoxView.From(f.Box), f.Matches.Select(MatchView.From).ToList(), f.Unknown)).ToList());
+        r.Threshold, r.Faces.Select(f => new SearchedFaceView(BoxView.From(f.Box), f.Matches.Select(MatchView.From).ToList(), f.Unknown)).ToList(),
+        r.UnsearchedFaces.Select(UnindexedFaceView.From).ToList());
 }
 
 /// <summary>Outcome of one item of a batch enrolment.</summary>
@@ -145,3 +205,9 @@ public sealed record ProblemView(int Status, string Title, string Detail);
 
 /// <summary>Outcome of a batch enrolment, item by item.</summary>
 public sealed record BatchEnrollView(int Enrolled, int Failed, IReadOnlyList<BatchItemView> Items);
+
+/// <summary>One photo of a batch analysis: its answer, or its own problem.</summary>
+public sealed record BatchAnalyzeItemView(int Index, string FileName, AnalyzeView? Result, ProblemView? Error);
+
+/// <summary>Outcome of a batch analysis, photo by photo, in request order.</summary>
+public sealed record BatchAnalyzeView(int Succeeded, int Failed, IReadOnlyList<BatchAnalyzeItemView> Items);

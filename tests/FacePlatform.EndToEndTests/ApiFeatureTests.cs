@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FacePlatform.Contracts.V1;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace FacePlatform.EndToEndTests;
+
+/// <summary>
+/// What callers reach for beyond analyse (issue 20): detect-only and a chosen set of attributes (only the models asked
+/// for run, counted on the gateway's client metrics), head pose and age ranges, REST and gRPC alike.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class ApiFeatureTests(PlatformFixture platform)
+{
+    private const string ClientCalls = "rpc_client_duration_seconds_count";
+
+    private static readonly Dictionary<string, string> Predict = new()
+    {
+        ["rpc_service"] = "faceplatform.v1.AttributesService", ["rpc_method"] = "Predict",
+    };
+
+    private static readonly Dictionary<string, string> DetectAndEmbed = new()
+    {
+        ["rpc_service"] = "faceplatform.v1.EmbeddingService", ["rpc_method"] = "DetectAndEmbed",
+    };
+
+    private static readonly Dictionary<string, string> DetectOnly = new()
+    {
+        ["rpc_service"] = "faceplatform.v1.EmbeddingService", ["rpc_method"] = "Detect",
+    };
+
+    private HttpClient Http => platform.Http;
+
+    [Fact]
+    public async Task Detect_only_gives_boxes_landmarks_quality_and_pose_without_the_recogniser_or_attribute_models()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+        var before = await CountsAsync();
+
+        var detected = await PostAsync("/v1/detect", key, Photos.Form(Photos.TwoPeople));
+        var grpc = await platform.FaceClient.DetectFacesAsync(new DetectFacesRequest { Image = Image(Photos.Obama1) }, PlatformFixture.WithKey(key));
+
+        Assert.Equal(2, detected.GetProperty("faces").GetArrayLength());
+        foreach (var face in detected.GetProperty("faces").EnumerateArray())
+        {
+            Assert.True(face.GetProperty("box").GetProperty("width").GetSingle() > 10);
+            Assert.Equal(5, face.GetProperty("landmarks").GetArrayLength());
+            Assert.InRange(face.GetProperty("quality").GetProperty("score").GetSingle(), 0, 1);
+            Assert.InRange(face.GetProperty("pose").GetProperty("yaw").GetSingle(), -90, 90);
+            Assert.Equal(JsonValueKind.Null, face.GetProperty("age").ValueKind);
+            Assert.Equal(JsonValueKind.Null, face.GetProperty("gender").ValueKind);
+            Assert.Equal(JsonValueKind.Null, face.GetProperty("emotion").ValueKind);
+            Assert.Equal(JsonValueKind.Null, face.GetProperty("embedding").ValueKind);
+        }
+
+        var grpcFace = Assert.Single(grpc.Faces);
+        Assert.NotNull(grpcFace.Pose);
+        Assert.Null(grpcFace.Attributes);
+        Assert.Null(grpcFace.Embedding);
+        await ExpectCallsAsync(before, predict: 0, detectAndEmbed: 0, detect: 2);
+    }
+
+    [Fact]
+    public async Task Analyse_computes_only_the_attributes_asked_for()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+        var before = await CountsAsync();
+
+        // Emotion alone: no embedding (Detect, with crops), one call to the attributes service.
+        var emotion = Single(await PostAsync("/v1/analyze?attributes=emotion", key, Photos.Form(Photos.Obama1)));
+        // Age and gender alone: the multi-task recogniser gives both with the embedding; the attributes service is idle.
+        var ageGender = Single(await PostAsync("/v1/analyze", key, Photos.Form(Photos.Obama2, "image", ("attributes", "age,gender"))));
+        // None: neither model runs.
+        var none = Assert.Single((await platform.FaceClient.AnalyzeAsync(
+            new AnalyzeRequest { Image = Image(Photos.Kit1), Attributes = { "none" } }, PlatformFixture.WithKey(key))).Faces);
+
+        Assert.False(string.IsNullOrEmpty(emotion.GetProperty("emotion").GetProperty("label").GetString()));
+        Assert.Equal(JsonValueKind.Null, emotion.GetProperty("age").ValueKind);
+        Assert.Equal(JsonValueKind.Null, emotion.GetProperty("liveness").ValueKind);
+        Assert.InRange(ageGender.GetProperty("age").GetSingle(), 20, 80);
+        Assert.Contains(ageGender.GetProperty("gender").GetProperty("label").GetString(), new[] { "female", "male" });
+        Assert.Equal(JsonValueKind.Null, ageGender.GetProperty("emotion").ValueKind);
+        Assert.Equal(JsonValueKind.Null, ageGender.GetProperty("liveness").ValueKind);
+        Assert.Null(none.Attributes);
+        Assert.NotNull(none.Box);
+        await ExpectCallsAsync(before, predict: 1, detectAndEmbed: 1, detect: 2);
+    }
+
+    [Fact]
+    public async Task An_unknown_attribute_is_refused_naming_the_allowed_ones()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+
+        using var rest = await Http.SendAsync(Send("/v1/analyze?attributes=age,beauty", key, Photos.Form(Photos.Obama1)));
+        var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.AnalyzeAsync(
+            new AnalyzeRequest { Image = Image(Photos.Obama1), Attributes = { "mood" } }, PlatformFixture.WithKey(key)).ResponseAsync);
+
+        Assert.Equal(HttpStatusCode.BadRequest, rest.StatusCode);
+        var detail = (await rest.ReadProblemAsync()).GetProperty("detail").GetString()!;
+        Assert.Contains("beauty", detail, StringComparison.Ordinal);
+        Assert.Contains("age, gender, emotion, liveness", detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, grpc.StatusCode);
+        Assert.Contains("age, gender, emotion, liveness", grpc.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_face_has_a_head_pose_and_an_age_range_around_its_age()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+
+        var rest = await PostAsync("/v1/analyze", key, Photos.Form(Photos.TwoPeople));
+        var grpc = Assert.Single((await platform.FaceClient.AnalyzeAsync(
+            new AnalyzeRequest { Image = Image(Photos.Obama1) }, PlatformFixture.WithKey(key))).Faces);
+
+        Assert.Equal(2, rest.GetProperty("faces").GetArrayLength());
+        foreach (var face in rest.GetProperty("faces").EnumerateArray())
+        {
+            var pose = face.GetProperty("pose");
+            // Both people of two_people.jpg face the camera, heads nearly upright.
+            Assert.InRange(pose.GetProperty("yaw").GetSingle(), -30, 30);
+            Assert.InRange(pose.GetProperty("pitch").GetSingle(), -30, 30);
+            Assert.InRange(pose.GetProperty("roll").GetSingle(), -20, 20);
+            var age = face.GetProperty("age").GetSingle();
+            var range = face.GetProperty("ageRange");
+            Assert.InRange(range.GetProperty("low").GetInt32(), 0, (int)MathF.Floor(age));
+            Assert.InRange(range.GetProperty("high").GetInt32(), (int)MathF.Ceiling(age), 150);
+            Assert.True(range.GetProperty("high").GetInt32() > range.GetProperty("low").GetInt32(), range.ToString());
+        }
+
+        Assert.InRange(grpc.Pose.Yaw, -30, 30);
+        Assert.InRange(grpc.Pose.Roll, -20, 20);
+        Assert.InRange(grpc.Attributes.AgeRange.Low, 0, grpc.Attributes.Age);
+        Assert.InRange(grpc.Attributes.AgeRange.High, grpc.Attributes.Age, 150);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_new_inputs_and_answers()
+    {
+        var document = await Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var paths = document.GetProperty("paths");
+        Assert.True(paths.GetProperty("/v1/detect").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/analyze/batch").TryGetProperty("post", out _));
+        var searchForm = paths.GetProperty("/v1/collections/{collectionId}/search").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties");
+        Assert.True(searchForm.TryGetProperty("embedding", out _));
+        Assert.True(searchForm.TryGetProperty("faceId", out _));
+        Assert.True(searchForm.TryGetProperty("qualityFilter", out _));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.GetProperty("VerifyView").GetProperty("properties").TryGetProperty("box2", out _));
+        Assert.True(schemas.GetProperty("EnrollView").GetProperty("properties").TryGetProperty("unindexedFaces", out _));
+        var analyzeForm = paths.GetProperty("/v1/analyze").GetProperty("post").GetProperty("requestBody").GetProperty("content")
+            .GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties");
+        Assert.True(analyzeForm.TryGetProperty("attributes", out _));
+        var face = document.GetProperty("components").GetProperty("schemas").GetProperty("AnalyzedFaceView").GetProperty("properties");
+        Assert.True(face.TryGetProperty("pose", out _));
+        Assert.True(face.TryGetProperty("ageRange", out _));
+    }
+
+    private static JsonElement Single(JsonElement answer) => Assert.Single(answer.GetProperty("faces").EnumerateArray());
+
+    /// <summary>The gateway's calls to the internal RPCs so far (its client metrics).</summary>
+    private async Task<(double Predict, double DetectAndEmbed, double Detect)> CountsAsync()
+    {
+        var metrics = await GrpcStatusMetricTests.ScrapeAsync(platform.Gateway);
+        return (GrpcStatusMetricTests.Count(metrics, ClientCalls, Predict),
+            GrpcStatusMetricTests.Count(metrics, ClientCalls, DetectAndEmbed),
+            GrpcStatusMetricTests.Count(metrics, ClientCalls, DetectOnly));
+    }
+
+    /// <summary>
+    /// Exactly these many more calls since <paramref name="before"/>. Detect is counted last and every call of the test
+    /// is done, so once it shows, a scrape past the exporter's 300 ms copy shows every final count.
+    /// </summary>
+    private async Task ExpectCallsAsync((double Predict, double DetectAndEmbed, double Detect) before, int predict, int detectAndEmbed, int detect)
+    {
+        Assert.True(await GrpcStatusMetricTests.CountReachesAsync(platform.Gateway, ClientCalls, DetectOnly, before.Detect + detect),
+            "the gateway's Detect calls were not counted");
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+        var after = await CountsAsync();
+        Assert.Equal(before.Detect + detect, after.Detect);
+        Assert.Equal(before.DetectAndEmbed + detectAndEmbed, after.DetectAndEmbed);
+        Assert.Equal(before.Predict + predict, after.Predict);
+    }
+
+    private static Image Image(string path) => new() { Content = ByteString.CopyFrom(File.ReadAllBytes(path)) };
+
+    private async Task<JsonElement> PostAsync(string path, string key, HttpContent content)
+    {
+        using var answer = await Http.SendAsync(Send(path, key, content));
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.IsSuccessStatusCode, $"{path}: {(int)answer.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static HttpRequestMessage Send(string path, string key, HttpContent content)
+    {
+        var request = PlatformFixture.Request(HttpMethod.Post, path, key);
+        request.Content = content;
+        return request;
+    }
+}
