@@ -322,8 +322,8 @@ internal static class EvalCommand
 
     /// <summary>
     /// Age error (estimate − label) per 10-year band (90+ merged), by the labelled age and by the estimated age: the
-    /// figures behind FacePlatform.Vision's AgeRange, which reads the estimate's band (all it knows at run time) and
-    /// spans the band's 10th to 90th percentile of the error.
+    /// figures docs/accuracy.md reports beside FacePlatform.Vision's AgeRange rule (an answer knows only the estimate,
+    /// hence the by-estimate rows).
     /// </summary>
     private static void PrintAgeErrorsByBand(List<(float Label, float Estimate)> errors)
     {
