@@ -36,8 +36,12 @@ const NOT_PLUMBING = 'http_route!~"/healthz|/readyz|/metrics|/grpc.health.v1.Hea
 const GRPC_SERVER_ERRORS = 'rpc_grpc_status_code=~"2|4|12|13|14|15"';
 // Health probes and reflection are gRPC calls too; they would dilute the ratios.
 const NOT_RPC_PLUMBING = 'rpc_service!~"grpc[.](health|reflection)[.].*"';
+// `part or 0 * whole`: a share with no failing series is 0, not "No data" (which would look like a broken panel, and
+// which the end-to-end dashboard-query test would flag).
+const orZero = (part, whole) => `(${part} or 0 * ${whole})`;
+const ratio = (part, whole) => `${orZero(part, whole)} / ${whole}`;
 const rpcRatio = (metric, selector, by) =>
-  `sum by (${by}) (rate(${metric}_count{${selector},${GRPC_SERVER_ERRORS}}[$__rate_interval])) / sum by (${by}) (rate(${metric}_count{${selector}}[$__rate_interval]))`;
+  ratio(`sum by (${by}) (rate(${metric}_count{${selector},${GRPC_SERVER_ERRORS}}[$__rate_interval]))`, `sum by (${by}) (rate(${metric}_count{${selector}}[$__rate_interval]))`);
 const DS = { type: "prometheus", uid: "${datasource}" };
 // The NVIDIA DCGM exporter's labels for the pod using a GPU (DCGM_EXPORTER_KUBERNETES=true, the GPU operator's
 // default): namespace, pod, container. The containers of the chart are named after the service.
@@ -239,7 +243,7 @@ function overview() {
     stat("Gateway requests / s", `sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING}}[$__rate_interval]))`, pos(0, y, 6, 4), { unit: "reqps" }),
     stat(
       "Gateway 5xx ratio",
-      `sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING},http_response_status_code=~"5.."}[$__rate_interval])) / sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING}}[$__rate_interval]))`,
+      ratio(`sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING},http_response_status_code=~"5.."}[$__rate_interval]))`, `sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING}}[$__rate_interval]))`),
       pos(6, y, 6, 4),
       { unit: "percentunit", thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, { color: "orange", value: 0.01 }, { color: "red", value: 0.05 }] } },
     ),
@@ -254,7 +258,7 @@ function overview() {
     timeseries(
       "Error ratio per service (HTTP 5xx, gRPC server errors)",
       [
-        [`sum by (job) (rate(http_server_request_duration_seconds_count{${sel},http_response_status_code=~"5.."}[$__rate_interval])) / sum by (job) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`, "HTTP 5xx {{job}}"],
+        [ratio(`sum by (job) (rate(http_server_request_duration_seconds_count{${sel},http_response_status_code=~"5.."}[$__rate_interval]))`, `sum by (job) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`), "HTTP 5xx {{job}}"],
         [rpcRatio("rpc_server_duration_seconds", `${ALL_JOBS},${NOT_RPC_PLUMBING}`, "job"), "gRPC {{job}}"],
       ],
       pos(12, y, 12, 8),
@@ -351,7 +355,7 @@ function overview() {
   panels.push(
     timeseries(
       "Cache hit ratio",
-      [[`sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS},result="hit"}[$__rate_interval])) / sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS}}[$__rate_interval]))`, "{{job}}"]],
+      [[ratio(`sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS},faceplatform_cache_result="hit"}[$__rate_interval]))`, `sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS}}[$__rate_interval]))`), "{{job}}"]],
       pos(8, y, 8, 8),
       { unit: "percentunit", min: 0, description: "Gateway: analysis answers; identity: search answers and subjects. Bypasses (Redis down) count as misses." },
     ),
@@ -359,7 +363,7 @@ function overview() {
   panels.push(
     timeseries(
       "Cache bypasses (Redis unavailable)",
-      [[`sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS},result="bypass"}[$__rate_interval]))`, "{{job}}"]],
+      [[orZero(`sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS},faceplatform_cache_result="bypass"}[$__rate_interval]))`, `sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS}}[$__rate_interval]))`), "{{job}}"]],
       pos(16, y, 8, 8),
       { unit: "reqps", description: "Look-ups answered without Redis: the platform is slower, not wrong." },
     ),
@@ -368,7 +372,7 @@ function overview() {
   panels.push(
     timeseries(
       "Inference latency p95 per model",
-      [[`histogram_quantile(0.95, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket{${ALL_JOBS}}[$__rate_interval])))`, "{{model}}"]],
+      [[`histogram_quantile(0.95, sum by (le, faceplatform_model_name) (rate(faceplatform_inference_duration_seconds_bucket{${ALL_JOBS}}[$__rate_interval])))`, "{{faceplatform_model_name}}"]],
       pos(0, y, 8, 8),
       { unit: "s", description: "One ONNX Runtime run of a batch (faceplatform.inference.duration)." },
     ),
@@ -377,8 +381,8 @@ function overview() {
     timeseries(
       "Mean batch size per model",
       [
-        [`sum by (model) (rate(faceplatform_batch_size_sum{${ALL_JOBS}}[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_size_count{${ALL_JOBS}}[$__rate_interval]))`, "{{model}} samples"],
-        [`sum by (model) (rate(faceplatform_batch_requests_sum{${ALL_JOBS}}[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_requests_count{${ALL_JOBS}}[$__rate_interval]))`, "{{model}} requests"],
+        [`sum by (faceplatform_model_name) (rate(faceplatform_batch_size_sum{${ALL_JOBS}}[$__rate_interval])) / sum by (faceplatform_model_name) (rate(faceplatform_batch_size_count{${ALL_JOBS}}[$__rate_interval]))`, "{{faceplatform_model_name}} samples"],
+        [`sum by (faceplatform_model_name) (rate(faceplatform_batch_requests_sum{${ALL_JOBS}}[$__rate_interval])) / sum by (faceplatform_model_name) (rate(faceplatform_batch_requests_count{${ALL_JOBS}}[$__rate_interval]))`, "{{faceplatform_model_name}} requests"],
       ],
       pos(8, y, 8, 8),
       { min: 0, description: "Samples per run, and requests coalesced per run (above 1: concurrent requests share a batch)." },
@@ -387,7 +391,7 @@ function overview() {
   panels.push(
     timeseries(
       "Inference queue depth",
-      [[`max by (job, model) (faceplatform_queue_depth{${ALL_JOBS}})`, "{{job}} {{model}}"]],
+      [[`max by (job, faceplatform_model_name) (faceplatform_queue_depth{${ALL_JOBS}})`, "{{job}} {{faceplatform_model_name}}"]],
       pos(16, y, 8, 8),
       { min: 0, description: "Requests waiting per model; a full queue answers RESOURCE_EXHAUSTED." },
     ),
@@ -407,7 +411,7 @@ function overview() {
   panels.push(
     timeseries(
       "Search outcomes",
-      [[`sum by (outcome) (rate(faceplatform_search_queries_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{outcome}}"]],
+      [[`sum by (faceplatform_search_outcome) (rate(faceplatform_search_queries_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{faceplatform_search_outcome}}"]],
       pos(12, y, 12, 8),
       { unit: "reqps", description: "Query embeddings that matched a subject, or came back unknown." },
     ),
@@ -538,7 +542,7 @@ function serviceDashboard(service) {
       ),
       timeseries(
         "Analysis cache by result",
-        [[`sum by (result) (rate(faceplatform_cache_requests_total{${base}}[$__rate_interval]))`, "{{result}}"]],
+        [[`sum by (faceplatform_cache_result) (rate(faceplatform_cache_requests_total{${base}}[$__rate_interval]))`, "{{faceplatform_cache_result}}"]],
         pos(12, y, 6, 8),
         { unit: "reqps", description: "Redis look-ups of analysis answers (hit, miss, bypass: Redis unusable, answered without it)." },
       ),
@@ -557,7 +561,7 @@ function serviceDashboard(service) {
     panels.push(
       timeseries(
         "Search latency by cache result",
-        [[`histogram_quantile(0.99, sum by (le, cache) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{cache}}"]],
+        [[`histogram_quantile(0.99, sum by (le, faceplatform_cache_result) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{faceplatform_cache_result}}"]],
         pos(0, y, 12, 8),
         { unit: "s", description: "Candidates from the in-memory scan of each collection's SimHash codes (or, for collections over Identity__ScanMemoryMegabytes or still being read, from PostgreSQL), re-ranked by exact cosine (Identity__RerankCandidates, default 32, at least 4 × top-k)." },
       ),
@@ -565,7 +569,7 @@ function serviceDashboard(service) {
     panels.push(
       timeseries(
         "Cache requests by kind and result",
-        [[`sum by (kind, result) (rate(faceplatform_cache_requests_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{kind}} {{result}}"]],
+        [[`sum by (faceplatform_cache_kind, faceplatform_cache_result) (rate(faceplatform_cache_requests_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{faceplatform_cache_kind}} {{faceplatform_cache_result}}"]],
         pos(12, y, 12, 8),
         { unit: "reqps" },
       ),
@@ -574,7 +578,7 @@ function serviceDashboard(service) {
     panels.push(
       timeseries(
         "Search candidates by source",
-        [[`sum by (path) (rate(faceplatform_search_candidates_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{path}}"]],
+        [[`sum by (faceplatform_search_path) (rate(faceplatform_search_candidates_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{faceplatform_search_path}}"]],
         pos(0, y, 12, 8),
         { unit: "reqps", description: "scan: the in-memory copy of the collection's codes; index: PostgreSQL (a collection over the memory budget, one still being read, or scanning off). Steady index traffic means the budget is too small for the galleries searched." },
       ),
@@ -583,8 +587,8 @@ function serviceDashboard(service) {
       timeseries(
         "Reads of codes into memory",
         [
-          [`histogram_quantile(0.99, sum by (le, kind) (rate(faceplatform_codes_read_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{kind}}"],
-          [`sum by (kind) (rate(faceplatform_codes_read_duration_seconds_count{job="faceplatform-identity"}[$__rate_interval]))`, "reads/s {{kind}}"],
+          [`histogram_quantile(0.99, sum by (le, faceplatform_codes_read_kind) (rate(faceplatform_codes_read_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{faceplatform_codes_read_kind}}"],
+          [`sum by (faceplatform_codes_read_kind) (rate(faceplatform_codes_read_duration_seconds_count{job="faceplatform-identity"}[$__rate_interval]))`, "reads/s {{faceplatform_codes_read_kind}}"],
         ],
         pos(12, y, 12, 8),
         { description: "full: a collection read whole (first search, eviction, deletions through another replica; 1M faces ~1.4 s); increment: faces written since the last read, before a search of a changed collection." },
@@ -600,8 +604,8 @@ function serviceDashboard(service) {
       timeseries(
         "Inference latency per model",
         [
-          [`histogram_quantile(0.5, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p50 {{model}}"],
-          [`histogram_quantile(0.99, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p99 {{model}}"],
+          [`histogram_quantile(0.5, sum by (le, faceplatform_model_name) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p50 {{faceplatform_model_name}}"],
+          [`histogram_quantile(0.99, sum by (le, faceplatform_model_name) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p99 {{faceplatform_model_name}}"],
         ],
         pos(0, y, 8, 8),
         { unit: "s" },
@@ -610,13 +614,13 @@ function serviceDashboard(service) {
     panels.push(
       timeseries(
         "Batch size per model",
-        [[`sum by (model) (rate(faceplatform_batch_size_sum{${job}}[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_size_count{${job}}[$__rate_interval]))`, "{{model}}"]],
+        [[`sum by (faceplatform_model_name) (rate(faceplatform_batch_size_sum{${job}}[$__rate_interval])) / sum by (faceplatform_model_name) (rate(faceplatform_batch_size_count{${job}}[$__rate_interval]))`, "{{faceplatform_model_name}}"]],
         pos(8, y, 8, 8),
         { min: 0 },
       ),
     );
     panels.push(
-      timeseries("Queue depth per model", [[`max by (model) (faceplatform_queue_depth{${job}})`, "{{model}}"]], pos(16, y, 8, 8), { min: 0 }),
+      timeseries("Queue depth per model", [[`max by (faceplatform_model_name) (faceplatform_queue_depth{${job}})`, "{{faceplatform_model_name}}"]], pos(16, y, 8, 8), { min: 0 }),
     );
     y += 8;
     panels.push(row("GPU (NVIDIA DCGM exporter)", y++));

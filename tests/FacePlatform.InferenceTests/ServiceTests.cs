@@ -138,7 +138,7 @@ public sealed class ServiceTests(ServicesFixture services)
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "model" && (string?)tag.Value == "faceres")
+                if (tag.Key == InferenceTelemetry.ModelAttribute && (string?)tag.Value == "faceres")
                 {
                     lock (requests)
                     {
