@@ -53,9 +53,10 @@ add_summary() {
   failed=$((failed + bad))
 }
 
-# First: they install the Node tools (tests/deploy/node_modules) that an end-to-end test uses too.
+# First: they install the Node tools (tests/deploy/node_modules) and Debian's prometheus package (promtool for the
+# alert-rule unit tests; the prometheus binary for the end-to-end DashboardQueryTests), which later tests use too.
 if [[ -x "$FP_ROOT/tests/deploy/check.sh" ]]; then
-  say "running deployment checks (Helm chart, Kubernetes schemas, Dockerfiles)"
+  say "running deployment checks (Helm chart, Kubernetes schemas, Dockerfiles, promtool alert-rule tests)"
   "$FP_ROOT/tests/deploy/check.sh" 2>&1 | tee "$artifacts/deploy-checks.log"
   add_summary deploy-checks "$artifacts/deploy-checks.log"
 fi

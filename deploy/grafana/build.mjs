@@ -6,12 +6,17 @@
 //   node deploy/grafana/build.mjs          write the dashboards and the chart's copies
 //   node deploy/grafana/build.mjs --check  exit 1 when a committed file differs from what this script makes
 //
-// Every query uses only metric names the services export today (ASP.NET Core, Kestrel, System.Net.Http and .NET
-// runtime metrics through the OpenTelemetry Prometheus exporter), selected by the Prometheus job of each service:
-// faceplatform-gateway, faceplatform-identity, faceplatform-embedding, faceplatform-attributes (the chart's
-// ServiceMonitors and deploy/prometheus/prometheus.local.yml name them so). Rows for metrics that do not exist yet
-// (inference, search, cache, GPU) hold a text panel that says which issue brings them; the lead's test fails if a
-// query names a metric no service exports (tests/deploy/metric-names.mjs lists what the queries name).
+// Every query uses only metric names the services export (ASP.NET Core, Kestrel, System.Net.Http, .NET runtime and
+// FacePlatform's own metrics through the OpenTelemetry Prometheus exporter), selected by the Prometheus job of each
+// service: faceplatform-gateway, faceplatform-identity, faceplatform-embedding, faceplatform-attributes (the chart's
+// ServiceMonitors and deploy/prometheus/prometheus.local.yml name them so), or the NVIDIA DCGM exporter's GPU metrics
+// (DCGM_FI_DEV_*, labelled with the namespace and container of the pod using the GPU).
+//
+// Every dashboard has a `namespace` variable (one release at a time: single choice, no "All") and an `instance`
+// variable; scoped() adds both to every selector of our services (namespace only to DCGM selectors, whose instance is
+// the exporter), so two releases in one Prometheus never mix. The checks: tests/deploy/check.sh (names exported,
+// copies in sync) and the end-to-end DashboardQueryTests, which run every query against a real Prometheus scraping
+// the running platform (tests/deploy/metric-names.mjs lists what the queries name).
 
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -31,9 +36,32 @@ const NOT_PLUMBING = 'http_route!~"/healthz|/readyz|/metrics|/grpc.health.v1.Hea
 const GRPC_SERVER_ERRORS = 'rpc_grpc_status_code=~"2|4|12|13|14|15"';
 // Health probes and reflection are gRPC calls too; they would dilute the ratios.
 const NOT_RPC_PLUMBING = 'rpc_service!~"grpc[.](health|reflection)[.].*"';
+// `part or 0 * whole`: a share with no failing series is 0, not "No data" (which would look like a broken panel, and
+// which the end-to-end dashboard-query test would flag).
+const orZero = (part, whole) => `(${part} or 0 * ${whole})`;
+const ratio = (part, whole) => `${orZero(part, whole)} / ${whole}`;
 const rpcRatio = (metric, selector, by) =>
-  `sum by (${by}) (rate(${metric}_count{${selector},${GRPC_SERVER_ERRORS}}[$__rate_interval])) / sum by (${by}) (rate(${metric}_count{${selector}}[$__rate_interval]))`;
+  ratio(`sum by (${by}) (rate(${metric}_count{${selector},${GRPC_SERVER_ERRORS}}[$__rate_interval]))`, `sum by (${by}) (rate(${metric}_count{${selector}}[$__rate_interval]))`);
 const DS = { type: "prometheus", uid: "${datasource}" };
+// The NVIDIA DCGM exporter's labels for the pod using a GPU (DCGM_EXPORTER_KUBERNETES=true, the GPU operator's
+// default): namespace, pod, container. The containers of the chart are named after the service.
+const INFERENCE_CONTAINERS = 'container=~"embedding|attributes"';
+
+/**
+ * Adds the dashboard variables to every label matcher block of a query: namespace to all of them, instance to the
+ * ones selecting one of our jobs. A metric without a matcher block would escape both, so it is refused.
+ */
+export function scoped(expr) {
+  const skeleton = expr.replace(/\{[^}]*\}/g, "{}").replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, "");
+  const bare = skeleton.match(/\b(?:faceplatform|http|rpc|dotnet|kestrel|aspnetcore|target|DCGM)_\w*(?![\w{])/);
+  if (bare) throw new Error(`metric without a label matcher (would mix namespaces): ${bare[0]} in ${expr}`);
+  return expr.replace(/\{([^}]*)\}/g, (all, inner) => {
+    const extra = [];
+    if (!/\bnamespace\s*=/.test(inner)) extra.push('namespace=~"$namespace"');
+    if (/\bjob\s*=/.test(inner) && !/\binstance\s*=/.test(inner)) extra.push('instance=~"$instance"');
+    return extra.length ? `{${[inner, ...extra].join(",")}}` : all;
+  });
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Panel helpers. Layout: 24 columns; each helper takes (x, y, w, h).
@@ -75,7 +103,7 @@ function timeseries(title, targets, gridPos, { unit = "short", description = "",
     targets: targets.map(([expr, legendFormat], i) => ({
       datasource: DS,
       refId: String.fromCharCode(65 + i),
-      expr,
+      expr: scoped(expr),
       legendFormat,
       range: true,
     })),
@@ -98,7 +126,7 @@ function stat(title, expr, gridPos, { unit = "short", description = "", threshol
       overrides: [],
     },
     options: { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, colorMode: "value", graphMode: "area" },
-    targets: [{ datasource: DS, refId: "A", expr, instant: false, range: true }],
+    targets: [{ datasource: DS, refId: "A", expr: scoped(expr), instant: false, range: true }],
   };
 }
 
@@ -142,14 +170,36 @@ function dashboard({ uid, title, description, tags, panels, variables }) {
   };
 }
 
-function instanceVariable(job) {
+// One release at a time: a single namespace, no "All" (the chart's ServiceMonitors put the namespace on every series;
+// deploy/prometheus/prometheus.local.yml labels a machine's services namespace="local").
+function namespaceVariable() {
+  const definition = `label_values(target_info{${ALL_JOBS}}, namespace)`;
+  return {
+    name: "namespace",
+    label: "Namespace (release)",
+    type: "query",
+    datasource: DS,
+    query: { query: definition, refId: "namespace" },
+    definition,
+    includeAll: false,
+    multi: false,
+    current: {},
+    refresh: 2,
+    sort: 1,
+    hide: 0,
+    options: [],
+  };
+}
+
+function instanceVariable(jobSelector) {
+  const definition = `label_values(target_info{${jobSelector},namespace=~"$namespace"}, instance)`;
   return {
     name: "instance",
     label: "Pod / instance",
     type: "query",
     datasource: DS,
-    query: { query: `label_values(target_info{job="${job}"}, instance)`, refId: "instance" },
-    definition: `label_values(target_info{job="${job}"}, instance)`,
+    query: { query: definition, refId: "instance" },
+    definition,
     includeAll: true,
     multi: true,
     allValue: ".*",
@@ -159,6 +209,21 @@ function instanceVariable(job) {
     hide: 0,
     options: [],
   };
+}
+
+const DCGM_NOTE =
+  "From the NVIDIA DCGM exporter (the GPU operator installs it on GPU nodes), by the pod and container using the GPU. Empty on CPU-only clusters.";
+
+function gpuUtilisation(gridPos) {
+  return timeseries(
+    "GPU utilisation (embedding, attributes)",
+    [
+      [`max by (container, pod) (DCGM_FI_DEV_GPU_UTIL{${INFERENCE_CONTAINERS}})`, "util % {{pod}}"],
+      [`max by (container, pod) (100 * DCGM_FI_DEV_FB_USED{${INFERENCE_CONTAINERS}} / (DCGM_FI_DEV_FB_USED{${INFERENCE_CONTAINERS}} + DCGM_FI_DEV_FB_FREE{${INFERENCE_CONTAINERS}}))`, "memory % {{pod}}"],
+    ],
+    gridPos,
+    { unit: "percent", min: 0, description: DCGM_NOTE },
+  );
 }
 
 const q = (quantile, selector, by) =>
@@ -178,7 +243,7 @@ function overview() {
     stat("Gateway requests / s", `sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING}}[$__rate_interval]))`, pos(0, y, 6, 4), { unit: "reqps" }),
     stat(
       "Gateway 5xx ratio",
-      `sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING},http_response_status_code=~"5.."}[$__rate_interval])) / sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING}}[$__rate_interval]))`,
+      ratio(`sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING},http_response_status_code=~"5.."}[$__rate_interval]))`, `sum(rate(http_server_request_duration_seconds_count{job="faceplatform-gateway",${NOT_PLUMBING}}[$__rate_interval]))`),
       pos(6, y, 6, 4),
       { unit: "percentunit", thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, { color: "orange", value: 0.01 }, { color: "red", value: 0.05 }] } },
     ),
@@ -193,7 +258,7 @@ function overview() {
     timeseries(
       "Error ratio per service (HTTP 5xx, gRPC server errors)",
       [
-        [`sum by (job) (rate(http_server_request_duration_seconds_count{${sel},http_response_status_code=~"5.."}[$__rate_interval])) / sum by (job) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`, "HTTP 5xx {{job}}"],
+        [ratio(`sum by (job) (rate(http_server_request_duration_seconds_count{${sel},http_response_status_code=~"5.."}[$__rate_interval]))`, `sum by (job) (rate(http_server_request_duration_seconds_count{${sel}}[$__rate_interval]))`), "HTTP 5xx {{job}}"],
         [rpcRatio("rpc_server_duration_seconds", `${ALL_JOBS},${NOT_RPC_PLUMBING}`, "job"), "gRPC {{job}}"],
       ],
       pos(12, y, 12, 8),
@@ -265,17 +330,13 @@ function overview() {
         [`sum by (job) (kestrel_queued_connections{${ALL_JOBS}})`, "kestrel {{job}}"],
       ],
       pos(16, y, 8, 8),
-      { description: "Work waiting for a thread, and connections waiting to be accepted. The inference queue depth arrives with issue #4." },
+      { description: "Work waiting for a thread, and connections waiting to be accepted (the inference queues are below)." },
     ),
   );
   y += 8;
   panels.push(
     timeseries("Memory (working set) per service", [[`sum by (job) (dotnet_process_memory_working_set_bytes{${ALL_JOBS}})`, "{{job}}"]], pos(0, y, 12, 8), { unit: "bytes" }),
-    text(
-      "GPU utilisation — needs the NVIDIA DCGM exporter",
-      "GPU saturation (utilisation, memory) comes from the NVIDIA DCGM exporter (`DCGM_FI_DEV_GPU_UTIL`, `DCGM_FI_DEV_FB_USED`), which the GPU operator installs on GPU nodes. It is not one of FacePlatform's own metrics, so no panel queries it here yet; add it where your cluster runs DCGM.",
-      pos(12, y, 12, 8),
-    ),
+    gpuUtilisation(pos(12, y, 12, 8)),
   );
   y += 8;
 
@@ -294,7 +355,7 @@ function overview() {
   panels.push(
     timeseries(
       "Cache hit ratio",
-      [[`sum by (job) (rate(faceplatform_cache_requests_total{result="hit"}[$__rate_interval])) / sum by (job) (rate(faceplatform_cache_requests_total[$__rate_interval]))`, "{{job}}"]],
+      [[ratio(`sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS},faceplatform_cache_result="hit"}[$__rate_interval]))`, `sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS}}[$__rate_interval]))`), "{{job}}"]],
       pos(8, y, 8, 8),
       { unit: "percentunit", min: 0, description: "Gateway: analysis answers; identity: search answers and subjects. Bypasses (Redis down) count as misses." },
     ),
@@ -302,7 +363,7 @@ function overview() {
   panels.push(
     timeseries(
       "Cache bypasses (Redis unavailable)",
-      [[`sum by (job) (rate(faceplatform_cache_requests_total{result="bypass"}[$__rate_interval]))`, "{{job}}"]],
+      [[orZero(`sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS},faceplatform_cache_result="bypass"}[$__rate_interval]))`, `sum by (job) (rate(faceplatform_cache_requests_total{${ALL_JOBS}}[$__rate_interval]))`), "{{job}}"]],
       pos(16, y, 8, 8),
       { unit: "reqps", description: "Look-ups answered without Redis: the platform is slower, not wrong." },
     ),
@@ -311,7 +372,7 @@ function overview() {
   panels.push(
     timeseries(
       "Inference latency p95 per model",
-      [[`histogram_quantile(0.95, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket[$__rate_interval])))`, "{{model}}"]],
+      [[`histogram_quantile(0.95, sum by (le, faceplatform_model_name) (rate(faceplatform_inference_duration_seconds_bucket{${ALL_JOBS}}[$__rate_interval])))`, "{{faceplatform_model_name}}"]],
       pos(0, y, 8, 8),
       { unit: "s", description: "One ONNX Runtime run of a batch (faceplatform.inference.duration)." },
     ),
@@ -320,8 +381,8 @@ function overview() {
     timeseries(
       "Mean batch size per model",
       [
-        [`sum by (model) (rate(faceplatform_batch_size_sum[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_size_count[$__rate_interval]))`, "{{model}} samples"],
-        [`sum by (model) (rate(faceplatform_batch_requests_sum[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_requests_count[$__rate_interval]))`, "{{model}} requests"],
+        [`sum by (faceplatform_model_name) (rate(faceplatform_batch_size_sum{${ALL_JOBS}}[$__rate_interval])) / sum by (faceplatform_model_name) (rate(faceplatform_batch_size_count{${ALL_JOBS}}[$__rate_interval]))`, "{{faceplatform_model_name}} samples"],
+        [`sum by (faceplatform_model_name) (rate(faceplatform_batch_requests_sum{${ALL_JOBS}}[$__rate_interval])) / sum by (faceplatform_model_name) (rate(faceplatform_batch_requests_count{${ALL_JOBS}}[$__rate_interval]))`, "{{faceplatform_model_name}} requests"],
       ],
       pos(8, y, 8, 8),
       { min: 0, description: "Samples per run, and requests coalesced per run (above 1: concurrent requests share a batch)." },
@@ -330,7 +391,7 @@ function overview() {
   panels.push(
     timeseries(
       "Inference queue depth",
-      [[`max by (job, model) (faceplatform_queue_depth)`, "{{job}} {{model}}"]],
+      [[`max by (job, faceplatform_model_name) (faceplatform_queue_depth{${ALL_JOBS}})`, "{{job}} {{faceplatform_model_name}}"]],
       pos(16, y, 8, 8),
       { min: 0, description: "Requests waiting per model; a full queue answers RESOURCE_EXHAUSTED." },
     ),
@@ -350,7 +411,7 @@ function overview() {
   panels.push(
     timeseries(
       "Search outcomes",
-      [[`sum by (outcome) (rate(faceplatform_search_queries_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{outcome}}"]],
+      [[`sum by (faceplatform_search_outcome) (rate(faceplatform_search_queries_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{faceplatform_search_outcome}}"]],
       pos(12, y, 12, 8),
       { unit: "reqps", description: "Query embeddings that matched a subject, or came back unknown." },
     ),
@@ -363,7 +424,7 @@ function overview() {
     description: "Request rate, errors, latency per endpoint and per service, saturation of the four FacePlatform services.",
     tags: ["overview"],
     panels,
-    variables: [],
+    variables: [namespaceVariable(), instanceVariable(ALL_JOBS)],
   });
 }
 
@@ -479,10 +540,17 @@ function serviceDashboard(service) {
         pos(0, y, 12, 8),
         { unit: "ops" },
       ),
-      text(
-        "Cache (arrives with the cache issue)",
-        "Redis hit ratio of analyses (`faceplatform_cache_requests_total`, by result) and faces per photo (`faceplatform_faces_per_photo`) are not exported yet; their panels come with the issues that add them.",
-        pos(12, y, 12, 8),
+      timeseries(
+        "Analysis cache by result",
+        [[`sum by (faceplatform_cache_result) (rate(faceplatform_cache_requests_total{${base}}[$__rate_interval]))`, "{{faceplatform_cache_result}}"]],
+        pos(12, y, 6, 8),
+        { unit: "reqps", description: "Redis look-ups of analysis answers (hit, miss, bypass: Redis unusable, answered without it)." },
+      ),
+      timeseries(
+        "Faces per photo",
+        [[`histogram_quantile(0.95, sum by (le) (rate(faceplatform_faces_per_photo_bucket{${base}}[$__rate_interval])))`, "p95"]],
+        pos(18, y, 6, 8),
+        { min: 0 },
       ),
     );
     y += 8;
@@ -493,7 +561,7 @@ function serviceDashboard(service) {
     panels.push(
       timeseries(
         "Search latency by cache result",
-        [[`histogram_quantile(0.99, sum by (le, cache) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{cache}}"]],
+        [[`histogram_quantile(0.99, sum by (le, faceplatform_cache_result) (rate(faceplatform_search_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{faceplatform_cache_result}}"]],
         pos(0, y, 12, 8),
         { unit: "s", description: "Candidates from the in-memory scan of each collection's SimHash codes (or, for collections over Identity__ScanMemoryMegabytes or still being read, from PostgreSQL), re-ranked by exact cosine (Identity__RerankCandidates, default 32, at least 4 × top-k)." },
       ),
@@ -501,7 +569,7 @@ function serviceDashboard(service) {
     panels.push(
       timeseries(
         "Cache requests by kind and result",
-        [[`sum by (kind, result) (rate(faceplatform_cache_requests_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{kind}} {{result}}"]],
+        [[`sum by (faceplatform_cache_kind, faceplatform_cache_result) (rate(faceplatform_cache_requests_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{faceplatform_cache_kind}} {{faceplatform_cache_result}}"]],
         pos(12, y, 12, 8),
         { unit: "reqps" },
       ),
@@ -510,7 +578,7 @@ function serviceDashboard(service) {
     panels.push(
       timeseries(
         "Search candidates by source",
-        [[`sum by (path) (rate(faceplatform_search_candidates_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{path}}"]],
+        [[`sum by (faceplatform_search_path) (rate(faceplatform_search_candidates_total{job="faceplatform-identity"}[$__rate_interval]))`, "{{faceplatform_search_path}}"]],
         pos(0, y, 12, 8),
         { unit: "reqps", description: "scan: the in-memory copy of the collection's codes; index: PostgreSQL (a collection over the memory budget, one still being read, or scanning off). Steady index traffic means the budget is too small for the galleries searched." },
       ),
@@ -519,8 +587,8 @@ function serviceDashboard(service) {
       timeseries(
         "Reads of codes into memory",
         [
-          [`histogram_quantile(0.99, sum by (le, kind) (rate(faceplatform_codes_read_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{kind}}"],
-          [`sum by (kind) (rate(faceplatform_codes_read_duration_seconds_count{job="faceplatform-identity"}[$__rate_interval]))`, "reads/s {{kind}}"],
+          [`histogram_quantile(0.99, sum by (le, faceplatform_codes_read_kind) (rate(faceplatform_codes_read_duration_seconds_bucket{job="faceplatform-identity"}[$__rate_interval])))`, "p99 {{faceplatform_codes_read_kind}}"],
+          [`sum by (faceplatform_codes_read_kind) (rate(faceplatform_codes_read_duration_seconds_count{job="faceplatform-identity"}[$__rate_interval]))`, "reads/s {{faceplatform_codes_read_kind}}"],
         ],
         pos(12, y, 12, 8),
         { description: "full: a collection read whole (first search, eviction, deletions through another replica; 1M faces ~1.4 s); increment: faces written since the last read, before a search of a changed collection." },
@@ -536,8 +604,8 @@ function serviceDashboard(service) {
       timeseries(
         "Inference latency per model",
         [
-          [`histogram_quantile(0.5, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p50 {{model}}"],
-          [`histogram_quantile(0.99, sum by (le, model) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p99 {{model}}"],
+          [`histogram_quantile(0.5, sum by (le, faceplatform_model_name) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p50 {{faceplatform_model_name}}"],
+          [`histogram_quantile(0.99, sum by (le, faceplatform_model_name) (rate(faceplatform_inference_duration_seconds_bucket{${job}}[$__rate_interval])))`, "p99 {{faceplatform_model_name}}"],
         ],
         pos(0, y, 8, 8),
         { unit: "s" },
@@ -546,13 +614,38 @@ function serviceDashboard(service) {
     panels.push(
       timeseries(
         "Batch size per model",
-        [[`sum by (model) (rate(faceplatform_batch_size_sum{${job}}[$__rate_interval])) / sum by (model) (rate(faceplatform_batch_size_count{${job}}[$__rate_interval]))`, "{{model}}"]],
+        [[`sum by (faceplatform_model_name) (rate(faceplatform_batch_size_sum{${job}}[$__rate_interval])) / sum by (faceplatform_model_name) (rate(faceplatform_batch_size_count{${job}}[$__rate_interval]))`, "{{faceplatform_model_name}}"]],
         pos(8, y, 8, 8),
         { min: 0 },
       ),
     );
     panels.push(
-      timeseries("Queue depth per model", [[`max by (model) (faceplatform_queue_depth{${job}})`, "{{model}}"]], pos(16, y, 8, 8), { min: 0 }),
+      timeseries("Queue depth per model", [[`max by (faceplatform_model_name) (faceplatform_queue_depth{${job}})`, "{{faceplatform_model_name}}"]], pos(16, y, 8, 8), { min: 0 }),
+    );
+    y += 8;
+    panels.push(row("GPU (NVIDIA DCGM exporter)", y++));
+    const gpu = `container="${service}"`;
+    panels.push(
+      timeseries("GPU utilisation per pod", [[`max by (pod, gpu) (DCGM_FI_DEV_GPU_UTIL{${gpu}})`, "{{pod}} GPU {{gpu}}"]], pos(0, y, 8, 8), {
+        unit: "percent",
+        min: 0,
+        description: DCGM_NOTE,
+      }),
+      timeseries(
+        "GPU memory used / total",
+        [[`max by (pod, gpu) (DCGM_FI_DEV_FB_USED{${gpu}} / (DCGM_FI_DEV_FB_USED{${gpu}} + DCGM_FI_DEV_FB_FREE{${gpu}}))`, "{{pod}} GPU {{gpu}}"]],
+        pos(8, y, 8, 8),
+        { unit: "percentunit", min: 0, description: "Frame buffer used by all processes on the GPU (the model sessions hold theirs for the pod's lifetime)." },
+      ),
+      timeseries(
+        "GPU power and temperature",
+        [
+          [`max by (pod, gpu) (DCGM_FI_DEV_POWER_USAGE{${gpu}})`, "W {{pod}} GPU {{gpu}}"],
+          [`max by (pod, gpu) (DCGM_FI_DEV_GPU_TEMP{${gpu}})`, "°C {{pod}} GPU {{gpu}}"],
+        ],
+        pos(16, y, 8, 8),
+        { description: "Power near the card's limit with low utilisation means throttling; check temperature." },
+      ),
     );
     y += 8;
   }
@@ -619,7 +712,7 @@ function serviceDashboard(service) {
     description: `The ${service} service (Prometheus job ${job}).`,
     tags: ["service", service],
     panels,
-    variables: [instanceVariable(job)],
+    variables: [namespaceVariable(), instanceVariable(`job="${job}"`)],
   });
 }
 

@@ -29,6 +29,21 @@ require_node() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq nodejs npm >/dev/null
 }
 
+# Prometheus and promtool come from Debian's `prometheus` package when missing: the alert-rule unit tests
+# (tests/deploy/check.sh) and the dashboard-query test (a real Prometheus scraping the platform) need them. Recommends
+# (node exporter) are left out; the package's own service is not used (the tests start theirs on a free port).
+require_prometheus() {
+  if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+    return
+  fi
+  say "installing Prometheus from Debian"
+  local sudo=()
+  [[ $EUID -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  command -v promtool >/dev/null 2>&1 || fail "apt-get install prometheus did not provide promtool"
+}
+
 # Ports of a service: "grpc http".
 service_ports() {
   case "$1" in

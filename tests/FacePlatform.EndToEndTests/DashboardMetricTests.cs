@@ -55,7 +55,10 @@ public sealed partial class DashboardMetricTests(PlatformFixture platform)
         var queried = await QueriedNamesAsync();
 
         Assert.NotEmpty(queried);
-        var missing = queried.Where(name => !exported.Contains(name)).ToList();
+        // Metrics of exporters that do not run here (DCGM's GPU metrics) are named, with the reason, in one list.
+        var missing = queried.Where(name => !exported.Contains(name))
+            .Where(name => !DashboardQueryTests.AbsentExporters.Keys.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
+            .ToList();
         Assert.True(missing.Count == 0,
             $"dashboards or alerts query metrics no service exports: {string.Join(", ", missing)}");
     }

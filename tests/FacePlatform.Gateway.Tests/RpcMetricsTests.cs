@@ -65,6 +65,7 @@ public sealed class RpcMetricsTests : IDisposable
         Assert.Equal("faceplatform.v1.FaceService", tags["rpc.service"]);
         Assert.Equal("GetCollection", tags["rpc.method"]);
         Assert.Equal((int)StatusCode.NotFound, tags["rpc.grpc.status_code"]);
+        Assert.Equal("NOT_FOUND", tags["error.type"]);
     }
 
     [Fact]
@@ -77,7 +78,9 @@ public sealed class RpcMetricsTests : IDisposable
             Task.FromResult("answer"), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { }));
 
         Assert.Equal("answer", await call.ResponseAsync);
-        Assert.Equal((int)StatusCode.OK, Assert.Single(_recorded).Tags["rpc.grpc.status_code"]);
+        var ok = Assert.Single(_recorded).Tags;
+        Assert.Equal((int)StatusCode.OK, ok["rpc.grpc.status_code"]);
+        Assert.False(ok.ContainsKey("error.type"), "a call without error carries no error.type");
     }
 
     [Fact]
@@ -129,4 +132,12 @@ public sealed class RpcMetricsTests : IDisposable
         return new AsyncUnaryCall<string>(
             Task.FromException<string>(new RpcException(status)), Task.FromResult(new Metadata()), () => status, () => [], () => { });
     }
+
+    [Theory]
+    [InlineData(StatusCode.DeadlineExceeded, "DEADLINE_EXCEEDED")]
+    [InlineData(StatusCode.Unavailable, "UNAVAILABLE")]
+    [InlineData(StatusCode.FailedPrecondition, "FAILED_PRECONDITION")]
+    [InlineData(StatusCode.Unauthenticated, "UNAUTHENTICATED")]
+    public void Error_type_is_the_canonical_name_of_the_code(StatusCode status, string expected) =>
+        Assert.Equal(expected, RpcMetrics.ErrorType(status));
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Testing;
@@ -44,6 +46,52 @@ public sealed class ServiceTests(ServicesFixture services)
         var a = response.Faces[0].Embedding.Values;
         var b = response.Faces[1].Embedding.Values;
         Assert.True(a.Zip(b, (x, y) => x * y).Sum() < 0.6f);
+    }
+
+    [Fact]
+    public async Task Each_pipeline_stage_is_a_span_of_the_call_with_its_face_count()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == InferenceTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        // The calls carry their own trace context, so spans of tests running beside this one are told apart.
+        var embedTrace = ActivityTraceId.CreateRandom();
+        var detected = await InTraceAsync(embedTrace, headers => services.Embedding.DetectAndEmbedAsync(
+            new DetectRequest { Image = Photo("face_recognition", "examples", "two_people.jpg"), IncludeCrops = true }, headers));
+        var attributesTrace = ActivityTraceId.CreateRandom();
+        var request = new PredictRequest();
+        request.Crops.AddRange(detected.Faces.Select(f => f.Crop));
+        await InTraceAsync(attributesTrace, headers => services.Attributes.PredictAsync(request, headers));
+
+        var stages = spans.Where(s => s.TraceId == embedTrace).ToDictionary(s => s.OperationName);
+        Assert.Equal(["pipeline.align", "pipeline.decode", "pipeline.detect", "pipeline.embed"], stages.Keys.Order(StringComparer.Ordinal));
+        foreach (var stage in new[] { "pipeline.detect", "pipeline.align", "pipeline.embed" })
+        {
+            Assert.Equal(2, stages[stage].GetTagItem(InferenceTelemetry.FaceCountAttribute));
+        }
+
+        var parents = stages.Values.Select(s => s.ParentSpanId).Distinct().ToList();
+        Assert.Single(parents);
+        Assert.NotEqual(default, parents[0]);
+        var attributes = Assert.Single(spans, s => s.TraceId == attributesTrace);
+        Assert.Equal("pipeline.attributes", attributes.OperationName);
+        Assert.Equal(2, attributes.GetTagItem(InferenceTelemetry.FaceCountAttribute));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> in trace <paramref name="trace"/>: under a local parent activity (which the gRPC
+    /// client instrumentation, when listening, propagates) and with its W3C traceparent header (for when it does not).
+    /// </summary>
+    private static async Task<T> InTraceAsync<T>(ActivityTraceId trace, Func<Metadata, AsyncUnaryCall<T>> call)
+    {
+        using var parent = new Activity("test").SetParentId(trace, ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded).Start();
+        return await call(new Metadata { { "traceparent", parent.Id! } });
     }
 
     [Fact]
@@ -138,7 +186,7 @@ public sealed class ServiceTests(ServicesFixture services)
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "model" && (string?)tag.Value == "faceres")
+                if (tag.Key == InferenceTelemetry.ModelAttribute && (string?)tag.Value == "faceres")
                 {
                     lock (requests)
                     {

@@ -14,6 +14,9 @@
 #   kubernetes-models, @kubernetes-models/prometheus-operator   Kubernetes / prometheus-operator JSON schemas + types
 #   yaml                         YAML parser
 #   ajv, ajv-formats             JSON-schema validator (compose.yaml against the Compose Specification's schema)
+# promtool comes from Debian's `prometheus` package (deploy/local/lib.sh require_prometheus installs it when missing):
+# `promtool check rules` and `promtool test rules tests/deploy/alerts.test.yaml`, whose cases cover every alert
+# (tests/deploy/alert-coverage.mjs checks that).
 # Renders are kept in tests/artifacts/deploy/ (git-ignored) for inspection.
 
 set -uo pipefail
@@ -157,6 +160,25 @@ fi
 
 # --- Docker Compose ------------------------------------------------------------------------------------------------
 tally < <(node "$here/compose.mjs" --schema "$shared/reference/compose-spec/compose-spec.json" "$root/compose.yaml" 2>&1)
+# --- alert rules: promtool (Debian's prometheus package, installed by deploy/local/lib.sh when missing) -------------
+if ! command -v promtool >/dev/null 2>&1; then
+  (FP_TAG=deploy-checks; source "$root/deploy/local/lib.sh"; require_prometheus) >"$out/prometheus-install.log" 2>&1
+fi
+if ! command -v promtool >/dev/null 2>&1; then
+  fail "promtool" "not installed and apt-get install prometheus failed: $(tail -n 3 "$out/prometheus-install.log" | tr '\n' ' ')"
+else
+  if log="$(promtool check rules "$root/deploy/prometheus/alerts.yaml" 2>&1)"; then
+    pass "promtool check rules deploy/prometheus/alerts.yaml ($(echo "$log" | grep -o '[0-9]* rules found'))"
+  else
+    fail "promtool check rules" "$(echo "$log" | tail -n 5 | tr '\n' ' ')"
+  fi
+  if log="$(promtool test rules "$here/alerts.test.yaml" 2>&1)"; then
+    pass "promtool test rules tests/deploy/alerts.test.yaml ($(grep -c '^  - name:' "$here/alerts.test.yaml") groups)"
+  else
+    fail "promtool test rules" "$(echo "$log" | grep -v '^Unit Testing' | head -n 20 | tr '\n' ' ' | cut -c1-1500)"
+  fi
+fi
+tally < <(node "$here/alert-coverage.mjs" 2>&1)
 
 # --- Dockerfiles ---------------------------------------------------------------------------------------------------
 tally < <(node "$here/lint-dockerfiles.mjs" 2>&1)

@@ -11,7 +11,7 @@ namespace FacePlatform.Attributes.Grpc;
 /// Age, gender, emotion and liveness from aligned crops (never photos). All crops of a call go through each model in
 /// one batch, and concurrent calls are coalesced; a full queue answers RESOURCE_EXHAUSTED.
 /// </summary>
-internal sealed class AttributesGrpcService(AttributeModels models) : AttributesService.AttributesServiceBase
+internal sealed class AttributesGrpcService(AttributeModels models, InferenceTelemetry telemetry) : AttributesService.AttributesServiceBase
 {
     public override async Task<PredictResponse> Predict(PredictRequest request, ServerCallContext context)
     {
@@ -52,6 +52,7 @@ internal sealed class AttributesGrpcService(AttributeModels models) : Attributes
         }
 
         IReadOnlyList<FaceAttributes> predictions;
+        using var span = telemetry.StartStage("attributes", crops.Count);
         try
         {
             predictions = await models.Predictor.PredictAsync(crops, include, null, context.CancellationToken);

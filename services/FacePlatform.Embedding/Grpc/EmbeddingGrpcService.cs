@@ -44,14 +44,39 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
         }
 
         var bytes = request.Image.Content.Memory;
-        using var admitted = await decoder.DecodeAsync(bytes, cancellationToken);
+        AdmittedImage decoded;
+        using (telemetry.StartStage("decode"))
+        {
+            decoded = await decoder.DecodeAsync(bytes, cancellationToken);
+        }
+
+        using var admitted = decoded;
         var image = admitted.Image;
-        var faces = await models.Detector.DetectAsync(image, request.MaxFaces, request.MinFaceSize, cancellationToken);
+        IReadOnlyList<FaceDetection> faces;
+        using (var span = telemetry.StartStage("detect"))
+        {
+            faces = await models.Detector.DetectAsync(image, request.MaxFaces, request.MinFaceSize, cancellationToken);
+            span?.SetTag(InferenceTelemetry.FaceCountAttribute, faces.Count);
+        }
+
         telemetry.FacesPerPhoto.Record(faces.Count);
-        var crops = faces.Select(f => recogniser.Align(image, f)).ToList();
+        List<RgbImage> crops;
+        using (telemetry.StartStage("align", faces.Count))
+        {
+            crops = faces.Select(f => recogniser.Align(image, f)).ToList();
+        }
+
         try
         {
-            var recognitions = embed ? await recogniser.EmbedAsync(crops, cancellationToken) : null;
+            IReadOnlyList<Recognition>? recognitions = null;
+            if (embed)
+            {
+                using (telemetry.StartStage("embed", crops.Count))
+                {
+                    recognitions = await recogniser.EmbedAsync(crops, cancellationToken);
+                }
+            }
+
             var response = new DetectResponse
             {
                 ImageWidth = image.Width,
@@ -120,6 +145,7 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
 
         var recogniser = RecogniserFor(model);
         var crops = request.Crops.Select((c, i) => ToImage(c, i)).ToList();
+        using var span = telemetry.StartStage("embed", crops.Count);
         var recognitions = await recogniser.EmbedAsync(crops, cancellationToken);
         var response = new EmbedResponse();
         foreach (var recognition in recognitions)

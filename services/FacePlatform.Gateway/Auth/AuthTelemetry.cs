@@ -10,6 +10,12 @@ internal sealed class AuthTelemetry : IDisposable
 {
     public const string MeterName = "FacePlatform.Gateway.Auth";
 
+    /// <summary>Identity's answer to a key look-up: valid, unknown (namespaced per OpenTelemetry's attribute rules).</summary>
+    public const string ResultAttribute = "faceplatform.auth.result";
+
+    /// <summary>Why a request was refused before a look-up: malformed, unknown_cached, rate_limited.</summary>
+    public const string ReasonAttribute = "faceplatform.auth.reason";
+
     private readonly Meter _meter = new(MeterName);
     private readonly Counter<long> _lookups;
     private readonly Counter<long> _refused;
@@ -22,9 +28,9 @@ internal sealed class AuthTelemetry : IDisposable
             description: "Requests refused without an identity look-up, by reason: malformed, unknown_cached, rate_limited");
     }
 
-    public void LookedUp(bool valid) => _lookups.Add(1, new KeyValuePair<string, object?>("result", valid ? "valid" : "unknown"));
+    public void LookedUp(bool valid) => _lookups.Add(1, new KeyValuePair<string, object?>(ResultAttribute, valid ? "valid" : "unknown"));
 
-    public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>(ReasonAttribute, reason));
 
     public void Dispose() => _meter.Dispose();
 }

@@ -144,13 +144,15 @@ internal sealed class GatewayTelemetry : IDisposable
     public GatewayTelemetry()
     {
         _cacheRequests = _meter.CreateCounter<long>("faceplatform.cache.requests", unit: "{request}",
-            description: "Analysis cache look-ups by result: hit, miss, or bypass (Redis unavailable)");
+            description: "Analysis cache look-ups (faceplatform.cache.kind=analysis) by faceplatform.cache.result: hit, miss, or bypass (Redis unavailable)");
         _facesPerPhoto = _meter.CreateHistogram<int>("faceplatform.faces.per_photo", unit: "{face}",
             description: "Faces found per analysed photo",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [0, 1, 2, 3, 5, 8, 13, 21, 50, 100] });
     }
 
-    public void CacheRequest(string result) => _cacheRequests.Add(1, new KeyValuePair<string, object?>("result", result));
+    // The same keys as identity's cache counter (faceplatform.cache.kind/result), so one panel reads both services.
+    public void CacheRequest(string result) => _cacheRequests.Add(1,
+        new KeyValuePair<string, object?>("faceplatform.cache.kind", "analysis"), new KeyValuePair<string, object?>("faceplatform.cache.result", result));
 
     public void FacesPerPhoto(int faces) => _facesPerPhoto.Record(faces);
 

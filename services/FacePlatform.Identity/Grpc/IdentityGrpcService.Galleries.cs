@@ -247,7 +247,13 @@ internal sealed partial class IdentityGrpcService
         }
 
         var key = Embeddings.AnswerKey(queries, topK, threshold, efSearch, rerank);
-        var cached = await cache.GetSearchAsync(collectionId, collection.Version, key);
+        SearchResponse? cached;
+        using (var span = telemetry.StartSearchStage("cache_lookup", queries.Count))
+        {
+            cached = await cache.GetSearchAsync(collectionId, collection.Version, key);
+            span?.SetTag(IdentityTelemetry.CacheResultAttribute, cached is not null ? "hit" : cache.Usable ? "miss" : "bypass");
+        }
+
         if (cached is not null)
         {
             telemetry.SearchCompleted(clock.Elapsed, CacheResult.Hit);
@@ -256,11 +262,29 @@ internal sealed partial class IdentityGrpcService
 
         // pgvector's ef_search stops at 1000, and an HNSW scan returns at most ef_search rows.
         var limit = Math.Min(topK * options.Value.CandidatesPerSubject, 1000);
+        // Spans: the candidate scan (in-memory codes; with the code index, PostgreSQL finds and re-ranks in one query,
+        // which is the rerank span alone) and the exact re-rank.
         var scan = await scans.ForSearchAsync(collection, context.CancellationToken);
-        var nearest = scan is not null
-            ? await store.RerankAsync(collection, queries,
-                queries.Select(q => scan.Nearest(CodeScan.Pack(collection.Hash.Code(q.Memory.Span)), Math.Max(rerank, limit))).ToList(), limit, context.CancellationToken)
-            : await store.NearestAsync(collection, queries, limit, rerank, efSearch, options.Value.IvfProbes, context.CancellationToken);
+        List<FaceCandidate>[] nearest;
+        if (scan is not null)
+        {
+            List<Guid[]> candidates;
+            using (telemetry.StartSearchStage("candidates", queries.Count))
+            {
+                candidates = queries.Select(q => scan.Nearest(CodeScan.Pack(collection.Hash.Code(q.Memory.Span)), Math.Max(rerank, limit))).ToList();
+            }
+
+            using var span = telemetry.StartSearchStage("rerank", queries.Count);
+            span?.SetTag(IdentityTelemetry.SearchPathAttribute, "scan");
+            nearest = await store.RerankAsync(collection, queries, candidates, limit, context.CancellationToken);
+        }
+        else
+        {
+            using var span = telemetry.StartSearchStage("rerank", queries.Count);
+            span?.SetTag(IdentityTelemetry.SearchPathAttribute, "index");
+            nearest = await store.NearestAsync(collection, queries, limit, rerank, efSearch, options.Value.IvfProbes, context.CancellationToken);
+        }
+
         telemetry.CandidatesFrom(scan is not null);
         var response = new SearchResponse { Threshold = threshold, CollectionVersion = collection.Version };
         response.Results.AddRange(nearest.Select(candidates => SubjectRanking.Rank(candidates, topK, threshold)));

@@ -1,16 +1,43 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using FacePlatform.ServiceDefaults.Telemetry;
 
 namespace FacePlatform.Identity.Telemetry;
 
 /// <summary>
-/// The identity service's metrics, one <see cref="Meter"/> named <c>FacePlatform.Identity</c>. Prometheus names (the
-/// dashboards depend on them): <c>faceplatform_search_duration_seconds</c>, <c>faceplatform_cache_requests_total</c>,
-/// <c>faceplatform_enrolled_faces_total</c>, <c>faceplatform_search_queries_total</c>. Labels are bounded enums.
+/// The identity service's metrics, one <see cref="Meter"/> named <c>FacePlatform.Identity</c>, and its spans (the
+/// <see cref="ActivitySource"/> of the same name). Prometheus names (the dashboards depend on them):
+/// <c>faceplatform_search_duration_seconds</c>, <c>faceplatform_cache_requests_total</c>,
+/// <c>faceplatform_enrolled_faces_total</c>, <c>faceplatform_search_queries_total</c>. Attribute keys are namespaced
+/// <c>faceplatform.*</c> (OpenTelemetry's rule for attributes outside the semantic conventions; Prometheus shows
+/// <c>faceplatform_cache_result</c>) and take bounded values.
 /// </summary>
-internal sealed class IdentityTelemetry
+internal sealed class IdentityTelemetry : IDisposable
 {
     public const string MeterName = "FacePlatform.Identity";
+
+    /// <summary>Where a cached answer came from: hit, miss, bypass (Redis unusable).</summary>
+    public const string CacheResultAttribute = "faceplatform.cache.result";
+
+    /// <summary>What was looked up in the cache: search, subject.</summary>
+    public const string CacheKindAttribute = "faceplatform.cache.kind";
+
+    /// <summary>Where a search's candidates came from: scan (in-memory codes), index (PostgreSQL).</summary>
+    public const string SearchPathAttribute = "faceplatform.search.path";
+
+    /// <summary>Query embeddings of one search call.</summary>
+    public const string SearchQueriesAttribute = "faceplatform.search.queries";
+
+    /// <summary>Whether a query embedding matched a subject: match, unknown.</summary>
+    public const string SearchOutcomeAttribute = "faceplatform.search.outcome";
+
+    /// <summary>What an enrolled face became: added, duplicate.</summary>
+    public const string EnrolResultAttribute = "faceplatform.enrol.result";
+
+    /// <summary>A read of codes into memory: full, increment.</summary>
+    public const string CodesReadKindAttribute = "faceplatform.codes.read.kind";
+
+    private readonly ActivitySource _activities = new(MeterName);
 
     private readonly Histogram<double> _searchDuration;
     private readonly Counter<long> _cacheRequests;
@@ -39,36 +66,49 @@ internal sealed class IdentityTelemetry
             advice: DurationBuckets.Advice(DurationBuckets.BulkRead));
     }
 
+    /// <summary>
+    /// Starts the span of one stage of a search (<c>search.cache_lookup</c>, <c>search.candidates</c>,
+    /// <c>search.rerank</c>) under the gRPC call's span; null when nobody listens.
+    /// </summary>
+    public Activity? StartSearchStage(string stage, int queries)
+    {
+        var activity = _activities.StartActivity("search." + stage);
+        activity?.SetTag(SearchQueriesAttribute, queries);
+        return activity;
+    }
+
+    public void Dispose() => _activities.Dispose();
+
     public void SearchCompleted(TimeSpan elapsed, CacheResult cache) =>
-        _searchDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("cache", Name(cache)));
+        _searchDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(CacheResultAttribute, Name(cache)));
 
     public void CacheRequest(string kind, CacheResult result) =>
-        _cacheRequests.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", Name(result)));
+        _cacheRequests.Add(1, new KeyValuePair<string, object?>(CacheKindAttribute, kind), new KeyValuePair<string, object?>(CacheResultAttribute, Name(result)));
 
     public void FacesEnrolled(int added, int duplicates)
     {
         if (added > 0)
         {
-            _enrolledFaces.Add(added, new KeyValuePair<string, object?>("result", "added"));
+            _enrolledFaces.Add(added, new KeyValuePair<string, object?>(EnrolResultAttribute, "added"));
         }
 
         if (duplicates > 0)
         {
-            _enrolledFaces.Add(duplicates, new KeyValuePair<string, object?>("result", "duplicate"));
+            _enrolledFaces.Add(duplicates, new KeyValuePair<string, object?>(EnrolResultAttribute, "duplicate"));
         }
     }
 
     public void QueriesSearched(int matched, int unknown)
     {
-        _searchQueries.Add(matched, new KeyValuePair<string, object?>("outcome", "match"));
-        _searchQueries.Add(unknown, new KeyValuePair<string, object?>("outcome", "unknown"));
+        _searchQueries.Add(matched, new KeyValuePair<string, object?>(SearchOutcomeAttribute, "match"));
+        _searchQueries.Add(unknown, new KeyValuePair<string, object?>(SearchOutcomeAttribute, "unknown"));
     }
 
     public void CandidatesFrom(bool scan) =>
-        _searchPaths.Add(1, new KeyValuePair<string, object?>("path", scan ? "scan" : "index"));
+        _searchPaths.Add(1, new KeyValuePair<string, object?>(SearchPathAttribute, scan ? "scan" : "index"));
 
     public void CodeScanRead(string kind, int faces, TimeSpan elapsed) =>
-        _codeReads.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("kind", kind));
+        _codeReads.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(CodesReadKindAttribute, kind));
 
     private static string Name(CacheResult result) => result switch
     {

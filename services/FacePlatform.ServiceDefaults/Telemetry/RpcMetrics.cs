@@ -9,7 +9,8 @@ namespace FacePlatform.ServiceDefaults.Telemetry;
 /// <c>rpc.server.duration</c> (every call a service answers) and <c>rpc.client.duration</c> (every call the gateway
 /// makes to an internal service), in seconds, tagged <c>rpc.system</c>=<c>grpc</c>, <c>rpc.service</c>,
 /// <c>rpc.method</c> and <c>rpc.grpc.status_code</c> (the numeric code, as the convention says: 0 OK, 5 NOT_FOUND,
-/// 14 UNAVAILABLE …). ASP.NET Core's <c>http.server.request.duration</c> cannot show gRPC failures: they are HTTP 200.
+/// 14 UNAVAILABLE …), and on failed calls <c>error.type</c> (the code's canonical name, NOT_FOUND …; absent on OK, as
+/// the convention says for a call without error). ASP.NET Core's <c>http.server.request.duration</c> cannot show gRPC failures: they are HTTP 200.
 /// Tag values are bounded: services and methods are those of the protos (the server sees only mapped methods), codes
 /// are the 17 of gRPC. Prometheus: <c>rpc_server_duration_seconds</c>, <c>rpc_client_duration_seconds</c>.
 /// </summary>
@@ -67,11 +68,35 @@ public sealed class RpcMetrics
         return slash < 0 ? (path, string.Empty) : (path[..slash], path[(slash + 1)..]);
     }
 
-    private static TagList Tags(string service, string method, StatusCode status) => new()
+    private static TagList Tags(string service, string method, StatusCode status)
     {
-        { "rpc.system", "grpc" },
-        { "rpc.service", service },
-        { "rpc.method", method },
-        { "rpc.grpc.status_code", (int)status },
+        var tags = new TagList
+        {
+            { "rpc.system", "grpc" },
+            { "rpc.service", service },
+            { "rpc.method", method },
+            { "rpc.grpc.status_code", (int)status },
+        };
+        if (status != StatusCode.OK)
+        {
+            tags.Add("error.type", ErrorType(status));
+        }
+
+        return tags;
+    }
+
+    /// <summary>gRPC's canonical name of a status code (DEADLINE_EXCEEDED), the value of <c>error.type</c>.</summary>
+    public static string ErrorType(StatusCode status) => status switch
+    {
+        StatusCode.DeadlineExceeded => "DEADLINE_EXCEEDED",
+        StatusCode.NotFound => "NOT_FOUND",
+        StatusCode.AlreadyExists => "ALREADY_EXISTS",
+        StatusCode.PermissionDenied => "PERMISSION_DENIED",
+        StatusCode.ResourceExhausted => "RESOURCE_EXHAUSTED",
+        StatusCode.FailedPrecondition => "FAILED_PRECONDITION",
+        StatusCode.OutOfRange => "OUT_OF_RANGE",
+        StatusCode.DataLoss => "DATA_LOSS",
+        StatusCode.InvalidArgument => "INVALID_ARGUMENT",
+        _ => status.ToString().ToUpperInvariant(),
     };
 }

@@ -6,12 +6,22 @@ namespace FacePlatform.Vision.Inference;
 
 /// <summary>
 /// The inference pipeline's <see cref="ActivitySource"/> and <see cref="Meter"/> (both <c>FacePlatform.Inference</c>).
-/// Labels are bounded: <c>model</c> takes manifest names only.
+/// Attribute keys are namespaced <c>faceplatform.*</c> (OpenTelemetry's rule for attributes outside the semantic
+/// conventions) and bounded: <see cref="ModelAttribute"/> takes manifest names only, the rest are counts.
 /// </summary>
 public sealed class InferenceTelemetry : IDisposable
 {
     /// <summary>Name of the meter and the activity source.</summary>
     public const string Name = "FacePlatform.Inference";
+
+    /// <summary>The model of a run or a queue (a manifest name); Prometheus label <c>faceplatform_model_name</c>.</summary>
+    public const string ModelAttribute = "faceplatform.model.name";
+
+    /// <summary>Samples (faces, tiles) in one model run, on its span.</summary>
+    public const string BatchSizeAttribute = "faceplatform.batch.size";
+
+    /// <summary>Faces (found, aligned, embedded or predicted) handled by a pipeline stage, on its span.</summary>
+    public const string FaceCountAttribute = "faceplatform.face.count";
 
     private readonly ConcurrentDictionary<string, Func<int>> _queues = new(StringComparer.Ordinal);
 
@@ -33,7 +43,7 @@ public sealed class InferenceTelemetry : IDisposable
             "faceplatform.queue.rejected", "{request}", "Requests refused because a model's queue was full, by model");
         Meter.CreateObservableGauge(
             "faceplatform.queue.depth",
-            () => _queues.Select(q => new Measurement<int>(q.Value(), new KeyValuePair<string, object?>("model", q.Key))),
+            () => _queues.Select(q => new Measurement<int>(q.Value(), new KeyValuePair<string, object?>(ModelAttribute, q.Key))),
             "{request}",
             "Requests waiting for a model, by model");
     }
@@ -71,6 +81,23 @@ public sealed class InferenceTelemetry : IDisposable
 
     /// <summary><c>faceplatform.queue.rejected</c> (tag <c>model</c>).</summary>
     public Counter<long> Rejected { get; }
+
+    /// <summary>
+    /// Starts the span of one stage of a request's pipeline (<c>pipeline.decode</c>, <c>pipeline.detect</c>,
+    /// <c>pipeline.align</c>, <c>pipeline.embed</c>, <c>pipeline.attributes</c>) under the gRPC call's span; null when
+    /// nobody listens. The model runs a stage waits for are their own spans (<c>inference MODEL</c>), started by the
+    /// batch loop, which serves several requests at once.
+    /// </summary>
+    public Activity? StartStage(string stage, int? faces = null)
+    {
+        var activity = ActivitySource.StartActivity("pipeline." + stage);
+        if (activity is not null && faces is { } count)
+        {
+            activity.SetTag(FaceCountAttribute, count);
+        }
+
+        return activity;
+    }
 
     /// <summary>Registers a queue for <c>faceplatform.queue.depth</c>.</summary>
     public void ObserveQueue(string model, Func<int> depth) => _queues[model] = depth;

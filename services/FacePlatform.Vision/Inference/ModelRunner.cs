@@ -39,7 +39,7 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
         _options = options;
         _telemetry = telemetry;
         _logger = logger;
-        _modelTag = new KeyValuePair<string, object?>("model", model.Name);
+        _modelTag = new KeyValuePair<string, object?>(InferenceTelemetry.ModelAttribute, model.Name);
         // The capacity counts requests (RunAsync calls), not the parts a request is split into: see RunAsync.
         _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = options.WorkersFor() == 1 });
         telemetry.ObserveQueue(model.Name, () => Volatile.Read(ref _depth));
@@ -225,8 +225,8 @@ public sealed partial class ModelRunner : IAsyncDisposable, IDisposable
             }
 
             using var activity = _telemetry.ActivitySource.StartActivity("inference " + Model.Name);
-            activity?.SetTag("model", Model.Name);
-            activity?.SetTag("batch.size", total);
+            activity?.SetTag(InferenceTelemetry.ModelAttribute, Model.Name);
+            activity?.SetTag(InferenceTelemetry.BatchSizeAttribute, total);
             var started = Stopwatch.GetTimestamp();
             var outputs = Model.Run(buffer, total);
             var elapsed = Stopwatch.GetElapsedTime(started);

@@ -59,7 +59,7 @@ public sealed class FaultTests
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
             Assert.Contains("\"redis\":{\"status\":\"Degraded\"", readiness, StringComparison.Ordinal);
             Assert.Contains(metrics.Split('\n'), line =>
-                line.StartsWith("faceplatform_cache_requests_total{", StringComparison.Ordinal) && line.Contains("result=\"bypass\"", StringComparison.Ordinal));
+                line.StartsWith("faceplatform_cache_requests_total{", StringComparison.Ordinal) && line.Contains("faceplatform_cache_result=\"bypass\"", StringComparison.Ordinal));
             Assert.Contains("faceplatform_search_duration_seconds_bucket", metrics, StringComparison.Ordinal);
         }
         finally

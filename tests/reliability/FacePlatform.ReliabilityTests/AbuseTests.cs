@@ -114,7 +114,7 @@ public sealed partial class AbuseTests(ReliabilityPlatform platform, ITestOutput
         await Task.Delay(TimeSpan.FromSeconds(1));
         var text = await platform.Http.GetStringAsync("/metrics");
         return LookupSeries().Matches(text)
-            .Where(m => m.Groups["labels"].Value.Contains($"result=\"{result}\"", StringComparison.Ordinal))
+            .Where(m => m.Groups["labels"].Value.Contains($"faceplatform_auth_result=\"{result}\"", StringComparison.Ordinal))
             .Sum(m => (long)double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
     }
 
