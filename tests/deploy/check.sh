@@ -160,6 +160,7 @@ fi
 
 # --- Docker Compose ------------------------------------------------------------------------------------------------
 tally < <(node "$here/compose.mjs" --schema "$shared/reference/compose-spec/compose-spec.json" "$root/compose.yaml" 2>&1)
+
 # --- alert rules: promtool (Debian's prometheus package, installed by deploy/local/lib.sh when missing) -------------
 if ! command -v promtool >/dev/null 2>&1; then
   (FP_TAG=deploy-checks; source "$root/deploy/local/lib.sh"; require_prometheus) >"$out/prometheus-install.log" 2>&1
