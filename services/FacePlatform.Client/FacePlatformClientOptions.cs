@@ -18,6 +18,12 @@ public sealed class FacePlatformClientOptions
     /// <summary>The gateway's public gRPC address, e.g. <c>http://localhost:8081</c> (h2c) or an <c>https://</c> one.</summary>
     public Uri? GrpcAddress { get; set; }
 
+    /// <summary>
+    /// Speak grpc-web (binary) over HTTP/1.1 instead of gRPC over HTTP/2: for hosts without HTTP/2 to the gateway
+    /// (Blazor WebAssembly in a browser, proxies that downgrade). The gateway serves grpc-web on its REST port too.
+    /// </summary>
+    public bool GrpcWeb { get; set; }
+
     /// <summary>The API key sent with every call (<c>X-Api-Key</c> header, gRPC metadata <c>x-api-key</c>).</summary>
     public string ApiKey { get; set; } = string.Empty;
 

@@ -3,7 +3,9 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using System.Net;
 using Grpc.Net.Client.Configuration;
+using Grpc.Net.Client.Web;
 
 namespace FacePlatform.Client;
 
@@ -24,7 +26,7 @@ public sealed class FacePlatformGrpcClient : IDisposable
 
     /// <summary>A client of <paramref name="options"/>' gRPC address.</summary>
     /// <param name="options">Address, API key, timeout and retries.</param>
-    /// <param name="handler">The HTTP handler of the channel, e.g. a <c>GrpcWebHandler</c> for grpc-web; null for the default.</param>
+    /// <param name="handler">The HTTP handler of the channel (under the grpc-web one when <see cref="FacePlatformClientOptions.GrpcWeb"/> is set); null for the default.</param>
     public FacePlatformGrpcClient(FacePlatformClientOptions options, HttpMessageHandler? handler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -36,6 +38,13 @@ public sealed class FacePlatformGrpcClient : IDisposable
             MaxRetryBufferSize = RetryBufferTotal,
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         };
+        if (options.GrpcWeb)
+        {
+            handler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, handler ?? new HttpClientHandler());
+            channelOptions.HttpVersion = HttpVersion.Version11;
+            channelOptions.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
         if (handler is not null)
         {
             channelOptions.HttpHandler = handler;
