@@ -22,21 +22,24 @@ public sealed class FacePlatformRestClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
+    private readonly Uri _baseAddress;
+    private readonly string _apiKey;
     private readonly TimeSpan _timeout;
     private readonly ResiliencePipeline<HttpResponseMessage> _retries;
 
     /// <summary>A client of <paramref name="options"/>' REST address.</summary>
     /// <param name="options">Address, API key, timeout and retries.</param>
-    /// <param name="http">An <see cref="HttpClient"/> to send with (e.g. from IHttpClientFactory); null for a new one. Its own timeout should not be shorter than <see cref="FacePlatformClientOptions.Timeout"/>.</param>
+    /// <param name="http">An <see cref="HttpClient"/> to send with (e.g. from IHttpClientFactory; its BaseAddress serves when <see cref="FacePlatformClientOptions.RestAddress"/> is unset); null for a new one. Its own timeout should not be shorter than <see cref="FacePlatformClientOptions.Timeout"/>.</param>
     public FacePlatformRestClient(FacePlatformClientOptions options, HttpClient? http = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _ownsHttp = http is null;
         _http = http ?? new HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-        _http.BaseAddress ??= FacePlatformClientOptions.Require(options.RestAddress, "REST");
-        _http.DefaultRequestHeaders.Remove("X-Api-Key");
-        _http.DefaultRequestHeaders.Add("X-Api-Key", options.ApiKey);
+        // The shared HttpClient is not changed: the address and the key go on each request.
+        var address = FacePlatformClientOptions.Require(options.RestAddress ?? http?.BaseAddress, "REST").ToString();
+        _baseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+        _apiKey = options.ApiKey;
         _timeout = options.Timeout;
         _retries = options.MaxAttempts < 2
             ? ResiliencePipeline<HttpResponseMessage>.Empty
@@ -142,7 +145,8 @@ public sealed class FacePlatformRestClient : IDisposable
             // A request message can be sent once: every attempt builds its own.
             using var response = await _retries.ExecuteAsync(async token =>
             {
-                using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content?.Invoke() };
+                using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content?.Invoke() };
+                request.Headers.Add("X-Api-Key", _apiKey);
                 decorate?.Invoke(request);
                 return await _http.SendAsync(request, token).ConfigureAwait(false);
             }, deadline.Token).ConfigureAwait(false);
