@@ -95,10 +95,14 @@ if [[ -x "$FP_ROOT/tests/web/run.sh" ]]; then
     FACEPLATFORM_URL="http://127.0.0.1:${FACEPLATFORM_HTTP_PORT:-8080}" FACEPLATFORM_ADMIN_KEY="$(tr -d '\n' < "$FP_DATA/admin-api-key")" \
       "$FP_ROOT/tests/web/run.sh" 2>&1 | tee "$artifacts/web-checks.log"
     add_summary web-checks "$artifacts/web-checks.log"
+    # The TypeScript client and the Python example against the same platform (the .NET client's tests ran above).
+    FACEPLATFORM_URL="http://127.0.0.1:${FACEPLATFORM_HTTP_PORT:-8080}" FACEPLATFORM_ADMIN_KEY="$(tr -d '\n' < "$FP_DATA/admin-api-key")" \
+      "$FP_ROOT/tests/clients/run.sh" 2>&1 | tee "$artifacts/client-checks.log"
+    add_summary client-checks "$artifacts/client-checks.log"
   else
-    say "the platform did not start for the browser tests; see tests/artifacts/up.log"
+    say "the platform did not start for the browser and client tests; see tests/artifacts/up.log"
     tail -n 20 "$artifacts/up.log"
-    failed=$((failed + 1))
+    failed=$((failed + 2))
   fi
   (( services_were_running )) || "$FP_ROOT/deploy/local/down.sh" --services-only > /dev/null 2>&1 || true
 fi
@@ -111,7 +115,7 @@ cleanup
 if (( failed > 0 )); then
   say "what failed:"
   awk '/^[[:space:]]*Failed FacePlatform/ { n = 12 } n > 0 { print; n-- }' "$artifacts/dotnet-test.log" 2>/dev/null | cut -c1-400
-  for log in "$artifacts/deploy-checks.log" "$artifacts/web-checks.log"; do
+  for log in "$artifacts/deploy-checks.log" "$artifacts/web-checks.log" "$artifacts/client-checks.log"; do
     [[ -f "$log" ]] && grep -E '^FAIL ' "$log" | cut -c1-400
   done
 fi

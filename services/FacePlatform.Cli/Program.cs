@@ -7,6 +7,10 @@ var root = new RootCommand("facectl: the FacePlatform command line")
     ModelsCommand.Create(),
     AnalyzeCommand.Create(),
     EvalCommand.Create(),
+    CollectionsCommand.Create(),
+    EnrollFolderCommand.Create(),
+    SearchCommand.CreateSearch(),
+    SearchCommand.CreateVerify(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -17,6 +17,7 @@ internal static class Photos
     public static string Alex2 => FaceRecognition("examples/alex-lacamoire.png");
     public static string AlexProbe => FaceRecognition("examples/knn_examples/test/alex_lacamoire1.jpg");
     public static string TwoPeople => FaceRecognition("examples/two_people.jpg");
+    public static string NoFace => Path.Combine(Faces, "face-api-js", "no_face", "white.png");
     public static string Stranger => Path.Combine(Faces, "openface", "lennon-1.jpg");
     public static string Corrupted => Path.Combine(Faces, "compreface", "malformed", "corrupted.png");
     public static string Empty => Path.Combine(Faces, "compreface", "malformed", "empty.png");

@@ -22,6 +22,9 @@ public class PlatformFixture : IAsyncLifetime
     private Servers _servers = null!;
     private string _database = string.Empty;
 
+    /// <summary>The one origin other than its own whose pages the gateway lets call it (CORS).</summary>
+    public const string AllowedBrowserOrigin = "https://app.faceplatform.test";
+
     public string AdminKey { get; } = "fp_e2e-admin-" + Guid.NewGuid().ToString("N");
 
     public ServiceProcess Identity { get; private set; } = null!;
@@ -71,6 +74,8 @@ public class PlatformFixture : IAsyncLifetime
             // Small enough for a test to reach in a burst, large enough that no other test does.
             ["RateLimit__RequestsPerSecond"] = "20",
             ["RateLimit__Burst"] = "60",
+            // One browser origin besides the gateway's own, for the CORS tests (the default is none).
+            ["Cors__AllowedOrigins__0"] = AllowedBrowserOrigin,
         });
 
         foreach (var service in _services)

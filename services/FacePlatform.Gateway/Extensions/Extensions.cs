@@ -39,6 +39,7 @@ internal static class Extensions
         builder.Services.AddFaceGrpcService();
         builder.Services.AddScoped<TenantAdministration>();
         builder.AddRequestLimits();
+        builder.AddBrowserAccess();
 
         builder.Services.AddMemoryCache(options => options.SizeLimit = 100_000);
         builder.Services.AddOptions<ApiKeyAuthOptions>().BindConfiguration(ApiKeyAuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -63,11 +64,15 @@ internal static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseWebUi();
+        app.UseCorsForAllowedOrigins();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
         // After authentication and rate limits: a refused caller never holds photo bytes of the in-flight budget.
         app.UseGrpcMessageBudget();
+        // grpc-web for the FaceService endpoints only (EnableGrpcWeb). After the budget: its base64 reader of
+        // grpc-web-text bodies does not survive the budget's peek (measured: "Unexpected end of data" on every call).
+        app.UseGrpcWeb();
     }
 
     public static void MapGatewayEndpoints(this WebApplication app)

@@ -82,5 +82,5 @@ internal static class FaceGrpcEndpoints
         : service.GetCustomAttribute<BindServiceMethodAttribute>(inherit: true)?.BindType
             .GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as Google.Protobuf.Reflection.ServiceDescriptor;
 
-    public static void MapFaceGrpcService(this IEndpointRouteBuilder routes) => routes.MapGrpcService<FaceGrpcEndpoint>();
+    public static void MapFaceGrpcService(this IEndpointRouteBuilder routes) => routes.MapGrpcService<FaceGrpcEndpoint>().EnableGrpcWeb();
 }

@@ -106,6 +106,7 @@ internal static class GrpcFrame
 /// message's bytes from the same in-flight budget as REST, released when the call completes; no room in time is
 /// RESOURCE_EXHAUSTED with the retry time, as the REST 429. Runs after authentication and rate limiting, so a refused
 /// caller never holds the budget. Only the first message of a call is metered: every photo-carrying method is unary.
+/// Runs before grpc-web's translation, so it sees a grpc-web-text body as sent (see <see cref="FirstFrameAsync"/>).
 /// </summary>
 internal sealed class GrpcMessageBudget(RequestDelegate next, ImageGate gate)
 {
@@ -124,7 +125,7 @@ internal sealed class GrpcMessageBudget(RequestDelegate next, ImageGate gate)
             bodySize.MaxRequestBodySize = null;
         }
 
-        if (await GrpcFrame.PeekHeaderAsync(http.Request.BodyReader, http.RequestAborted) is { } header)
+        if (await FirstFrameAsync(http) is { } header)
         {
             var maxMessageBytes = gate.Limits.MaxGrpcMessageBytes;
             var decision = GrpcFrame.Decide(header.Compressed, header.Length, maxMessageBytes);
@@ -152,6 +153,21 @@ internal sealed class GrpcMessageBudget(RequestDelegate next, ImageGate gate)
         }
 
         await next(http);
+    }
+
+    /// <summary>
+    /// The first frame's header. grpc-web-text (browsers) sends its frames in base64, which cannot be peeked without
+    /// decoding them: ¾ of its Content-Length stands in for the message length, and a body streamed without one is
+    /// charged the whole message limit, as a compressed message is. Binary grpc-web frames are gRPC's own.
+    /// </summary>
+    private static async Task<(bool Compressed, long Length)?> FirstFrameAsync(HttpContext http)
+    {
+        if (http.Request.ContentType?.StartsWith("application/grpc-web-text", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return http.Request.ContentLength is { } length ? (false, Math.Max(0, (length * 3 / 4) - GrpcFrame.HeaderBytes)) : (true, 0);
+        }
+
+        return await GrpcFrame.PeekHeaderAsync(http.Request.BodyReader, http.RequestAborted);
     }
 }
 

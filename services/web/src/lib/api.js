@@ -1,18 +1,36 @@
 import axios from 'axios';
+import {
+  deleteV1CollectionsByCollectionId,
+  deleteV1CollectionsByCollectionIdFacesByFaceId,
+  deleteV1CollectionsByCollectionIdSubjectsBySubjectId,
+  getV1Collections,
+  getV1CollectionsByCollectionId,
+  getV1CollectionsByCollectionIdSubjects,
+  getV1CollectionsByCollectionIdSubjectsBySubjectId,
+  getV1CollectionsByCollectionIdSubjectsBySubjectIdFaces,
+  postV1Analyze,
+  postV1Collections,
+  postV1CollectionsByCollectionIdSubjects,
+  postV1CollectionsByCollectionIdSubjectsBySubjectIdFaces,
+  postV1Verify,
+} from '../api/index.ts';
+import { client } from '../api/client.gen.ts';
 import { toProblem } from './problem.js';
 
-// One axios client for the public REST API. URLs are relative (/v1/...), so the page works from the gateway's
-// origin and, in development, through Vite's proxy. The key travels in X-Api-Key.
+// The public REST API through the client generated from the gateway's OpenAPI document (src/api, `npm run
+// generate:api`). It sends with this axios instance: URLs are relative (/v1/...), so the page works from the gateway's
+// origin and, in development, through Vite's proxy; the key travels in X-Api-Key; every refusal becomes a problem.
 
 let apiKey = '';
 export function setApiKey(key) {
   apiKey = key || '';
 }
 
-export const http = axios.create({ baseURL: '/', timeout: 120000 });
+// No baseURL: the generated client puts its own (none: relative URLs) before each path.
+export const http = axios.create({ timeout: 120000 });
 
 http.interceptors.request.use((config) => {
-  if (apiKey) config.headers['X-Api-Key'] = apiKey;
+  if (apiKey && !config.headers['X-Api-Key']) config.headers['X-Api-Key'] = apiKey;
   return config;
 });
 
@@ -21,23 +39,27 @@ http.interceptors.response.use(
   (error) => Promise.reject(Object.assign(toProblem(error), { cause: error })),
 );
 
-const enc = encodeURIComponent;
+client.setConfig({ axios: http, throwOnError: true });
 
-function form(fields) {
+// Photos go as multipart/form-data (the document also offers JSON with base64, a third larger): the generated
+// functions default to JSON, so these options replace the body serializer and content type.
+function photoForm(fields) {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined || v === null || v === '') continue;
     if (v instanceof Blob) fd.append(k, v, v.name || `${k}.jpg`);
     else fd.append(k, String(v));
   }
-  return fd;
+  return { body: fd, bodySerializer: null, headers: { 'Content-Type': 'multipart/form-data' } };
 }
+
+const data = async (call) => (await call).data;
 
 export const api = {
   /** Checks a key: any authenticated answer (even 403) means the key is known. */
   async checkKey(key) {
     try {
-      await http.get('/v1/collections', { params: { pageSize: 1 }, headers: { 'X-Api-Key': key } });
+      await getV1Collections({ query: { pageSize: 1 }, headers: { 'X-Api-Key': key } });
       return { ok: true };
     } catch (p) {
       if (p.status === 403) return { ok: true, warning: p };
@@ -45,19 +67,16 @@ export const api = {
     }
   },
 
-  async analyze({ image, collection, include, maxFaces, minFaceSize, signal }) {
-    const r = await http.post('/v1/analyze', form({ image, collection, include, maxFaces, minFaceSize }), { signal });
-    return r.data;
+  analyze({ image, collection, include, maxFaces, minFaceSize, signal }) {
+    return data(postV1Analyze({ ...photoForm({ image, collection, include, maxFaces, minFaceSize }), signal }));
   },
 
-  async verify({ image1, image2, collection, subjectId, threshold, signal }) {
-    const r = await http.post('/v1/verify', form({ image1, image2, collection, subjectId, threshold }), { signal });
-    return r.data;
+  verify({ image1, image2, collection, subjectId, threshold, signal }) {
+    return data(postV1Verify({ ...photoForm({ image1, image2, collection, subjectId, threshold }), signal }));
   },
 
-  async listCollections({ pageSize = 100, pageToken } = {}) {
-    const r = await http.get('/v1/collections', { params: { pageSize, pageToken: pageToken || undefined } });
-    return r.data;
+  listCollections({ pageSize = 100, pageToken } = {}) {
+    return data(getV1Collections({ query: { pageSize, pageToken: pageToken || undefined } }));
   },
   async allCollections() {
     const out = [];
@@ -70,49 +89,45 @@ export const api = {
     }
     return out;
   },
-  async createCollection({ name, description }) {
-    return (await http.post('/v1/collections', { name, description })).data;
+  createCollection({ name, description }) {
+    return data(postV1Collections({ body: { name, description } }));
   },
-  async getCollection(id) {
-    return (await http.get(`/v1/collections/${enc(id)}`)).data;
+  getCollection(id) {
+    return data(getV1CollectionsByCollectionId({ path: { collectionId: id } }));
   },
-  async deleteCollection(id) {
-    return (await http.delete(`/v1/collections/${enc(id)}`)).data;
+  deleteCollection(id) {
+    return data(deleteV1CollectionsByCollectionId({ path: { collectionId: id } }));
   },
 
-  async listSubjects(collectionId, { pageSize = 50, pageToken, filter } = {}) {
-    const r = await http.get(`/v1/collections/${enc(collectionId)}/subjects`, {
-      params: { pageSize, pageToken: pageToken || undefined, filter: filter || undefined },
-    });
-    return r.data;
+  listSubjects(collectionId, { pageSize = 50, pageToken, filter } = {}) {
+    return data(getV1CollectionsByCollectionIdSubjects({
+      path: { collectionId },
+      query: { pageSize, pageToken: pageToken || undefined, filter: filter || undefined },
+    }));
   },
-  async createSubject(collectionId, { externalId, displayName, metadata }) {
-    const r = await http.post(`/v1/collections/${enc(collectionId)}/subjects`, { externalId, displayName, metadata });
-    return r.data;
+  createSubject(collectionId, { externalId, displayName, metadata }) {
+    return data(postV1CollectionsByCollectionIdSubjects({ path: { collectionId }, body: { externalId, displayName, metadata } }));
   },
-  async getSubject(collectionId, subjectId) {
-    return (await http.get(`/v1/collections/${enc(collectionId)}/subjects/${enc(subjectId)}`)).data;
+  getSubject(collectionId, subjectId) {
+    return data(getV1CollectionsByCollectionIdSubjectsBySubjectId({ path: { collectionId, subjectId } }));
   },
-  async deleteSubject(collectionId, subjectId) {
-    return (await http.delete(`/v1/collections/${enc(collectionId)}/subjects/${enc(subjectId)}`)).data;
+  deleteSubject(collectionId, subjectId) {
+    return data(deleteV1CollectionsByCollectionIdSubjectsBySubjectId({ path: { collectionId, subjectId } }));
   },
-  async listFaces(collectionId, subjectId) {
-    return (await http.get(`/v1/collections/${enc(collectionId)}/subjects/${enc(subjectId)}/faces`)).data;
+  listFaces(collectionId, subjectId) {
+    return data(getV1CollectionsByCollectionIdSubjectsBySubjectIdFaces({ path: { collectionId, subjectId } }));
   },
-  async enrolFace(collectionId, subjectId, image, { largest = false, onProgress, signal } = {}) {
-    const r = await http.post(
-      `/v1/collections/${enc(collectionId)}/subjects/${enc(subjectId)}/faces`,
-      form({ image, face: largest ? 'largest' : undefined }),
-      {
-        signal,
-        onUploadProgress: (e) => {
-          if (onProgress && e.total) onProgress(e.loaded / e.total);
-        },
+  enrolFace(collectionId, subjectId, image, { largest = false, onProgress, signal } = {}) {
+    return data(postV1CollectionsByCollectionIdSubjectsBySubjectIdFaces({
+      path: { collectionId, subjectId },
+      ...photoForm({ image, face: largest ? 'largest' : undefined }),
+      signal,
+      onUploadProgress: (e) => {
+        if (onProgress && e.total) onProgress(e.loaded / e.total);
       },
-    );
-    return r.data;
+    }));
   },
-  async deleteFace(collectionId, faceId) {
-    return (await http.delete(`/v1/collections/${enc(collectionId)}/faces/${enc(faceId)}`)).data;
+  deleteFace(collectionId, faceId) {
+    return data(deleteV1CollectionsByCollectionIdFacesByFaceId({ path: { collectionId, faceId } }));
   },
 };
