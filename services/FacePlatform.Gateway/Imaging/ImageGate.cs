@@ -88,8 +88,8 @@ internal sealed class ImageGate(IOptions<ImageLimitsOptions> options)
 
         // The header is read from the photo where it lies (pinned while Skia looks at it), not from a native copy: a
         // 20-MB copy per photo went through glibc's malloc, whose arenas may keep freed memory (after photo-sized gRPC
-        // messages the gateway's resident memory was ~270 MB above its GC's committed memory, ~140 MB before; this copy's share was not measured
-        // on its own).
+        // messages the gateway's resident memory was ~270 MB above its GC's committed memory, ~140 MB before; this
+        // copy's share was not measured on its own).
         var pinned = GCHandle.Alloc(bytes, GCHandleType.Pinned);
         try
         {
