@@ -80,7 +80,7 @@ internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, Gatewa
             telemetry.CacheRequest(value.HasValue ? "hit" : "miss");
             return value.HasValue ? AnalyzeResponse.Parser.ParseFrom((byte[])value!) : null;
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (IsRedisFailure(exception))
         {
             Bypass(exception);
             return null;
@@ -116,13 +116,17 @@ internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, Gatewa
                 seconds = (long)_ttl.TotalSeconds,
             }, flags: CommandFlags.FireAndForget);
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (IsRedisFailure(exception))
         {
             Bypass(exception);
         }
     }
 
-    private void Bypass(RedisException exception)
+    // A timeout is no RedisException (RedisTimeoutException is a TimeoutException): on a machine at load 80 a 500-ms
+    // timeout of the cache look-up made an analyse answer 500 instead of answering without the cache.
+    private static bool IsRedisFailure(Exception exception) => exception is RedisException or RedisTimeoutException;
+
+    private void Bypass(Exception exception)
     {
         telemetry.CacheRequest("bypass");
         LogBypass(logger, exception.Message);

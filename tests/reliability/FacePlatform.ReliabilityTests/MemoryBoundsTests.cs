@@ -25,9 +25,10 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
     private const double GatewayLimitMegabytes = 512;
     private static readonly TimeSpan Attack = TimeSpan.FromSeconds(40);
 
-    // After the attack each service must come back to within this much of where it was before it (bounded wait).
+    // After the attack each service must come back to within this much of where it was before it (bounded wait). The
+    // wait is longer than the 32 s after which the gateway collects what the shared array pool let go (ImageGate).
     private const double RecoveryMarginMegabytes = 150;
-    private static readonly TimeSpan RecoveryWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RecoveryWait = TimeSpan.FromSeconds(60);
 
     // gRPC statuses that would be a 5xx over REST: the gateway failed, not the client's input.
     private static readonly HashSet<StatusCode> ServerFailures =
@@ -36,8 +37,7 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
     // REST alone, and REST with the large gRPC messages: two cases, so each figure in docs/reliability.md has its own run.
     [Theory]
     [InlineData("rest-only")]
-    // "rest-and-grpc" (the same plus large FaceService messages) is not listed yet: the gateway still peaks at about
-    // 820 MB and stays there (docs/reliability.md, "gRPC"); issue 16 stays open until it meets the bound.
+    [InlineData("rest-and-grpc")]
     public async Task Sixteen_hostile_clients_keep_embedding_and_gateway_memory_bounded_without_5xx_and_it_drops_back(string attack)
     {
         var photo = await File.ReadAllBytesAsync(Path.Combine(
@@ -59,9 +59,12 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
         var fiveHundreds = new ConcurrentQueue<string>();
         var peak = (Embedding: before.Embedding, Gateway: before.Gateway);
         using var stop = new CancellationTokenSource(Attack);
+        // Sampled until the last attack request is answered, not only while new ones start: the requests in flight
+        // when the time is up still hold memory (on a loaded machine for many seconds).
+        using var answered = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {
-            while (!stop.IsCancellationRequested)
+            while (!answered.IsCancellationRequested)
             {
                 peak = (Math.Max(peak.Embedding, Rss(embedding)), Math.Max(peak.Gateway, Rss(gateway)));
                 await Task.Delay(100, CancellationToken.None);
@@ -86,7 +89,21 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
                 }
 
                 using var request = inputs.Create(kind, key.Key);
-                using var response = await http.SendAsync(request, CancellationToken.None);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await http.SendAsync(request, CancellationToken.None);
+                }
+                catch (HttpRequestException exception)
+                {
+                    // A dropped connection fails the test like a 5xx, named with its kind, and the attack goes on so
+                    // the memory figures are still measured.
+                    statuses.AddOrUpdate($"{kind} transport error", 1, (_, n) => n + 1);
+                    fiveHundreds.Enqueue($"{kind}: {exception.Message} {exception.InnerException?.Message}");
+                    continue;
+                }
+
+                using var _ = response;
                 var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
                 statuses.AddOrUpdate($"{kind} {(int)response.StatusCode}", 1, (_, n) => n + 1);
                 if ((int)response.StatusCode >= 500)
@@ -96,6 +113,7 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
             }
         })).ToList();
         await Task.WhenAll(attackers);
+        await answered.CancelAsync();
         await sampler;
         channels.ForEach(channel => channel.Dispose());
         var attackSeconds = clock.Elapsed.TotalSeconds;
