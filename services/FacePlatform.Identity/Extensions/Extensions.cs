@@ -1,5 +1,6 @@
 using FacePlatform.Identity.Audit;
 using FacePlatform.Identity.Caching;
+using FacePlatform.Identity.Galleries;
 using FacePlatform.Identity.Grpc;
 using FacePlatform.Identity.Search;
 using FacePlatform.Identity.Storage;
@@ -47,6 +48,18 @@ internal static class Extensions
         builder.Services.AddSingleton<GalleryStore>();
         builder.Services.AddSingleton<CodeScans>();
         builder.Services.AddSingleton<GalleryCache>();
+        // The search seam (docs/scale.md): one entry point, the candidate sources the planner chooses from behind it.
+        builder.Services.AddSingleton<ReadRouting>();
+        builder.Services.AddSingleton<CodeIndexes>();
+        builder.Services.AddSingleton<ICodeIndexes>(sp => sp.GetRequiredService<CodeIndexes>());
+        builder.Services.AddSingleton<ICandidateSource, ScanCandidates>();
+        builder.Services.AddSingleton<ICandidateSource, CodeIndexCandidates>();
+        builder.Services.AddSingleton<ICandidateSource, ExactCandidates>();
+        builder.Services.AddSingleton<GalleryReads>();
+        builder.Services.AddSingleton<ICollectionFinder>(sp => sp.GetRequiredService<GalleryReads>());
+        builder.Services.AddSingleton<ISearchAnswers>(sp => sp.GetRequiredService<GalleryCache>());
+        builder.Services.AddSingleton<IGallerySearch, GallerySearch>();
+        builder.Services.AddScoped<GalleryWrites>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService<AuditWriter>();
 

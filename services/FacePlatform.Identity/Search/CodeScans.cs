@@ -8,9 +8,8 @@ namespace FacePlatform.Identity.Search;
 
 /// <summary>
 /// The in-memory codes (<see cref="CodeScan"/>) of the collections this instance searches, within
-/// <c>Identity:ScanMemoryMegabytes</c>. A collection is read from PostgreSQL at its first search — in the call when it
-/// holds at most <c>Identity:ScanInlineLoadFaces</c> faces or when new collections get no code index
-/// (<c>Identity:HnswM</c> 0), else in the background while searches use the partition's HNSW code index; concurrent
+/// <c>Identity:ScanMemoryMegabytes</c>. A collection is read from PostgreSQL at its first search — in the call or in
+/// the background while the partition's code index answers, as <see cref="SearchPlanner"/> decides; concurrent
 /// searches share one read — and then follows every change: a search that finds a newer collection version first reads the
 /// faces written since the last read (by write transaction id, <see cref="GalleryStore.ReadCodesAsync"/>). Deletions
 /// made through this instance are applied at once; when the collection holds fewer faces than the copy (deleted through
@@ -27,13 +26,13 @@ internal sealed partial class CodeScans(
 
     /// <summary>
     /// The collection's codes, current as of <paramref name="collection"/>'s version, or null when this search must
-    /// ask PostgreSQL (scanning is off, the collection does not fit the budget, or it is still loading).
+    /// ask PostgreSQL (scanning is off, the collection does not fit the budget, or it is still loading and
+    /// <paramref name="waitForLoad"/> is false). <see cref="SearchPlanner"/> decides whether a search waits.
     /// </summary>
-    public async Task<CodeScan?> ForSearchAsync(CollectionInfo collection, CancellationToken cancellationToken)
+    public async Task<CodeScan?> ForSearchAsync(CollectionInfo collection, bool waitForLoad, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var budget = (long)settings.ScanMemoryMegabytes << 20;
-        if (budget == 0 || EstimatedBytes(collection.FaceCount, collection.CodeBits) > budget)
+        var budget = (long)options.Value.ScanMemoryMegabytes << 20;
+        if (budget == 0 || SearchPlanner.EstimatedScanBytes(collection.FaceCount, collection.CodeBits) > budget)
         {
             return null;
         }
@@ -43,8 +42,7 @@ internal sealed partial class CodeScans(
         var scan = Volatile.Read(ref entry.Scan);
         if (scan is null)
         {
-            // Without code indexes (HnswM 0) there is nothing fast to answer from meanwhile, so every size waits.
-            if (collection.FaceCount > settings.ScanInlineLoadFaces && settings.HnswM > 0)
+            if (!waitForLoad)
             {
                 StartFullRead(collection.Id, entry);
                 return null;
@@ -70,7 +68,7 @@ internal sealed partial class CodeScans(
     {
         var budget = (long)options.Value.ScanMemoryMegabytes << 20;
         var held = _entries.Values.Sum(e => Volatile.Read(ref e.Scan)?.Bytes ?? 0);
-        if (budget == 0 || held + EstimatedBytes(collection.FaceCount, collection.CodeBits) > budget)
+        if (budget == 0 || held + SearchPlanner.EstimatedScanBytes(collection.FaceCount, collection.CodeBits) > budget)
         {
             return false;
         }
@@ -112,8 +110,6 @@ internal sealed partial class CodeScans(
 
     /// <summary>Faces held in memory across collections (removed ones included until their collection is read again).</summary>
     public long Faces => _entries.Values.Sum(e => (long)(Volatile.Read(ref e.Scan)?.Count ?? 0));
-
-    private static long EstimatedBytes(long faces, int bits) => faces * (((bits + 63) / 64 * 8) + 16 + 24) * 2;
 
     private async Task CatchUpAsync(Guid collection, Entry entry, CodeScan scan, CancellationToken cancellationToken)
     {

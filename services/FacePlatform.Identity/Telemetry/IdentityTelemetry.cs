@@ -18,6 +18,7 @@ internal sealed class IdentityTelemetry
     private readonly Counter<long> _searchQueries;
     private readonly Counter<long> _searchPaths;
     private readonly Histogram<double> _codeReads;
+    private readonly Counter<long> _indexBuilds;
 
     public IdentityTelemetry(IMeterFactory meters)
     {
@@ -33,7 +34,9 @@ internal sealed class IdentityTelemetry
             "Query embeddings searched, by outcome (match|unknown).");
         _searchPaths = meter.CreateCounter<long>("faceplatform.search.candidates", "{search}",
             "Searches answered from PostgreSQL by where their candidates came from (path=scan: the in-memory codes; " +
-            "path=index: the partition's HNSW code index).");
+            "path=index: the partition's HNSW code index; path=exact: a sort of the partition) and why (reason, see SearchPlanner).");
+        _indexBuilds = meter.CreateCounter<long>("faceplatform.code_index.builds", "{build}",
+            "Code indexes built in the background for collections over the scan budget, by result (built|failed).");
         _codeReads = meter.CreateHistogram<double>("faceplatform.codes.read.duration", "s",
             "Reads of a collection's codes into memory, by kind (full|increment).",
             advice: DurationBuckets.Advice(DurationBuckets.BulkRead));
@@ -64,8 +67,29 @@ internal sealed class IdentityTelemetry
         _searchQueries.Add(unknown, new KeyValuePair<string, object?>("outcome", "unknown"));
     }
 
-    public void CandidatesFrom(bool scan) =>
-        _searchPaths.Add(1, new KeyValuePair<string, object?>("path", scan ? "scan" : "index"));
+    public void CandidatesFrom(Search.CandidateSourceKind source, Search.SourceReason reason) =>
+        _searchPaths.Add(1, new KeyValuePair<string, object?>("path", PathName(source)), new KeyValuePair<string, object?>("reason", ReasonName(reason)));
+
+    public void CodeIndexBuilt(string result, TimeSpan elapsed) =>
+        _indexBuilds.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    /// <summary>The <c>path</c> label (and debug name) of a candidate source; scan and index as the dashboards have them.</summary>
+    public static string PathName(Search.CandidateSourceKind source) => source switch
+    {
+        Search.CandidateSourceKind.Scan => "scan",
+        Search.CandidateSourceKind.CodeIndex => "index",
+        _ => "exact",
+    };
+
+    /// <summary>The <c>reason</c> label (and debug name) of a planner's reason.</summary>
+    public static string ReasonName(Search.SourceReason reason) => reason switch
+    {
+        Search.SourceReason.FitsScanBudget => "fits_scan_budget",
+        Search.SourceReason.ScanLoading => "scan_loading",
+        Search.SourceReason.OverScanBudget => "over_scan_budget",
+        Search.SourceReason.SmallCollection => "small_collection",
+        _ => "index_building",
+    };
 
     public void CodeScanRead(string kind, int faces, TimeSpan elapsed) =>
         _codeReads.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("kind", kind));
