@@ -175,6 +175,8 @@ public sealed class GallerySearchTests : IDisposable
 
         public Task<FoundCollection?> FindAsync(Guid tenant, Guid id, CancellationToken cancellationToken) =>
             Task.FromResult(collection is not null && collection.Id == id ? new FoundCollection(collection, _target) : null);
+
+        public ReadTarget? FallbackAfter(ReadTarget failed, Exception error) => null;
     }
 
     private sealed class Source(CandidateSourceKind kind, List<FaceCandidate>[]? answer) : ICandidateSource

@@ -38,6 +38,19 @@ internal static class Extensions
             dataSource.UseVector();
             return dataSource.Build();
         });
+        // The streaming replica searches, listings and gets read from (Galleries/ReadRouting.cs); optional.
+        var readOnly = builder.Configuration.GetConnectionString("PostgresReadOnly");
+        builder.Services.AddSingleton(_ =>
+        {
+            if (string.IsNullOrEmpty(readOnly))
+            {
+                return new ReplicaDataSource(null);
+            }
+
+            var replica = new NpgsqlDataSourceBuilder(readOnly);
+            replica.UseVector();
+            return new ReplicaDataSource(replica.Build());
+        });
         builder.Services.AddDbContext<IdentityDbContext>((services, options) =>
             options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.UseVector()));
         builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddNpgsql());
@@ -68,7 +81,7 @@ internal static class Extensions
         builder.Services.AddHostedService<CodeScanWarmup>();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseInitializer>("schema", tags: [ServiceDefaultsExtensions.ReadyTag])
-            .AddDbContextCheck<IdentityDbContext>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
+            .AddCheck<DatabaseHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         builder.Services.AddGrpc(options =>
         {

@@ -21,33 +21,32 @@ internal sealed record SubjectPage(List<SubjectWithFaces> Rows, int Size);
 /// </summary>
 internal sealed class GalleryReads(ReadRouting routing, GalleryCache cache) : ICollectionFinder
 {
-    public async Task<FoundCollection?> FindAsync(Guid tenant, Guid collection, CancellationToken cancellationToken)
-    {
-        var target = await routing.ForReadAsync(collection, cancellationToken);
-        return await target.Store.FindCollectionAsync(tenant, collection, cancellationToken) is { } info
-            ? new FoundCollection(info, target)
-            : null;
-    }
+    public Task<FoundCollection?> FindAsync(Guid tenant, Guid collection, CancellationToken cancellationToken) =>
+        routing.ReadAsync(collection, async target =>
+            await target.Store.FindCollectionAsync(tenant, collection, cancellationToken) is { } info ? new FoundCollection(info, target) : null,
+            cancellationToken);
+
+    public ReadTarget? FallbackAfter(ReadTarget failed, Exception error) => routing.FallbackAfter(failed, error);
 
     /// <summary>A tenant's collection, or null.</summary>
-    public async Task<CollectionEntity?> GetCollectionAsync(Guid tenant, Guid collection, CancellationToken cancellationToken)
-    {
-        var target = await routing.ForReadAsync(collection, cancellationToken);
-        await using var db = target.Context();
-        return await db.Collections.FirstOrDefaultAsync(c => c.TenantId == tenant && c.Id == collection, cancellationToken);
-    }
+    public Task<CollectionEntity?> GetCollectionAsync(Guid tenant, Guid collection, CancellationToken cancellationToken) =>
+        routing.ReadAsync(collection, async target =>
+        {
+            await using var db = target.Context();
+            return await db.Collections.FirstOrDefaultAsync(c => c.TenantId == tenant && c.Id == collection, cancellationToken);
+        }, cancellationToken);
 
     /// <summary>A page of a tenant's collections in id order (<paramref name="take"/> rows: one more than the page).</summary>
-    public async Task<List<CollectionEntity>> ListCollectionsAsync(Guid tenant, Guid? after, int take, CancellationToken cancellationToken)
-    {
-        var target = await routing.ForReadAsync(tenant, cancellationToken);
-        await using var db = target.Context();
-        return await db.Collections
-            .Where(c => c.TenantId == tenant && (after == null || c.Id > after))
-            .OrderBy(c => c.Id)
-            .Take(take)
-            .ToListAsync(cancellationToken);
-    }
+    public Task<List<CollectionEntity>> ListCollectionsAsync(Guid tenant, Guid? after, int take, CancellationToken cancellationToken) =>
+        routing.ReadAsync(tenant, async target =>
+        {
+            await using var db = target.Context();
+            return await db.Collections
+                .Where(c => c.TenantId == tenant && (after == null || c.Id > after))
+                .OrderBy(c => c.Id)
+                .Take(take)
+                .ToListAsync(cancellationToken);
+        }, cancellationToken);
 
     /// <summary>A subject with its face count (from the cache when it holds the collection's current version), or null.</summary>
     public async Task<Subject?> GetSubjectAsync(Guid tenant, Guid collection, Guid subject, Func<SubjectWithFaces, Subject> map,
@@ -63,9 +62,9 @@ internal sealed class GalleryReads(ReadRouting routing, GalleryCache cache) : IC
             return cached;
         }
 
-        await using var db = target.Context();
-        var found = await WithFaceCounts(db, db.Subjects.Where(s => s.Id == subject && s.CollectionId == collection && s.TenantId == tenant))
-            .FirstOrDefaultAsync(cancellationToken);
+        var found = await OnTargetAsync(target, async (_, db) =>
+            await WithFaceCounts(db, db.Subjects.Where(s => s.Id == subject && s.CollectionId == collection && s.TenantId == tenant))
+                .FirstOrDefaultAsync(cancellationToken));
         if (found is null)
         {
             return null;
@@ -88,15 +87,17 @@ internal sealed class GalleryReads(ReadRouting routing, GalleryCache cache) : IC
             return null;
         }
 
-        await using var db = target.Context();
-        var subjects = db.Subjects.Where(s => s.CollectionId == collection && s.TenantId == tenant && (after == null || s.Id > after));
-        if (filter.Length > 0)
+        var page = await OnTargetAsync(target, (_, db) =>
         {
-            var pattern = EscapeLike(filter) + "%";
-            subjects = subjects.Where(s => EF.Functions.ILike(s.ExternalId, pattern, "\\") || EF.Functions.ILike(s.DisplayName, pattern, "\\"));
-        }
+            var subjects = db.Subjects.Where(s => s.CollectionId == collection && s.TenantId == tenant && (after == null || s.Id > after));
+            if (filter.Length > 0)
+            {
+                var pattern = EscapeLike(filter) + "%";
+                subjects = subjects.Where(s => EF.Functions.ILike(s.ExternalId, pattern, "\\") || EF.Functions.ILike(s.DisplayName, pattern, "\\"));
+            }
 
-        var page = await WithFaceCounts(db, subjects.OrderBy(s => s.Id).Take(size + 1)).ToListAsync(cancellationToken);
+            return WithFaceCounts(db, subjects.OrderBy(s => s.Id).Take(size + 1)).ToListAsync(cancellationToken);
+        });
         var fit = ListingBudget.Fit(page.Take(size).Select(s => s.Subject.Metadata).ToList());
         if (fit < Math.Min(size, page.Count))
         {
@@ -109,20 +110,20 @@ internal sealed class GalleryReads(ReadRouting routing, GalleryCache cache) : IC
     }
 
     /// <summary>A page of a subject's faces in enrolment order; null when the subject is not in the tenant's collection.</summary>
-    public async Task<List<StoredFace>?> ListFacesAsync(Guid tenant, Guid collection, Guid subject, Guid? after, int take,
-        CancellationToken cancellationToken)
-    {
-        var target = await routing.ForReadAsync(collection, cancellationToken);
-        await using (var db = target.Context())
+    public Task<List<StoredFace>?> ListFacesAsync(Guid tenant, Guid collection, Guid subject, Guid? after, int take,
+        CancellationToken cancellationToken) =>
+        routing.ReadAsync(collection, async target =>
         {
-            if (!await db.Subjects.AnyAsync(s => s.Id == subject && s.CollectionId == collection && s.TenantId == tenant, cancellationToken))
+            await using (var db = target.Context())
             {
-                return null;
+                if (!await db.Subjects.AnyAsync(s => s.Id == subject && s.CollectionId == collection && s.TenantId == tenant, cancellationToken))
+                {
+                    return null;
+                }
             }
-        }
 
-        return await target.Store.ListFacesAsync(collection, subject, after, take, cancellationToken);
-    }
+            return await target.Store.ListFacesAsync(collection, subject, after, take, cancellationToken);
+        }, cancellationToken);
 
     /// <summary>
     /// The subject's face most similar to <paramref name="embedding"/> with the collection's default threshold source;
@@ -133,18 +134,36 @@ internal sealed class GalleryReads(ReadRouting routing, GalleryCache cache) : IC
     {
         var (info, target) = await FindAsync(tenant, collection, cancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"collection '{collection}' was not found"));
-        await using (var db = target.Context())
-        {
-            if (!await db.Subjects.AnyAsync(s => s.Id == subject && s.CollectionId == collection && s.TenantId == tenant, cancellationToken))
-            {
-                throw new RpcException(new Status(StatusCode.NotFound, $"subject '{subject}' was not found"));
-            }
-        }
-
         var query = Embeddings.ToStored(embedding, info.ModelId, info.Dimension);
-        var (faceId, similarity) = await target.Store.BestFaceAsync(info, subject, query, cancellationToken)
+        var (faceId, similarity) = await OnTargetAsync(target, async (on, db) =>
+            {
+                if (!await db.Subjects.AnyAsync(s => s.Id == subject && s.CollectionId == collection && s.TenantId == tenant, cancellationToken))
+                {
+                    throw new RpcException(new Status(StatusCode.NotFound, $"subject '{subject}' was not found"));
+                }
+
+                return await on.Store.BestFaceAsync(info, subject, query, cancellationToken);
+            })
             ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, $"subject '{subject}' has no enrolled faces"));
         return (info, faceId, similarity);
+    }
+
+    /// <summary>
+    /// A read on the database the collection was found on, once more on the other one when that one died meanwhile.
+    /// (<paramref name="read"/> is given a context on whichever database it runs.)
+    /// </summary>
+    private async Task<T> OnTargetAsync<T>(ReadTarget target, Func<ReadTarget, IdentityDbContext, Task<T>> read)
+    {
+        try
+        {
+            await using var db = target.Context();
+            return await read(target, db);
+        }
+        catch (Exception error) when (routing.FallbackAfter(target, error) is { } other)
+        {
+            await using var db = other.Context();
+            return await read(other, db);
+        }
     }
 
     private static IQueryable<SubjectWithFaces> WithFaceCounts(IdentityDbContext db, IQueryable<SubjectEntity> subjects) =>

@@ -26,6 +26,9 @@ internal sealed record FoundCollection(CollectionInfo Info, ReadTarget Target);
 internal interface ICollectionFinder
 {
     Task<FoundCollection?> FindAsync(Guid tenant, Guid collection, CancellationToken cancellationToken);
+
+    /// <summary>The other database when <paramref name="failed"/> could not be reached (primary ↔ replica); null otherwise.</summary>
+    ReadTarget? FallbackAfter(ReadTarget failed, Exception error);
 }
 
 /// <summary>Cached search answers (Redis, <see cref="Caching.GalleryCache"/>), keyed by collection version.</summary>
@@ -88,7 +91,20 @@ internal sealed class GallerySearch(
         var request = new CandidateRequest(collection, queries, limit, rerank, efSearch, plan.WaitForScan, target);
         foreach (var step in plan.Steps)
         {
-            if (await _sources[step.Kind].FindAsync(request, cancellationToken) is not { } nearest)
+            List<FaceCandidate>[]? nearest;
+            try
+            {
+                nearest = await _sources[step.Kind].FindAsync(request, cancellationToken);
+            }
+            catch (Exception error) when (collections.FallbackAfter(request.Target, error) is { } other)
+            {
+                // The database died under this search: the same step once more on the other one.
+                request = request with { Target = other };
+                target = other;
+                nearest = await _sources[step.Kind].FindAsync(request, cancellationToken);
+            }
+
+            if (nearest is null)
             {
                 continue;
             }

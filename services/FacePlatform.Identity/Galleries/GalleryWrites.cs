@@ -30,6 +30,7 @@ internal sealed class GalleryWrites(
     CodeScans scans,
     CodeIndexes indexes,
     GalleryCache cache,
+    ReadRouting routing,
     TenantQuotas quotas,
     IdentityTelemetry telemetry,
     IOptions<IdentityOptions> options)
@@ -59,7 +60,7 @@ internal sealed class GalleryWrites(
             FacePartitions.Create(collection.Id, collection.CodeBits, settings.HnswM, Math.Max(settings.HnswEfConstruction, 2 * settings.HnswM)),
             cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await ReadRouting.WroteAsync([tenant, collection.Id], cancellationToken);
+        await routing.WroteAsync([tenant, collection.Id], cancellationToken);
         return collection;
     }
 
@@ -106,7 +107,7 @@ internal sealed class GalleryWrites(
         await transaction.CommitAsync(cancellationToken);
         Forget(collectionId);
         await cache.InvalidateAsync(collectionId, long.MaxValue);
-        await ReadRouting.WroteAsync([tenant, collectionId], cancellationToken);
+        await routing.WroteAsync([tenant, collectionId], cancellationToken);
         return (collection.SubjectCount, collection.FaceCount);
     }
 
@@ -259,7 +260,7 @@ internal sealed class GalleryWrites(
         }
 
         var cached = await cache.ForgetTenantAsync(tenantId, collections.Select(c => c.Id).ToList());
-        await ReadRouting.WroteAsync([tenantId, .. collections.Select(c => c.Id)], cancellationToken);
+        await routing.WroteAsync([tenantId, .. collections.Select(c => c.Id)], cancellationToken);
         return new DeletedTenant(collections.Count, subjects, collections.Sum(c => c.FaceCount), keys, events, cached);
     }
 
@@ -273,7 +274,7 @@ internal sealed class GalleryWrites(
         }
 
         await cache.InvalidateAsync(collection, version);
-        await ReadRouting.WroteAsync([tenant, collection], cancellationToken);
+        await routing.WroteAsync([tenant, collection], cancellationToken);
     }
 
     private void Forget(Guid collection)

@@ -1,5 +1,4 @@
 using FacePlatform.Identity.Storage;
-using Npgsql;
 using Microsoft.Extensions.Options;
 using Pgvector;
 
@@ -39,9 +38,9 @@ internal sealed partial class ScanCandidates(CodeScans scans, ILogger<ScanCandid
         CodeScan? scan;
         try
         {
-            scan = await scans.ForSearchAsync(request.Collection, request.WaitForScan, cancellationToken);
+            scan = await scans.ForSearchAsync(request.Collection, request.WaitForScan, request.Target.Store, cancellationToken);
         }
-        catch (NpgsqlException error) when (error.IsTransient)
+        catch (Exception error) when (Galleries.ReadRouting.IsUnreachable(error))
         {
             // The codes could not be read (the database that holds them is down): the next planned source answers.
             LogReadFailed(logger, request.Collection.Id, error.Message);

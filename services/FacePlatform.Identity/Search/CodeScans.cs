@@ -17,7 +17,7 @@ namespace FacePlatform.Identity.Search;
 /// deleted faces. PostgreSQL stays the source of truth: the copy only proposes candidates.
 /// </summary>
 internal sealed partial class CodeScans(
-    GalleryStore store, IOptions<IdentityOptions> options, IdentityTelemetry telemetry, ILogger<CodeScans> logger)
+    IOptions<IdentityOptions> options, IdentityTelemetry telemetry, ILogger<CodeScans> logger)
 {
     /// <summary>Full reads of at least this many faces are logged.</summary>
     private const int LoggedReadFaces = 10_000;
@@ -29,7 +29,7 @@ internal sealed partial class CodeScans(
     /// ask PostgreSQL (scanning is off, the collection does not fit the budget, or it is still loading and
     /// <paramref name="waitForLoad"/> is false). <see cref="SearchPlanner"/> decides whether a search waits.
     /// </summary>
-    public async Task<CodeScan?> ForSearchAsync(CollectionInfo collection, bool waitForLoad, CancellationToken cancellationToken)
+    public async Task<CodeScan?> ForSearchAsync(CollectionInfo collection, bool waitForLoad, GalleryStore store, CancellationToken cancellationToken)
     {
         var budget = (long)options.Value.ScanMemoryMegabytes << 20;
         if (budget == 0 || SearchPlanner.EstimatedScanBytes(collection.FaceCount, collection.CodeBits) > budget)
@@ -44,17 +44,17 @@ internal sealed partial class CodeScans(
         {
             if (!waitForLoad)
             {
-                StartFullRead(collection.Id, entry);
+                StartFullRead(collection.Id, entry, store);
                 return null;
             }
 
-            await FullReadOnceAsync(collection.Id, entry).WaitAsync(cancellationToken);
+            await FullReadOnceAsync(collection.Id, entry, store).WaitAsync(cancellationToken);
             scan = Volatile.Read(ref entry.Scan);
         }
 
         if (scan is not null && scan.Version < collection.Version)
         {
-            await CatchUpAsync(collection.Id, entry, scan, cancellationToken);
+            await CatchUpAsync(collection.Id, entry, scan, store, cancellationToken);
         }
 
         return scan;
@@ -64,7 +64,7 @@ internal sealed partial class CodeScans(
     /// Reads a collection's codes ahead of its first search when they fit what the budget has left; returns whether it
     /// read them. Copies made this way count as never searched, so they are the first dropped for others.
     /// </summary>
-    public async Task<bool> WarmAsync(CollectionInfo collection, CancellationToken cancellationToken)
+    public async Task<bool> WarmAsync(CollectionInfo collection, GalleryStore store, CancellationToken cancellationToken)
     {
         var budget = (long)options.Value.ScanMemoryMegabytes << 20;
         var held = _entries.Values.Sum(e => Volatile.Read(ref e.Scan)?.Bytes ?? 0);
@@ -79,7 +79,7 @@ internal sealed partial class CodeScans(
             return false;
         }
 
-        await FullReadOnceAsync(collection.Id, entry).WaitAsync(cancellationToken);
+        await FullReadOnceAsync(collection.Id, entry, store).WaitAsync(cancellationToken);
         return true;
     }
 
@@ -111,7 +111,7 @@ internal sealed partial class CodeScans(
     /// <summary>Faces held in memory across collections (removed ones included until their collection is read again).</summary>
     public long Faces => _entries.Values.Sum(e => (long)(Volatile.Read(ref e.Scan)?.Count ?? 0));
 
-    private async Task CatchUpAsync(Guid collection, Entry entry, CodeScan scan, CancellationToken cancellationToken)
+    private async Task CatchUpAsync(Guid collection, Entry entry, CodeScan scan, GalleryStore store, CancellationToken cancellationToken)
     {
         await entry.Gate.WaitAsync(cancellationToken);
         try
@@ -131,13 +131,16 @@ internal sealed partial class CodeScans(
                 return;
             }
 
-            scan.Version = read.Version;
-            scan.SnapshotXmin = read.SnapshotXmin;
+            // Reads may come from the primary or the replica (whichever the search reads), and a replica may be
+            // behind an earlier read of the primary: what was read is only ever added, so the newer marks stay.
+            var behind = read.Version < scan.Version;
+            scan.Version = Math.Max(scan.Version, read.Version);
+            scan.SnapshotXmin = Math.Max(scan.SnapshotXmin, read.SnapshotXmin);
             telemetry.CodeScanRead("increment", added, clock.Elapsed);
-            if (scan.Count - scan.Removed > read.FaceCount)
+            if (!behind && scan.Count - scan.Removed > read.FaceCount)
             {
                 // Faces were deleted through another instance: read the collection again, off this search's path.
-                StartFullRead(collection, entry);
+                StartFullRead(collection, entry, store);
             }
         }
         finally
@@ -146,9 +149,9 @@ internal sealed partial class CodeScans(
         }
     }
 
-    private void StartFullRead(Guid collection, Entry entry)
+    private void StartFullRead(Guid collection, Entry entry, GalleryStore store)
     {
-        var read = FullReadOnceAsync(collection, entry);
+        var read = FullReadOnceAsync(collection, entry, store);
         if (!read.IsCompleted)
         {
             _ = read.ContinueWith(
@@ -158,7 +161,7 @@ internal sealed partial class CodeScans(
     }
 
     /// <summary>The collection's full read in progress, or a new one: concurrent first searches share one read.</summary>
-    private Task FullReadOnceAsync(Guid collection, Entry entry)
+    private Task FullReadOnceAsync(Guid collection, Entry entry, GalleryStore store)
     {
         lock (entry.ReadLock)
         {
@@ -167,13 +170,13 @@ internal sealed partial class CodeScans(
                 return reading;
             }
 
-            var read = Task.Run(() => FullReadAsync(collection, entry, CancellationToken.None));
+            var read = Task.Run(() => FullReadAsync(collection, entry, store, CancellationToken.None));
             entry.Reading = read;
             return read;
         }
     }
 
-    private async Task FullReadAsync(Guid collection, Entry entry, CancellationToken cancellationToken)
+    private async Task FullReadAsync(Guid collection, Entry entry, GalleryStore store, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var scan = new CodeScan(entry.Bits);

@@ -35,6 +35,9 @@ internal sealed record EnrollOutcome(IReadOnlyList<StoredFace> Faces, int Added,
 /// </summary>
 internal sealed class GalleryStore(NpgsqlDataSource dataSource, TenantQuotas quotas)
 {
+    /// <summary>The pool this store's statements use.</summary>
+    public NpgsqlDataSource DataSource => dataSource;
+
     private const string FaceColumns = "\"Id\", \"SubjectId\", \"ModelId\", \"Quality\", \"BoxX\", \"BoxY\", \"BoxWidth\", \"BoxHeight\", \"ImageSha256\", \"CreatedAt\"";
 
     /// <summary>The collection if it exists and belongs to the tenant.</summary>

@@ -117,6 +117,21 @@ internal sealed class IdentityOptions
     /// </summary>
     public bool ScanWarmup { get; set; } = true;
 
+    /// <summary>
+    /// How long a read that must see this process's own write waits for the read replica to replay it before it reads
+    /// the primary instead (<see cref="Galleries.ReadRouting"/>; only with <c>ConnectionStrings:PostgresReadOnly</c>).
+    /// </summary>
+    [Range(0, 10_000)]
+    public int ReplicaWaitMilliseconds { get; set; } = 200;
+
+    /// <summary>How long after a write its collection's reads still check the replica's replay position.</summary>
+    [Range(1, 3600)]
+    public int ReadYourWritesSeconds { get; set; } = 60;
+
+    /// <summary>How long reads avoid a database (primary or replica) that could not be reached.</summary>
+    [Range(0.1, 600)]
+    public double DatabaseRetrySeconds { get; set; } = 5;
+
     /// <summary>Faces fetched per requested subject before grouping by subject (a subject has several faces).</summary>
     [Range(1, 20)]
     public int CandidatesPerSubject { get; set; } = 4;

@@ -19,6 +19,7 @@ internal sealed class IdentityTelemetry
     private readonly Counter<long> _searchPaths;
     private readonly Histogram<double> _codeReads;
     private readonly Counter<long> _indexBuilds;
+    private readonly Counter<long> _reads;
 
     public IdentityTelemetry(IMeterFactory meters)
     {
@@ -37,6 +38,9 @@ internal sealed class IdentityTelemetry
             "path=index: the partition's HNSW code index; path=exact: a sort of the partition) and why (reason, see SearchPlanner).");
         _indexBuilds = meter.CreateCounter<long>("faceplatform.code_index.builds", "{build}",
             "Code indexes built in the background for collections over the scan budget, by result (built|failed).");
+        _reads = meter.CreateCounter<long>("faceplatform.reads", "{read}",
+            "Gallery reads by the database they went to (database=primary|replica) and why (reason=replica|replica_caught_up|" +
+            "replica_behind|replica_down|primary_down); only with a read replica configured.");
         _codeReads = meter.CreateHistogram<double>("faceplatform.codes.read.duration", "s",
             "Reads of a collection's codes into memory, by kind (full|increment).",
             advice: DurationBuckets.Advice(DurationBuckets.BulkRead));
@@ -69,6 +73,9 @@ internal sealed class IdentityTelemetry
 
     public void CandidatesFrom(Search.CandidateSourceKind source, Search.SourceReason reason) =>
         _searchPaths.Add(1, new KeyValuePair<string, object?>("path", PathName(source)), new KeyValuePair<string, object?>("reason", ReasonName(reason)));
+
+    public void ReadRouted(bool replica, string reason) =>
+        _reads.Add(1, new KeyValuePair<string, object?>("database", replica ? "replica" : "primary"), new KeyValuePair<string, object?>("reason", reason));
 
     public void CodeIndexBuilt(string result, TimeSpan elapsed) =>
         _indexBuilds.Add(1, new KeyValuePair<string, object?>("result", result));
