@@ -1,4 +1,5 @@
 using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Galleries;
 using FacePlatform.Identity.Keys;
 using FacePlatform.Identity.Storage;
 using Google.Protobuf.WellKnownTypes;
@@ -78,8 +79,16 @@ internal sealed partial class IdentityGrpcService
             return;
         }
 
-        await db.ApiKeys.Where(k => k.Id == keyId && (k.LastUsedAt == null || k.LastUsedAt <= stale))
-            .ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+        try
+        {
+            await db.ApiKeys.Where(k => k.Id == keyId && (k.LastUsedAt == null || k.LastUsedAt <= stale))
+                .ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+        }
+        catch (Exception error) when (routing.Replica is not null && ReadRouting.IsUnreachable(error))
+        {
+            // The primary is down and the key was found on the replica: authenticating matters more than the
+            // last-used time, which the next authentication after the outage records.
+        }
     }
 
     private static void RefusePlatformTenant(TenantEntity tenant, string what)

@@ -21,6 +21,7 @@ internal sealed partial class IdentityGrpcService(
     IGallerySearch search,
     GalleryReads reads,
     GalleryWrites writes,
+    ReadRouting routing,
     AuditLog audit,
     IOptions<IdentityOptions> options,
     StoreLimits limits)
@@ -40,14 +41,19 @@ internal sealed partial class IdentityGrpcService(
         }
 
         var hash = ApiKeys.Hash(request.Key);
-        var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.Hash == hash && k.RevokedAt == null)
-            .Join(db.Tenants, k => k.TenantId, t => t.Id, (k, t) => new
-            {
-                k.Id, k.TenantId, k.Scopes, k.ExpiresAt, k.LastUsedAt, Tenant = t.Name, t.SuspendedAt,
-            })
-            .FirstOrDefaultAsync(context.CancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key is unknown or revoked"));
+        // From the read replica when there is one, so that keys keep authenticating while the primary is down; a key
+        // the replica does not know yet (created a moment ago) is looked up on the primary.
+        var key = await routing.ReadAsync(Guid.Empty, target => FindKeyAsync(target, hash, context.CancellationToken), context.CancellationToken);
+        if (key is null && routing.Replica is not null)
+        {
+            key = await FindKeyAsync(routing.Primary, hash, context.CancellationToken);
+        }
+
+        if (key is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key is unknown or revoked"));
+        }
+
         var now = DateTimeOffset.UtcNow;
         if (key.ExpiresAt <= now)
         {
@@ -70,6 +76,18 @@ internal sealed partial class IdentityGrpcService(
         response.Scopes.AddRange(key.Scopes.Select(s => (Scope)s));
         return response;
     }
+
+    private static async Task<ActiveKey?> FindKeyAsync(ReadTarget target, byte[] hash, CancellationToken cancellationToken)
+    {
+        await using var keys = target.Context();
+        return await keys.ApiKeys
+            .Where(k => k.Hash == hash && k.RevokedAt == null)
+            .Join(keys.Tenants, k => k.TenantId, t => t.Id, (k, t) => new ActiveKey(k.Id, k.TenantId, k.Scopes, k.ExpiresAt, k.LastUsedAt, t.Name, t.SuspendedAt))
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private sealed record ActiveKey(
+        Guid Id, Guid TenantId, int[] Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, string Tenant, DateTimeOffset? SuspendedAt);
 
     public override async Task<Tenant> CreateTenant(CreateTenantRequest request, ServerCallContext context)
     {

@@ -9,7 +9,7 @@ namespace FacePlatform.IntegrationTests.Identity;
 /// <summary>
 /// Identity with a read replica (<c>ConnectionStrings:PostgresReadOnly</c>) on a throwaway primary and a real streaming
 /// replica of it (<see cref="ThrowawayPostgres.StartReplicaAsync"/>): reads go to the replica and keep answering when the
-/// primary dies, writes during the outage fail with UNAVAILABLE and leave nothing behind, a writer reads its own write
+/// primary dies (API keys keep authenticating), writes during the outage fail with UNAVAILABLE and leave nothing behind, a writer reads its own write
 /// even while the replica does not replay, and with the replica down reads move to the primary. Correctness only:
 /// nothing here is timed (the loops are bounded so that a broken service fails instead of hanging).
 /// </summary>
@@ -27,6 +27,7 @@ public sealed class ReadReplicaTests
         var (client, http) = await IdentityServiceFixture.ConnectAsync(service);
         using var _ = http;
         var (tenant, collection, people) = await GalleryAsync(client, seed: 81);
+        var apiKey = (await client.CreateApiKeyAsync(new CreateApiKeyRequest { TenantId = tenant, Name = "reader", Scopes = { Scope.Read } })).Key;
 
         // Readers: searches with new probes (never a cached answer), subject gets and listings, until told to stop.
         var outcomes = new ConcurrentQueue<(bool AfterCrash, string? Error, bool FromReplica)>();
@@ -65,6 +66,7 @@ public sealed class ReadReplicaTests
             [Galleries.FaceOf(people[0].Centre, new Random(82))]));
         var delete = await Assert.ThrowsAsync<RpcException>(() => client.DeleteSubjectAsync(
             new DeleteSubjectRequest { TenantId = tenant, CollectionId = collection, SubjectId = people[1].Id }).ResponseAsync);
+        var authenticated = await client.AuthenticateApiKeyAsync(new AuthenticateApiKeyRequest { Key = apiKey });
         await stop.CancelAsync();
         await Task.WhenAll(readers);
 
@@ -78,6 +80,7 @@ public sealed class ReadReplicaTests
         Assert.True(outcomes.Count(o => o.AfterCrash) >= 30);
         Assert.All(outcomes.Where(o => o.AfterCrash), o => Assert.True(o.FromReplica, "a read after the crash did not come from the replica"));
         Assert.Equal((StatusCode.Unavailable, StatusCode.Unavailable, StatusCode.Unavailable), (create.StatusCode, enrol.StatusCode, delete.StatusCode));
+        Assert.Equal(tenant, authenticated.TenantId);
         Assert.Equal(people.Select(p => p.Id).Order(), listedAfter.Subjects.Select(s => s.Id).Order());
         Assert.DoesNotContain(listedAfter.Subjects, s => s.ExternalId == "written-during-the-outage");
         Assert.Equal(2, facesOfFirst.Faces.Count);
