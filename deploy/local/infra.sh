@@ -12,6 +12,12 @@
 #   stop     Stop both servers (data stays).
 #   restart  stop + start.
 #   status   Print whether each server is up; exit 0 when all are up, 1 otherwise.
+#   replica [start|stop|status]
+#            A hot-standby streaming replica of the local cluster on 127.0.0.1:FACEPLATFORM_PG_REPLICA_PORT
+#            (default 55433), for identity's ConnectionStrings__PostgresReadOnly: made once with
+#            pg_basebackup -R (WAL streamed, standby.signal written) into .data/postgres-replica, then
+#            started/stopped like the primary. Needs the primary running (`start`). `env` prints
+#            FACEPLATFORM_POSTGRES_READONLY while it runs. Remove .data/postgres-replica to make a new one.
 #   env      Print `export` lines for other scripts: eval "$(deploy/local/infra.sh env)"
 #              FACEPLATFORM_POSTGRES  Npgsql connection string of the app role
 #                                     (Host=127.0.0.1;Port=55432;Username=faceplatform;
@@ -54,6 +60,7 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 DATA_DIR="${FACEPLATFORM_DATA_DIR:-$REPO_ROOT/.data}"
 PG_PORT="${FACEPLATFORM_PG_PORT:-55432}"
 REDIS_PORT="${FACEPLATFORM_REDIS_PORT:-56379}"
+PG_REPLICA_PORT="${FACEPLATFORM_PG_REPLICA_PORT:-55433}"
 
 PGDATA_DIR="$DATA_DIR/postgres"
 RUN_DIR="$DATA_DIR/run"
@@ -532,6 +539,57 @@ cmd_status() {
   return "$rc"
 }
 
+# ---------------------------------------------------------------------------- replica ----
+
+replica_dir() { printf '%s' "${PGDATA_DIR}-replica"; }
+replica_log() { printf '%s' "${PG_LOG%.log}-replica.log"; }
+replica_ready() { "$PG_BIN/pg_isready" -q -h "$PG_SOCKET_DIR" -p "$PG_REPLICA_PORT" -t 2 >/dev/null 2>&1; }
+
+replica_start() {
+  pg_external && die "the replica is made from the cluster this script manages; FACEPLATFORM_POSTGRES names another server"
+  pg_ready || die "the primary is not running; run 'infra.sh start' first"
+  local dir log
+  dir="$(replica_dir)"
+  log="$(replica_log)"
+  if [[ ! -f "$dir/PG_VERSION" ]]; then
+    log "postgres replica: base backup of 127.0.0.1:$PG_PORT into $dir"
+    if [[ $EUID -eq 0 ]]; then install -d -m 0700 -o "$PG_USER" "$dir"; else install -d -m 0700 "$dir"; fi
+    # Over the unix socket, where the cluster trusts local connections (replication included, as initdb writes it).
+    as_pg "$PG_BIN/pg_basebackup" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -D "$dir" -R -X stream -c fast       || die "pg_basebackup failed"
+  fi
+  if [[ ! -e "$log" ]]; then touch "$log"; [[ $EUID -eq 0 ]] && chown "$PG_USER" "$log"; fi
+  if replica_ready; then
+    log "postgres replica: already running on 127.0.0.1:$PG_REPLICA_PORT"
+    return 0
+  fi
+  log "postgres replica: starting on 127.0.0.1:$PG_REPLICA_PORT"
+  # The copied faceplatform.conf names the primary's port; the command line wins.
+  as_pg "$PG_BIN/pg_ctl" start -D "$dir" -l "$log" -w -t "$WAIT_SECONDS" -s -o "-p $PG_REPLICA_PORT" 9>&- \
+    || { tail_log "$log"; die "the replica did not start (log: $log)"; }
+  log "postgres replica: streaming, replayed up to $(as_pg "$PG_BIN/psql" -X -Atq -h "$PG_SOCKET_DIR" -p "$PG_REPLICA_PORT" -U postgres -d postgres -c 'SELECT pg_last_wal_replay_lsn()')"
+}
+
+replica_stop() {
+  local dir
+  dir="$(replica_dir)"
+  if [[ -f "$dir/PG_VERSION" ]] && as_pg "$PG_BIN/pg_ctl" status -D "$dir" >/dev/null 2>&1; then
+    as_pg "$PG_BIN/pg_ctl" stop -D "$dir" -m fast -w -t "$WAIT_SECONDS" -s || die "the replica did not stop"
+    log "postgres replica: stopped"
+  else
+    log "postgres replica: not running"
+  fi
+}
+
+cmd_replica() {
+  case "${1:-start}" in
+    start) take_lock; replica_start ;;
+    stop) take_lock; replica_stop ;;
+    status)
+      if replica_ready; then log "postgres replica: up on 127.0.0.1:$PG_REPLICA_PORT (data $(replica_dir))"; else log "postgres replica: down"; return 1; fi ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
 # Single-quote a value for the shell that evals `env`'s output.
 shq() { local v=${1//\'/\'\\\'\'}; printf "'%s'" "$v"; }
 
@@ -544,6 +602,9 @@ cmd_env() {
   else
     printf 'export FACEPLATFORM_POSTGRES=%s\n' "$(shq "$LOCAL_POSTGRES")"
     printf 'export FACEPLATFORM_PG_ADMIN=%s\n' "$(shq "$PG_ADMIN")"
+    if replica_ready; then
+      printf 'export FACEPLATFORM_POSTGRES_READONLY=%s\n' "$(shq "${LOCAL_POSTGRES/Port=${PG_PORT}/Port=${PG_REPLICA_PORT}}")"
+    fi
   fi
   if redis_external; then
     printf 'export FACEPLATFORM_REDIS=%s\n' "$(shq "$FACEPLATFORM_REDIS")"
@@ -577,6 +638,7 @@ case "${1:-}" in
   stop)    cmd_stop ;;
   restart) cmd_stop; cmd_start ;;
   status)  cmd_status ;;
+  replica) cmd_replica "${2:-start}" ;;
   env)     cmd_env ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;

@@ -11,6 +11,8 @@
 # Environment: FACEPLATFORM_HTTP_PORT (REST + web, 8080), FACEPLATFORM_GRPC_PORT (public gRPC, 8081),
 # FACEPLATFORM_POSTGRES / FACEPLATFORM_REDIS (use existing servers instead of local ones; see deploy/local/infra.sh),
 # FACEPLATFORM_MODELS_DIR (model directory, default .data/models), FACEPLATFORM_DATA_DIR (state, default .data).
+# With a local read replica running (`deploy/local/infra.sh replica start`), identity reads from it
+# (ConnectionStrings__PostgresReadOnly from FACEPLATFORM_POSTGRES_READONLY).
 # Identity, embedding and attributes listen on 127.0.0.1 only and serve gRPC over mutual TLS with certificates made by
 # deploy/local/pki.sh in .data/pki; only the gateway's certificate may call them.
 set -euo pipefail
@@ -72,6 +74,7 @@ for service in "${FP_SERVICES[@]}"; do
       InternalTls__KeyPath="$pki/${service,,}.key" \
       InternalTls__CaPath="$pki/ca.crt" \
       ConnectionStrings__Postgres="$FACEPLATFORM_POSTGRES" \
+      ConnectionStrings__PostgresReadOnly="${FACEPLATFORM_POSTGRES_READONLY:-}" \
       ConnectionStrings__Redis="$FACEPLATFORM_REDIS" \
       Identity__BootstrapAdminApiKey="$admin_key" \
       Models__Directory="$models_dir" \

@@ -62,6 +62,34 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// A hot-standby streaming replica of this server on a port of its own: <c>pg_basebackup -R</c> (base backup,
+    /// WAL streamed during it, <c>standby.signal</c> and <c>primary_conninfo</c> written) into a temporary folder, then
+    /// started. Reads on it see what the primary has committed once replayed; writes are refused.
+    /// </summary>
+    public async Task<ThrowawayPostgres> StartReplicaAsync()
+    {
+        var folder = Directory.CreateTempSubdirectory("fp-pg-replica-").FullName;
+        var replica = new ThrowawayPostgres(folder, Processes.FreePort());
+        try
+        {
+            if (Processes.IsRoot)
+            {
+                await Processes.RunAsync("chown", "postgres:postgres", folder);
+            }
+
+            await AsServerUserAsync($"{Binaries}/pg_basebackup -h 127.0.0.1 -p {Port} -U postgres -D {folder}/data -R -X stream --no-sync");
+            await replica.StartAgainAsync();
+        }
+        catch
+        {
+            await replica.DisposeAsync();
+            throw;
+        }
+
+        return replica;
+    }
+
     /// <summary>Kills the server the way a crash would (no checkpoint): only what was committed to the WAL survives.</summary>
     public Task CrashAsync() => AsServerUserAsync($"{Binaries}/pg_ctl -D {_folder}/data -m immediate -w stop");
 

@@ -22,7 +22,7 @@ internal sealed partial class GalleryCache(
     IConnectionMultiplexer redis,
     IdentityTelemetry telemetry,
     IOptions<IdentityOptions> options,
-    ILogger<GalleryCache> logger)
+    ILogger<GalleryCache> logger) : Galleries.ISearchAnswers
 {
     public const string SearchKind = "search";
     public const string SubjectKind = "subject";

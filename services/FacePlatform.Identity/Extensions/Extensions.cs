@@ -1,5 +1,6 @@
 using FacePlatform.Identity.Audit;
 using FacePlatform.Identity.Caching;
+using FacePlatform.Identity.Galleries;
 using FacePlatform.Identity.Grpc;
 using FacePlatform.Identity.Search;
 using FacePlatform.Identity.Storage;
@@ -37,6 +38,19 @@ internal static class Extensions
             dataSource.UseVector();
             return dataSource.Build();
         });
+        // The streaming replica searches, listings and gets read from (Galleries/ReadRouting.cs); optional.
+        var readOnly = builder.Configuration.GetConnectionString("PostgresReadOnly");
+        builder.Services.AddSingleton(_ =>
+        {
+            if (string.IsNullOrEmpty(readOnly))
+            {
+                return new ReplicaDataSource(null);
+            }
+
+            var replica = new NpgsqlDataSourceBuilder(readOnly);
+            replica.UseVector();
+            return new ReplicaDataSource(replica.Build());
+        });
         builder.Services.AddDbContext<IdentityDbContext>((services, options) =>
             options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.UseVector()));
         builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddNpgsql());
@@ -47,6 +61,18 @@ internal static class Extensions
         builder.Services.AddSingleton<GalleryStore>();
         builder.Services.AddSingleton<CodeScans>();
         builder.Services.AddSingleton<GalleryCache>();
+        // The search seam (docs/scale.md): one entry point, the candidate sources the planner chooses from behind it.
+        builder.Services.AddSingleton<ReadRouting>();
+        builder.Services.AddSingleton<CodeIndexes>();
+        builder.Services.AddSingleton<ICodeIndexes>(sp => sp.GetRequiredService<CodeIndexes>());
+        builder.Services.AddSingleton<ICandidateSource, ScanCandidates>();
+        builder.Services.AddSingleton<ICandidateSource, CodeIndexCandidates>();
+        builder.Services.AddSingleton<ICandidateSource, ExactCandidates>();
+        builder.Services.AddSingleton<GalleryReads>();
+        builder.Services.AddSingleton<ICollectionFinder>(sp => sp.GetRequiredService<GalleryReads>());
+        builder.Services.AddSingleton<ISearchAnswers>(sp => sp.GetRequiredService<GalleryCache>());
+        builder.Services.AddSingleton<IGallerySearch, GallerySearch>();
+        builder.Services.AddScoped<GalleryWrites>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService<AuditWriter>();
 
@@ -55,7 +81,7 @@ internal static class Extensions
         builder.Services.AddHostedService<CodeScanWarmup>();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseInitializer>("schema", tags: [ServiceDefaultsExtensions.ReadyTag])
-            .AddDbContextCheck<IdentityDbContext>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
+            .AddCheck<DatabaseHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         builder.Services.AddGrpc(options =>
         {

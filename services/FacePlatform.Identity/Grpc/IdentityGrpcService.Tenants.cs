@@ -1,4 +1,5 @@
 using FacePlatform.Contracts.V1;
+using FacePlatform.Identity.Galleries;
 using FacePlatform.Identity.Keys;
 using FacePlatform.Identity.Storage;
 using Google.Protobuf.WellKnownTypes;
@@ -22,48 +23,16 @@ internal sealed partial class IdentityGrpcService
     public override async Task<DeleteTenantResponse> DeleteTenant(TenantRequest request, ServerCallContext context)
     {
         var tenantId = Ids.Parse(request.TenantId, "tenant");
-        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        // The row lock makes a concurrent CreateCollection of the tenant wait (its foreign key check needs the row),
-        // then fail: no collection is created that this deletion does not see.
-        var tenant = await db.Tenants
-            .FromSql($"SELECT * FROM tenants WHERE \"Id\" = {tenantId} FOR UPDATE")
-            .AsNoTracking()
-            .FirstOrDefaultAsync(context.CancellationToken)
+        var deleted = await writes.DeleteTenantAsync(tenantId, tenant => RefusePlatformTenant(tenant, "deleted"), context.CancellationToken)
             ?? throw TenantNotFound(request.TenantId);
-        RefusePlatformTenant(tenant, "deleted");
-        var collections = await db.Collections.AsNoTracking().Where(c => c.TenantId == tenantId)
-            .Select(c => new { c.Id, c.SubjectCount, c.FaceCount })
-            .ToListAsync(context.CancellationToken);
-        foreach (var collection in collections)
-        {
-#pragma warning disable EF1002 // The partition name is built from a Guid's hex digits only.
-            await db.Database.ExecuteSqlRawAsync(FacePartitions.Drop(collection.Id), context.CancellationToken);
-#pragma warning restore EF1002
-        }
-
-        var subjects = await db.Subjects.Where(s => s.TenantId == tenantId).ExecuteDeleteAsync(context.CancellationToken);
-        await db.Collections.Where(c => c.TenantId == tenantId).ExecuteDeleteAsync(context.CancellationToken);
-        var keys = await db.ApiKeys.Where(k => k.TenantId == tenantId).ExecuteDeleteAsync(context.CancellationToken);
-        // Privacy by default: the tenant's log goes with its data. The record of this deletion is written afterwards
-        // to the log of the deleting key's tenant (the platform's) by the audit interceptor.
-        var events = await db.AuditEvents.Where(a => a.TenantId == tenantId).ExecuteDeleteAsync(context.CancellationToken);
-        await db.Tenants.Where(t => t.Id == tenantId).ExecuteDeleteAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
-
-        foreach (var collection in collections)
-        {
-            scans.Forget(collection.Id);
-        }
-
-        var cached = await cache.ForgetTenantAsync(tenantId, collections.Select(c => c.Id).ToList());
         return new DeleteTenantResponse
         {
-            DeletedCollections = collections.Count,
-            DeletedSubjects = subjects,
-            DeletedFaces = collections.Sum(c => c.FaceCount),
-            DeletedApiKeys = keys,
-            DeletedAuditEvents = events,
-            DeletedCacheEntries = cached,
+            DeletedCollections = deleted.Collections,
+            DeletedSubjects = deleted.Subjects,
+            DeletedFaces = deleted.Faces,
+            DeletedApiKeys = deleted.ApiKeys,
+            DeletedAuditEvents = deleted.AuditEvents,
+            DeletedCacheEntries = deleted.CacheEntries,
         };
     }
 
@@ -110,8 +79,16 @@ internal sealed partial class IdentityGrpcService
             return;
         }
 
-        await db.ApiKeys.Where(k => k.Id == keyId && (k.LastUsedAt == null || k.LastUsedAt <= stale))
-            .ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+        try
+        {
+            await db.ApiKeys.Where(k => k.Id == keyId && (k.LastUsedAt == null || k.LastUsedAt <= stale))
+                .ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+        }
+        catch (Exception error) when (routing.Replica is not null && ReadRouting.IsUnreachable(error))
+        {
+            // The primary is down and the key was found on the replica: authenticating matters more than the
+            // last-used time, which the next authentication after the outage records.
+        }
     }
 
     private static void RefusePlatformTenant(TenantEntity tenant, string what)

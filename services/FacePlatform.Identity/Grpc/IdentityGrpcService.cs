@@ -1,11 +1,9 @@
 using System.Text.RegularExpressions;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Audit;
-using FacePlatform.Identity.Caching;
 using FacePlatform.Identity.Keys;
-using FacePlatform.Identity.Search;
+using FacePlatform.Identity.Galleries;
 using FacePlatform.Identity.Storage;
-using FacePlatform.Identity.Telemetry;
 using FacePlatform.Identity.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -20,14 +18,13 @@ namespace FacePlatform.Identity.Grpc;
 /// </summary>
 internal sealed partial class IdentityGrpcService(
     IdentityDbContext db,
-    GalleryStore store,
-    GalleryCache cache,
-    CodeScans scans,
-    IdentityTelemetry telemetry,
+    IGallerySearch search,
+    GalleryReads reads,
+    GalleryWrites writes,
+    ReadRouting routing,
     AuditLog audit,
     IOptions<IdentityOptions> options,
-    StoreLimits limits,
-    TenantQuotas quotas)
+    StoreLimits limits)
     : IdentityService.IdentityServiceBase
 {
     /// <summary>The tenant the bootstrap admin key belongs to; its admin keys manage every tenant.</summary>
@@ -44,14 +41,19 @@ internal sealed partial class IdentityGrpcService(
         }
 
         var hash = ApiKeys.Hash(request.Key);
-        var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.Hash == hash && k.RevokedAt == null)
-            .Join(db.Tenants, k => k.TenantId, t => t.Id, (k, t) => new
-            {
-                k.Id, k.TenantId, k.Scopes, k.ExpiresAt, k.LastUsedAt, Tenant = t.Name, t.SuspendedAt,
-            })
-            .FirstOrDefaultAsync(context.CancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key is unknown or revoked"));
+        // From the read replica when there is one, so that keys keep authenticating while the primary is down; a key
+        // the replica does not know yet (created a moment ago) is looked up on the primary.
+        var key = await routing.ReadAsync(Guid.Empty, target => FindKeyAsync(target, hash, context.CancellationToken), context.CancellationToken);
+        if (key is null && routing.Replica is not null)
+        {
+            key = await FindKeyAsync(routing.Primary, hash, context.CancellationToken);
+        }
+
+        if (key is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "the API key is unknown or revoked"));
+        }
+
         var now = DateTimeOffset.UtcNow;
         if (key.ExpiresAt <= now)
         {
@@ -74,6 +76,18 @@ internal sealed partial class IdentityGrpcService(
         response.Scopes.AddRange(key.Scopes.Select(s => (Scope)s));
         return response;
     }
+
+    private static async Task<ActiveKey?> FindKeyAsync(ReadTarget target, byte[] hash, CancellationToken cancellationToken)
+    {
+        await using var keys = target.Context();
+        return await keys.ApiKeys
+            .Where(k => k.Hash == hash && k.RevokedAt == null)
+            .Join(keys.Tenants, k => k.TenantId, t => t.Id, (k, t) => new ActiveKey(k.Id, k.TenantId, k.Scopes, k.ExpiresAt, k.LastUsedAt, t.Name, t.SuspendedAt))
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private sealed record ActiveKey(
+        Guid Id, Guid TenantId, int[] Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, string Tenant, DateTimeOffset? SuspendedAt);
 
     public override async Task<Tenant> CreateTenant(CreateTenantRequest request, ServerCallContext context)
     {
@@ -169,50 +183,22 @@ internal sealed partial class IdentityGrpcService(
         StoreLimits.ModelId(request.ModelId);
 
         var (modelId, dimension) = ResolveModel(request.ModelId, request.Dimension);
-        var collection = new CollectionEntity
-        {
-            Id = Guid.CreateVersion7(),
-            TenantId = tenantId,
-            Name = request.Name,
-            Description = request.Description,
-            ModelId = modelId,
-            Dimension = dimension,
-            CodeBits = options.Value.CodeBits,
-            Version = 1,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        await CheckQuotaAsync(tenantId, new QuotaUse(Collections: 1), context.CancellationToken);
-        db.Collections.Add(collection);
-        await db.SaveChangesAsync(context.CancellationToken);
-        var settings = options.Value;
-        await db.Database.ExecuteSqlAsync(
-            FacePartitions.Create(collection.Id, collection.CodeBits, settings.HnswM, Math.Max(settings.HnswEfConstruction, 2 * settings.HnswM)),
-            context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
-        return ToMessage(collection);
+        return ToMessage(await writes.CreateCollectionAsync(tenantId, request.Name, request.Description, modelId, dimension, context.CancellationToken));
     }
 
     public override async Task<Collection> GetCollection(GetCollectionRequest request, ServerCallContext context)
     {
         var tenantId = Ids.Tenant(request.TenantId);
         var collectionId = Ids.Parse(request.CollectionId, "collection");
-        var found = await db.Collections.AsNoTracking()
-            .FirstOrDefaultAsync(c => c.TenantId == tenantId && c.Id == collectionId, context.CancellationToken)
-            ?? throw CollectionNotFound(request.CollectionId);
-        return ToMessage(found);
+        return ToMessage(await reads.GetCollectionAsync(tenantId, collectionId, context.CancellationToken)
+            ?? throw CollectionNotFound(request.CollectionId));
     }
 
     public override async Task<ListCollectionsResponse> ListCollections(ListCollectionsRequest request, ServerCallContext context)
     {
         var tenantId = Ids.Tenant(request.TenantId);
         var size = Paging.Size(request.Page);
-        var after = Paging.After(request.Page);
-        var page = await db.Collections.AsNoTracking()
-            .Where(c => c.TenantId == tenantId && (after == null || c.Id > after))
-            .OrderBy(c => c.Id)
-            .Take(size + 1)
-            .ToListAsync(context.CancellationToken);
+        var page = await reads.ListCollectionsAsync(tenantId, Paging.After(request.Page), size + 1, context.CancellationToken);
         var response = new ListCollectionsResponse { Page = Paging.Next(page, size, c => c.Id) };
         response.Collections.AddRange(page.Select(ToMessage));
         return response;
@@ -222,58 +208,42 @@ internal sealed partial class IdentityGrpcService(
     {
         var tenantId = Ids.Tenant(request.TenantId);
         var collectionId = Ids.Parse(request.CollectionId, "collection");
-        var collection = await db.Collections.FirstOrDefaultAsync(c => c.Id == collectionId && c.TenantId == tenantId, context.CancellationToken)
-            ?? throw CollectionNotFound(request.CollectionId);
         var paths = request.UpdateMask?.Paths ?? [];
         if (paths.Count == 0)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "update_mask must name at least one of: name, description"));
         }
 
+        string? name = null;
+        string? description = null;
         foreach (var path in paths)
         {
             switch (path)
             {
                 case "name":
                     RequireName(request.Name, "collection name");
-                    collection.Name = request.Name;
+                    name = request.Name;
                     break;
                 case "description":
                     limits.Description(request.Description);
-                    collection.Description = request.Description;
+                    description = request.Description;
                     break;
                 default:
                     throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{path}' cannot be updated; use name or description"));
             }
         }
 
-        collection.Version++;
-        await db.SaveChangesAsync(context.CancellationToken);
-        await cache.InvalidateAsync(collection.Id, collection.Version);
-        return await GetCollection(new GetCollectionRequest { TenantId = request.TenantId, CollectionId = request.CollectionId }, context);
+        return ToMessage(await writes.UpdateCollectionAsync(tenantId, collectionId, name, description, context.CancellationToken)
+            ?? throw CollectionNotFound(request.CollectionId));
     }
 
     public override async Task<DeleteResponse> DeleteCollection(DeleteCollectionRequest request, ServerCallContext context)
     {
         var tenantId = Ids.Tenant(request.TenantId);
         var collectionId = Ids.Parse(request.CollectionId, "collection");
-        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        var collection = await db.Collections
-            .FromSql($"SELECT * FROM collections WHERE \"Id\" = {collectionId} AND \"TenantId\" = {tenantId} FOR UPDATE")
-            .AsNoTracking()
-            .FirstOrDefaultAsync(context.CancellationToken)
+        var (subjects, faces) = await writes.DeleteCollectionAsync(tenantId, collectionId, context.CancellationToken)
             ?? throw CollectionNotFound(request.CollectionId);
-
-        // Dropping the partition removes every vector of the collection at once, however many there are.
-#pragma warning disable EF1002 // The partition name is built from a Guid's hex digits only.
-        await db.Database.ExecuteSqlRawAsync(FacePartitions.Drop(collectionId), context.CancellationToken);
-#pragma warning restore EF1002
-        await db.Subjects.Where(s => s.CollectionId == collectionId).ExecuteDeleteAsync(context.CancellationToken);
-        await db.Collections.Where(c => c.Id == collectionId).ExecuteDeleteAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
-        scans.Forget(collectionId);
-        await cache.InvalidateAsync(collectionId, long.MaxValue);
-        return new DeleteResponse { DeletedSubjects = collection.SubjectCount, DeletedFaces = collection.FaceCount };
+        return new DeleteResponse { DeletedSubjects = subjects, DeletedFaces = faces };
     }
 
     private (string ModelId, int Dimension) ResolveModel(string modelId, int dimension)

@@ -29,7 +29,7 @@ internal sealed partial class CodeScanWarmup(
             var (collections, faces) = (0, 0L);
             foreach (var collection in await store.ListCollectionsWithFacesAsync(stoppingToken))
             {
-                if (await scans.WarmAsync(collection, stoppingToken))
+                if (await scans.WarmAsync(collection, store, stoppingToken))
                 {
                     collections++;
                     faces += collection.FaceCount;

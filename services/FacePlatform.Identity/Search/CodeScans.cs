@@ -8,9 +8,8 @@ namespace FacePlatform.Identity.Search;
 
 /// <summary>
 /// The in-memory codes (<see cref="CodeScan"/>) of the collections this instance searches, within
-/// <c>Identity:ScanMemoryMegabytes</c>. A collection is read from PostgreSQL at its first search — in the call when it
-/// holds at most <c>Identity:ScanInlineLoadFaces</c> faces or when new collections get no code index
-/// (<c>Identity:HnswM</c> 0), else in the background while searches use the partition's HNSW code index; concurrent
+/// <c>Identity:ScanMemoryMegabytes</c>. A collection is read from PostgreSQL at its first search — in the call or in
+/// the background while the partition's code index answers, as <see cref="SearchPlanner"/> decides; concurrent
 /// searches share one read — and then follows every change: a search that finds a newer collection version first reads the
 /// faces written since the last read (by write transaction id, <see cref="GalleryStore.ReadCodesAsync"/>). Deletions
 /// made through this instance are applied at once; when the collection holds fewer faces than the copy (deleted through
@@ -18,7 +17,7 @@ namespace FacePlatform.Identity.Search;
 /// deleted faces. PostgreSQL stays the source of truth: the copy only proposes candidates.
 /// </summary>
 internal sealed partial class CodeScans(
-    GalleryStore store, IOptions<IdentityOptions> options, IdentityTelemetry telemetry, ILogger<CodeScans> logger)
+    IOptions<IdentityOptions> options, IdentityTelemetry telemetry, ILogger<CodeScans> logger)
 {
     /// <summary>Full reads of at least this many faces are logged.</summary>
     private const int LoggedReadFaces = 10_000;
@@ -27,13 +26,13 @@ internal sealed partial class CodeScans(
 
     /// <summary>
     /// The collection's codes, current as of <paramref name="collection"/>'s version, or null when this search must
-    /// ask PostgreSQL (scanning is off, the collection does not fit the budget, or it is still loading).
+    /// ask PostgreSQL (scanning is off, the collection does not fit the budget, or it is still loading and
+    /// <paramref name="waitForLoad"/> is false). <see cref="SearchPlanner"/> decides whether a search waits.
     /// </summary>
-    public async Task<CodeScan?> ForSearchAsync(CollectionInfo collection, CancellationToken cancellationToken)
+    public async Task<CodeScan?> ForSearchAsync(CollectionInfo collection, bool waitForLoad, GalleryStore store, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var budget = (long)settings.ScanMemoryMegabytes << 20;
-        if (budget == 0 || EstimatedBytes(collection.FaceCount, collection.CodeBits) > budget)
+        var budget = (long)options.Value.ScanMemoryMegabytes << 20;
+        if (budget == 0 || SearchPlanner.EstimatedScanBytes(collection.FaceCount, collection.CodeBits) > budget)
         {
             return null;
         }
@@ -43,20 +42,19 @@ internal sealed partial class CodeScans(
         var scan = Volatile.Read(ref entry.Scan);
         if (scan is null)
         {
-            // Without code indexes (HnswM 0) there is nothing fast to answer from meanwhile, so every size waits.
-            if (collection.FaceCount > settings.ScanInlineLoadFaces && settings.HnswM > 0)
+            if (!waitForLoad)
             {
-                StartFullRead(collection.Id, entry);
+                StartFullRead(collection.Id, entry, store);
                 return null;
             }
 
-            await FullReadOnceAsync(collection.Id, entry).WaitAsync(cancellationToken);
+            await FullReadOnceAsync(collection.Id, entry, store).WaitAsync(cancellationToken);
             scan = Volatile.Read(ref entry.Scan);
         }
 
         if (scan is not null && scan.Version < collection.Version)
         {
-            await CatchUpAsync(collection.Id, entry, scan, cancellationToken);
+            await CatchUpAsync(collection.Id, entry, scan, store, cancellationToken);
         }
 
         return scan;
@@ -66,11 +64,11 @@ internal sealed partial class CodeScans(
     /// Reads a collection's codes ahead of its first search when they fit what the budget has left; returns whether it
     /// read them. Copies made this way count as never searched, so they are the first dropped for others.
     /// </summary>
-    public async Task<bool> WarmAsync(CollectionInfo collection, CancellationToken cancellationToken)
+    public async Task<bool> WarmAsync(CollectionInfo collection, GalleryStore store, CancellationToken cancellationToken)
     {
         var budget = (long)options.Value.ScanMemoryMegabytes << 20;
         var held = _entries.Values.Sum(e => Volatile.Read(ref e.Scan)?.Bytes ?? 0);
-        if (budget == 0 || held + EstimatedBytes(collection.FaceCount, collection.CodeBits) > budget)
+        if (budget == 0 || held + SearchPlanner.EstimatedScanBytes(collection.FaceCount, collection.CodeBits) > budget)
         {
             return false;
         }
@@ -81,7 +79,7 @@ internal sealed partial class CodeScans(
             return false;
         }
 
-        await FullReadOnceAsync(collection.Id, entry).WaitAsync(cancellationToken);
+        await FullReadOnceAsync(collection.Id, entry, store).WaitAsync(cancellationToken);
         return true;
     }
 
@@ -113,9 +111,7 @@ internal sealed partial class CodeScans(
     /// <summary>Faces held in memory across collections (removed ones included until their collection is read again).</summary>
     public long Faces => _entries.Values.Sum(e => (long)(Volatile.Read(ref e.Scan)?.Count ?? 0));
 
-    private static long EstimatedBytes(long faces, int bits) => faces * (((bits + 63) / 64 * 8) + 16 + 24) * 2;
-
-    private async Task CatchUpAsync(Guid collection, Entry entry, CodeScan scan, CancellationToken cancellationToken)
+    private async Task CatchUpAsync(Guid collection, Entry entry, CodeScan scan, GalleryStore store, CancellationToken cancellationToken)
     {
         await entry.Gate.WaitAsync(cancellationToken);
         try
@@ -135,13 +131,16 @@ internal sealed partial class CodeScans(
                 return;
             }
 
-            scan.Version = read.Version;
-            scan.SnapshotXmin = read.SnapshotXmin;
+            // Reads may come from the primary or the replica (whichever the search reads), and a replica may be
+            // behind an earlier read of the primary: what was read is only ever added, so the newer marks stay.
+            var behind = read.Version < scan.Version;
+            scan.Version = Math.Max(scan.Version, read.Version);
+            scan.SnapshotXmin = Math.Max(scan.SnapshotXmin, read.SnapshotXmin);
             telemetry.CodeScanRead("increment", added, clock.Elapsed);
-            if (scan.Count - scan.Removed > read.FaceCount)
+            if (!behind && scan.Count - scan.Removed > read.FaceCount)
             {
                 // Faces were deleted through another instance: read the collection again, off this search's path.
-                StartFullRead(collection, entry);
+                StartFullRead(collection, entry, store);
             }
         }
         finally
@@ -150,9 +149,9 @@ internal sealed partial class CodeScans(
         }
     }
 
-    private void StartFullRead(Guid collection, Entry entry)
+    private void StartFullRead(Guid collection, Entry entry, GalleryStore store)
     {
-        var read = FullReadOnceAsync(collection, entry);
+        var read = FullReadOnceAsync(collection, entry, store);
         if (!read.IsCompleted)
         {
             _ = read.ContinueWith(
@@ -162,7 +161,7 @@ internal sealed partial class CodeScans(
     }
 
     /// <summary>The collection's full read in progress, or a new one: concurrent first searches share one read.</summary>
-    private Task FullReadOnceAsync(Guid collection, Entry entry)
+    private Task FullReadOnceAsync(Guid collection, Entry entry, GalleryStore store)
     {
         lock (entry.ReadLock)
         {
@@ -171,13 +170,13 @@ internal sealed partial class CodeScans(
                 return reading;
             }
 
-            var read = Task.Run(() => FullReadAsync(collection, entry, CancellationToken.None));
+            var read = Task.Run(() => FullReadAsync(collection, entry, store, CancellationToken.None));
             entry.Reading = read;
             return read;
         }
     }
 
-    private async Task FullReadAsync(Guid collection, Entry entry, CancellationToken cancellationToken)
+    private async Task FullReadAsync(Guid collection, Entry entry, GalleryStore store, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var scan = new CodeScan(entry.Bits);

@@ -35,6 +35,9 @@ internal sealed record EnrollOutcome(IReadOnlyList<StoredFace> Faces, int Added,
 /// </summary>
 internal sealed class GalleryStore(NpgsqlDataSource dataSource, TenantQuotas quotas)
 {
+    /// <summary>The pool this store's statements use.</summary>
+    public NpgsqlDataSource DataSource => dataSource;
+
     private const string FaceColumns = "\"Id\", \"SubjectId\", \"ModelId\", \"Quality\", \"BoxX\", \"BoxY\", \"BoxWidth\", \"BoxHeight\", \"ImageSha256\", \"CreatedAt\"";
 
     /// <summary>The collection if it exists and belongs to the tenant.</summary>
@@ -418,6 +421,46 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource, TenantQuotas quo
         return filled;
     }
 
+    /// <summary>Whether the collection's partition has a valid (completely built) HNSW code index.</summary>
+    public async Task<bool> HasCodeIndexAsync(Guid collection, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = $1 AND i.indisvalid)");
+        command.Parameters.Add(new() { Value = FacePartitions.IndexName(collection) });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Builds the collection's HNSW code index without blocking its writers (<c>CREATE INDEX CONCURRENTLY</c>, on the
+    /// primary). An invalid index left by an interrupted build is dropped first; a build another instance has started
+    /// is left alone (IF NOT EXISTS). Slow by nature: 100k faces took 122 s with m 32 here (docs/benchmarks.md).
+    /// </summary>
+    public async Task BuildCodeIndexAsync(Guid collection, int codeBits, int m, int efConstruction, CancellationToken cancellationToken)
+    {
+        var index = FacePartitions.IndexName(collection);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var invalid = new NpgsqlCommand(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = $1 AND NOT i.indisvalid " +
+            "AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = c.oid))", connection))
+        {
+            invalid.Parameters.Add(new() { Value = index });
+            if ((bool)(await invalid.ExecuteScalarAsync(cancellationToken))!)
+            {
+                await using var drop = new NpgsqlCommand($"DROP INDEX CONCURRENTLY IF EXISTS {index}", connection);
+                await drop.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        // Identifiers are built from a Guid's hex digits and integers only.
+        await using var build = new NpgsqlCommand(
+            $"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON {FacePartitions.TableName(collection)} " +
+            $"USING hnsw ((\"Code\"::bit({codeBits})) bit_hamming_ops) WITH (m = {m}, ef_construction = {efConstruction})", connection)
+        {
+            CommandTimeout = 0,
+        };
+        await build.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>The subject's face most similar to the query (exact: a subject has few faces), or null without faces.</summary>
     public async Task<(Guid FaceId, float Similarity)?> BestFaceAsync(
         CollectionInfo collection, Guid subject, HalfVector query, CancellationToken cancellationToken)
@@ -507,15 +550,28 @@ internal sealed class GalleryStore(NpgsqlDataSource dataSource, TenantQuotas quo
 
     private static async Task<long> BumpAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid collection, long subjects, long faces,
+        CancellationToken cancellationToken) =>
+        await BumpVersionAsync(connection, transaction, collection, null, subjects, faces, cancellationToken)
+        ?? throw new InvalidOperationException($"collection {collection} vanished inside the transaction that locked it");
+
+    /// <summary>
+    /// The one place a collection's version is raised (with its subject and face counts), inside the caller's write
+    /// transaction — every cached answer and in-memory copy is keyed by it. Returns the new version, or null when the
+    /// collection does not exist (or is not <paramref name="tenant"/>'s, when given).
+    /// </summary>
+    public static async Task<long?> BumpVersionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid collection, Guid? tenant, long subjects, long faces,
         CancellationToken cancellationToken)
     {
         await using var bump = new NpgsqlCommand(
             "UPDATE collections SET \"Version\" = \"Version\" + 1, \"SubjectCount\" = \"SubjectCount\" + $2, " +
-            "\"FaceCount\" = \"FaceCount\" + $3 WHERE \"Id\" = $1 RETURNING \"Version\"", connection, transaction);
+            "\"FaceCount\" = \"FaceCount\" + $3 WHERE \"Id\" = $1 AND ($4::uuid IS NULL OR \"TenantId\" = $4) RETURNING \"Version\"",
+            connection, transaction);
         bump.Parameters.Add(new() { Value = collection });
         bump.Parameters.Add(new() { Value = subjects });
         bump.Parameters.Add(new() { Value = faces });
-        return (long)(await bump.ExecuteScalarAsync(cancellationToken))!;
+        bump.Parameters.Add(new() { Value = tenant.HasValue ? tenant.Value : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        return await bump.ExecuteScalarAsync(cancellationToken) is long version ? version : null;
     }
 
     private static async Task<int> ExecuteAsync(

@@ -43,9 +43,9 @@ internal sealed class IdentityOptions
     /// at 1M faces found the exact nearest face where the HNSW code index found 0.33–0.56 of them, and an enrolment
     /// without the index costs a third of the time (608 against 187 faces/s here; docs/benchmarks.md). Set it (32, with
     /// <see cref="HnswEfConstruction"/> 128: recall@1 0.990 at 100k with <see cref="EfSearch"/> 200) for galleries
-    /// larger than the memory budget: without an index a search that cannot scan (a collection over the budget) sorts
-    /// the whole partition by Hamming distance in PostgreSQL — exact, but slow for large collections. With an index, a
-    /// large collection's searches use it while its codes are read in the background.
+    /// larger than the memory budget. A collection over the budget without an index gets one built in the background at
+    /// its first search (<see cref="Search.CodeIndexes"/>, with m 32 when this is 0); with an index, a large collection's
+    /// searches use it while its codes are read in the background (<see cref="Search.SearchPlanner"/>).
     /// </summary>
     [Range(0, 100)]
     public int HnswM { get; set; }
@@ -102,11 +102,35 @@ internal sealed class IdentityOptions
     public int ScanInlineLoadFaces { get; set; } = 50_000;
 
     /// <summary>
+    /// A collection that does not fit <see cref="ScanMemoryMegabytes"/> and has no code index is searched by sorting its
+    /// partition by Hamming distance when it holds at most this many faces; a larger one gets its code index built in
+    /// the background (<see cref="Search.CodeIndexes"/>) and is sorted only until the build ends (docs/scale.md has
+    /// the measured cost of a sort).
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int ExactSearchFaces { get; set; } = 20_000;
+
+    /// <summary>
     /// At start, once the schema is current, read the codes of collections into memory (largest first, while they fit
     /// <see cref="ScanMemoryMegabytes"/>), so that the first searches after a restart or a scale-out do not wait for
     /// them (1M faces: 1.4 s from a cold cache through the covering index, and 50 s before it; docs/benchmarks.md).
     /// </summary>
     public bool ScanWarmup { get; set; } = true;
+
+    /// <summary>
+    /// How long a read that must see this process's own write waits for the read replica to replay it before it reads
+    /// the primary instead (<see cref="Galleries.ReadRouting"/>; only with <c>ConnectionStrings:PostgresReadOnly</c>).
+    /// </summary>
+    [Range(0, 10_000)]
+    public int ReplicaWaitMilliseconds { get; set; } = 200;
+
+    /// <summary>How long after a write its collection's reads still check the replica's replay position.</summary>
+    [Range(1, 3600)]
+    public int ReadYourWritesSeconds { get; set; } = 60;
+
+    /// <summary>How long reads avoid a database (primary or replica) that could not be reached.</summary>
+    [Range(0.1, 600)]
+    public double DatabaseRetrySeconds { get; set; } = 5;
 
     /// <summary>Faces fetched per requested subject before grouping by subject (a subject has several faces).</summary>
     [Range(1, 20)]

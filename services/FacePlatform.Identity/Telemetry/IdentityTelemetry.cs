@@ -22,8 +22,20 @@ internal sealed class IdentityTelemetry : IDisposable
     /// <summary>What was looked up in the cache: search, subject.</summary>
     public const string CacheKindAttribute = "faceplatform.cache.kind";
 
-    /// <summary>Where a search's candidates came from: scan (in-memory codes), index (PostgreSQL).</summary>
+    /// <summary>Where a search's candidates came from: scan (in-memory codes), index (pgvector code index), exact (a sort).</summary>
     public const string SearchPathAttribute = "faceplatform.search.path";
+
+    /// <summary>Why the planner chose a search's candidate source (bounded set, <see cref="ReasonName"/>).</summary>
+    public const string SearchReasonAttribute = "faceplatform.search.reason";
+
+    /// <summary>Which database answered a read: <c>primary</c> or <c>replica</c>.</summary>
+    public const string ReadDatabaseAttribute = "faceplatform.read.database";
+
+    /// <summary>Why a read went where it did (bounded set of reasons, see <c>ReadRouting</c>).</summary>
+    public const string ReadReasonAttribute = "faceplatform.read.reason";
+
+    /// <summary>Outcome of a background code index build.</summary>
+    public const string CodeIndexResultAttribute = "faceplatform.code_index.result";
 
     /// <summary>Query embeddings of one search call.</summary>
     public const string SearchQueriesAttribute = "faceplatform.search.queries";
@@ -45,6 +57,8 @@ internal sealed class IdentityTelemetry : IDisposable
     private readonly Counter<long> _searchQueries;
     private readonly Counter<long> _searchPaths;
     private readonly Histogram<double> _codeReads;
+    private readonly Counter<long> _indexBuilds;
+    private readonly Counter<long> _reads;
 
     public IdentityTelemetry(IMeterFactory meters)
     {
@@ -60,7 +74,12 @@ internal sealed class IdentityTelemetry : IDisposable
             "Query embeddings searched, by outcome (match|unknown).");
         _searchPaths = meter.CreateCounter<long>("faceplatform.search.candidates", "{search}",
             "Searches answered from PostgreSQL by where their candidates came from (path=scan: the in-memory codes; " +
-            "path=index: the partition's HNSW code index).");
+            "path=index: the partition's HNSW code index; path=exact: a sort of the partition) and why (reason, see SearchPlanner).");
+        _indexBuilds = meter.CreateCounter<long>("faceplatform.code_index.builds", "{build}",
+            "Code indexes built in the background for collections over the scan budget, by result (built|failed).");
+        _reads = meter.CreateCounter<long>("faceplatform.reads", "{read}",
+            "Gallery reads by the database they went to (database=primary|replica) and why (reason=replica|replica_caught_up|" +
+            "replica_behind|replica_down|primary_down); only with a read replica configured.");
         _codeReads = meter.CreateHistogram<double>("faceplatform.codes.read.duration", "s",
             "Reads of a collection's codes into memory, by kind (full|increment).",
             advice: DurationBuckets.Advice(DurationBuckets.BulkRead));
@@ -104,8 +123,32 @@ internal sealed class IdentityTelemetry : IDisposable
         _searchQueries.Add(unknown, new KeyValuePair<string, object?>(SearchOutcomeAttribute, "unknown"));
     }
 
-    public void CandidatesFrom(bool scan) =>
-        _searchPaths.Add(1, new KeyValuePair<string, object?>(SearchPathAttribute, scan ? "scan" : "index"));
+    public void CandidatesFrom(Search.CandidateSourceKind source, Search.SourceReason reason) =>
+        _searchPaths.Add(1, new KeyValuePair<string, object?>(SearchPathAttribute, PathName(source)), new KeyValuePair<string, object?>(SearchReasonAttribute, ReasonName(reason)));
+
+    public void ReadRouted(bool replica, string reason) =>
+        _reads.Add(1, new KeyValuePair<string, object?>(ReadDatabaseAttribute, replica ? "replica" : "primary"), new KeyValuePair<string, object?>(ReadReasonAttribute, reason));
+
+    public void CodeIndexBuilt(string result, TimeSpan elapsed) =>
+        _indexBuilds.Add(1, new KeyValuePair<string, object?>(CodeIndexResultAttribute, result));
+
+    /// <summary>The <c>path</c> label (and debug name) of a candidate source; scan and index as the dashboards have them.</summary>
+    public static string PathName(Search.CandidateSourceKind source) => source switch
+    {
+        Search.CandidateSourceKind.Scan => "scan",
+        Search.CandidateSourceKind.CodeIndex => "index",
+        _ => "exact",
+    };
+
+    /// <summary>The <c>reason</c> label (and debug name) of a planner's reason.</summary>
+    public static string ReasonName(Search.SourceReason reason) => reason switch
+    {
+        Search.SourceReason.FitsScanBudget => "fits_scan_budget",
+        Search.SourceReason.ScanLoading => "scan_loading",
+        Search.SourceReason.OverScanBudget => "over_scan_budget",
+        Search.SourceReason.SmallCollection => "small_collection",
+        _ => "index_building",
+    };
 
     public void CodeScanRead(string kind, int faces, TimeSpan elapsed) =>
         _codeReads.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(CodesReadKindAttribute, kind));

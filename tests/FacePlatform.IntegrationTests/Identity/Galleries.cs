@@ -77,6 +77,13 @@ internal static class Galleries
         return await client.SearchAsync(request);
     }
 
+    /// <summary>The answer without its debug info (where the candidates came from), for comparing answers' content.</summary>
+    public static SearchResponse WithoutDebug(this SearchResponse answer)
+    {
+        answer.Debug = null;
+        return answer;
+    }
+
     private static float[] Normalise(float[] values)
     {
         var norm = (float)Math.Sqrt(values.Sum(v => (double)v * v));
