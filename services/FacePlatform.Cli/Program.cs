@@ -7,6 +7,7 @@ var root = new RootCommand("facectl: the FacePlatform command line")
     ModelsCommand.Create(),
     AnalyzeCommand.Create(),
     EvalCommand.Create(),
+    TrainCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();
