@@ -44,8 +44,8 @@ internal static class TrainCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file (default: <cache>/<model id>.checkpoint)" };
         var fresh = new Option<bool>("--fresh") { Description = "Start from scratch even when a matching checkpoint exists" };
         var epochs = new Option<int>("--epochs") { Description = "Most epochs", DefaultValueFactory = _ => 40 };
-        var batch = new Option<int>("--batch-size") { Description = "Samples per step", DefaultValueFactory = _ => 64 };
-        var rate = new Option<float>("--learning-rate") { Description = "Adam step size", DefaultValueFactory = _ => 1e-3f };
+        var batch = new Option<int>("--batch-size") { Description = "Samples per step", DefaultValueFactory = _ => 32 };
+        var rate = new Option<float>("--learning-rate") { Description = "Adam step size", DefaultValueFactory = _ => 3e-3f };
         var decay = new Option<float>("--weight-decay") { Description = "Decoupled weight decay", DefaultValueFactory = _ => 1e-4f };
         var hidden = new Option<int>("--hidden") { Description = "Hidden units per head (0: linear heads)", DefaultValueFactory = _ => 64 };
         var patience = new Option<int>("--patience") { Description = "Epochs without a better validation metric before a head stops", DefaultValueFactory = _ => 6 };
@@ -152,6 +152,12 @@ internal static class TrainCommand
 
     private static void Report(TrainingResult result)
     {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Logs keep the report's table whole.
+            AnsiConsole.Profile.Width = 160;
+        }
+
         var table = new Table().AddColumns("head", "metric", "pretrained", "untrained", "trained", "best epoch", "epochs", "ONNX max |diff|");
         foreach (var head in result.Heads)
         {

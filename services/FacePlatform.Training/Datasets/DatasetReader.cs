@@ -57,7 +57,7 @@ public static class DatasetReader
         {
             DatasetFormat.CelebA => ReadCelebA(path, report),
             DatasetFormat.UtkFace => ReadUtkFace(path, youngBelow, report),
-            DatasetFormat.FairFace => ReadFairFace(path, report),
+            DatasetFormat.FairFace => ReadFairFace(path, youngBelow, report),
             DatasetFormat.Csv => ReadCsv(path, youngBelow, report),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
         };
@@ -159,7 +159,7 @@ public static class DatasetReader
         return items;
     }
 
-    private static List<DatasetItem> ReadFairFace(string path, DatasetReport report)
+    private static List<DatasetItem> ReadFairFace(string path, float youngBelow, DatasetReport report)
     {
         // A folder holds fairface_label_train.csv and fairface_label_val.csv (the split); a single CSV has none.
         var files = File.Exists(path) ? [path] : Directory.EnumerateFiles(path, "fairface_label_*.csv").Order(StringComparer.Ordinal).ToList();
@@ -187,8 +187,8 @@ public static class DatasetReader
                     continue;
                 }
 
-                // Ranges, not years: the age head learns the range's middle, "young" is a range wholly below 30.
-                items.Add(new DatasetItem(file, row.Field("file")!, new FaceLabels(null, age?.Middle, male, age is { } a ? a.Upper < 30 : null), validation));
+                // Ranges, not years: the age head learns the range's middle, "young" is a range wholly below the threshold.
+                items.Add(new DatasetItem(file, row.Field("file")!, new FaceLabels(null, age?.Middle, male, age is { } a ? a.Upper <= youngBelow : null), validation));
             }
         }
 

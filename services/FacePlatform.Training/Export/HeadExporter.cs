@@ -58,15 +58,27 @@ public static class HeadExporter
             var w2 = builder.Floats(name + "_w2", [network.Outputs, lastWidth], network.W2);
             var b2 = builder.Floats(name + "_b2", [network.Outputs], network.B2);
             var logits = builder.Node("Gemm", name + "_logits", [last, w2, b2], transB);
-            var node = trained.Head.Kind switch
+            NodeProto node;
+            switch (trained.Head.Kind)
             {
-                HeadKind.Gender or HeadKind.Young => new NodeProto { OpType = "Sigmoid" },
-                HeadKind.Age => new NodeProto { OpType = "Softmax", Attribute = { OnnxGraphBuilder.Int("axis", -1) } },
-                HeadKind.Projection => new NodeProto { OpType = "LpNormalization", Attribute = { OnnxGraphBuilder.Int("axis", -1), OnnxGraphBuilder.Int("p", 2) } },
-                _ => throw new ArgumentOutOfRangeException(nameof(heads), trained.Head.Kind, null),
-            };
+                case HeadKind.Gender or HeadKind.Young:
+                    node = new NodeProto { OpType = "Sigmoid", Input = { logits } };
+                    break;
+                case HeadKind.Age:
+                    node = new NodeProto { OpType = "Softmax", Input = { logits }, Attribute = { OnnxGraphBuilder.Int("axis", -1) } };
+                    break;
+                case HeadKind.Projection:
+                    // y / √(Σy² + ε), as the trainer normalises (LpNormalization has no ε).
+                    var squares = builder.Node("ReduceSumSquare", name + "_squares", [logits, builder.LongVector(name + "_axes", -1)], OnnxGraphBuilder.Int("keepdims", 1));
+                    var padded = builder.Node("Add", name + "_padded", [squares, builder.Scalar(name + "_epsilon", ProjectionHead.NormEpsilon)]);
+                    var norm = builder.Node("Sqrt", name + "_norm", [padded]);
+                    node = new NodeProto { OpType = "Div", Input = { logits, norm } };
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(heads), trained.Head.Kind, null);
+            }
+
             node.Name = name;
-            node.Input.Add(logits);
             node.Output.Add(name);
             builder.Graph.Node.Add(node);
             builder.Graph.Output.Add(OnnxGraphBuilder.ValueInfo(name, TensorProto.Types.DataType.Float, [-1, network.Outputs]));

@@ -10,10 +10,10 @@ public sealed record TrainerOptions
     public int Epochs { get; init; } = 40;
 
     /// <summary>Samples per step.</summary>
-    public int BatchSize { get; init; } = 64;
+    public int BatchSize { get; init; } = 32;
 
     /// <summary>Adam's step size.</summary>
-    public float LearningRate { get; init; } = 1e-3f;
+    public float LearningRate { get; init; } = 3e-3f;
 
     /// <summary>Decoupled weight decay.</summary>
     public float WeightDecay { get; init; } = 1e-4f;

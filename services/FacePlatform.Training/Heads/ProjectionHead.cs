@@ -10,6 +10,12 @@ namespace FacePlatform.Training.Heads;
 /// </summary>
 internal sealed class ProjectionHead(int width, float margin, int samplesPerSubject) : Head
 {
+    /// <summary>
+    /// Added to ‖y‖² before the square root of the normalisation: an output row of zeros (every ReLU off) would
+    /// otherwise have no direction and an unbounded gradient. The ONNX graph adds the same.
+    /// </summary>
+    public const float NormEpsilon = 1e-6f;
+
     public override HeadKind Kind => HeadKind.Projection;
 
     public override int OutputWidth => width;
@@ -73,7 +79,7 @@ internal sealed class ProjectionHead(int width, float margin, int samplesPerSubj
         var norms = new float[n];
         for (var i = 0; i < n; i++)
         {
-            norms[i] = Math.Max(TensorPrimitives.Norm(logits.Slice(i * width, width)), 1e-12f);
+            norms[i] = Norm(logits.Slice(i * width, width));
             TensorPrimitives.Divide(logits.Slice(i * width, width), norms[i], z.AsSpan(i * width, width));
         }
 
@@ -130,7 +136,7 @@ internal sealed class ProjectionHead(int width, float margin, int samplesPerSubj
             TensorPrimitives.Add(dzn, za, dzn);
         }
 
-        // Through the normalisation: d(y/‖y‖)ᵀ·g = (g − z·(z·g)) / ‖y‖, and the mean over anchors.
+        // Through the normalisation z = y/n, n = √(‖y‖² + ε): ∂L/∂y = (g − y·(y·g)/n²) / n = (g − z·(z·g)) / n, and the mean over anchors.
         var scale = anchors > 0 ? 1f / anchors : 0f;
         for (var i = 0; i < n; i++)
         {
@@ -150,9 +156,11 @@ internal sealed class ProjectionHead(int width, float margin, int samplesPerSubj
         for (var i = 0; i < rows; i++)
         {
             var row = logits.Slice(i * width, width);
-            TensorPrimitives.Divide(row, Math.Max(TensorPrimitives.Norm(row), 1e-12f), outputs.Slice(i * width, width));
+            TensorPrimitives.Divide(row, Norm(row), outputs.Slice(i * width, width));
         }
     }
+
+    private static float Norm(ReadOnlySpan<float> row) => MathF.Sqrt(TensorPrimitives.SumOfSquares(row) + NormEpsilon);
 
     public override double Metric(ReadOnlySpan<float> outputs, IReadOnlyList<FaceSample> samples) => RankOne(outputs, width, samples);
 
@@ -205,7 +213,8 @@ internal sealed class ProjectionHead(int width, float margin, int samplesPerSubj
             }
 
             queries++;
-            right += string.Equals(samples[best].Labels.Subject, subject, StringComparison.Ordinal) ? 1 : 0;
+            // No nearest photo at all (every similarity NaN) counts as a miss.
+            right += best >= 0 && string.Equals(samples[best].Labels.Subject, subject, StringComparison.Ordinal) ? 1 : 0;
         }
 
         return queries == 0 ? double.NaN : right / (double)queries;
