@@ -33,7 +33,7 @@ public sealed record TrainedModelInfo(
 public static class TrainedModelWriter
 {
     /// <summary>The manifest task of trained heads.</summary>
-    public const string Task = "trained-heads";
+    public const string Task = Vision.Recognition.TrainedHeads.Task;
 
     /// <summary>Writes <paramref name="model"/> and returns its manifest entry.</summary>
     public static ModelEntry Write(string directory, byte[] model, IReadOnlyList<TrainedHead> heads, TrainedModelInfo info)
