@@ -11,6 +11,7 @@ var root = new RootCommand("facectl: the FacePlatform command line")
     EnrollFolderCommand.Create(),
     SearchCommand.CreateSearch(),
     SearchCommand.CreateVerify(),
+    TrainCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

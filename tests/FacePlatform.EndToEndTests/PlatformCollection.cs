@@ -2,6 +2,10 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
+// Suites with a platform of their own (TrainedModelTests) start it only after the shared one has stopped: two platforms
+// starting at once on the 2-core VM left identity's migrations unapplied past the 120-s readiness wait.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace FacePlatform.EndToEndTests;
 
 /// <summary>All end-to-end tests share one running platform and run one after another.</summary>

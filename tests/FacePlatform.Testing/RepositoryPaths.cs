@@ -6,8 +6,13 @@ public static class RepositoryPaths
     /// <summary>The folder holding FacePlatform.sln.</summary>
     public static string Root { get; } = FindRoot();
 
-    /// <summary>The labelled photos shared by the team (<c>../shared/data</c> from the root).</summary>
-    public static string SharedData => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data"));
+    /// <summary>
+    /// The labelled photos shared by the team: <c>../shared/data</c> from the root, or <c>$FACEPLATFORM_SHARED_DATA</c>
+    /// (a worktree elsewhere).
+    /// </summary>
+    public static string SharedData => Environment.GetEnvironmentVariable("FACEPLATFORM_SHARED_DATA") is { Length: > 0 } shared
+        ? Path.GetFullPath(shared)
+        : Path.GetFullPath(Path.Combine(Root, "..", "shared", "data"));
 
     private static string FindRoot()
     {

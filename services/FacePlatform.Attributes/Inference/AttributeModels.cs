@@ -7,13 +7,15 @@ using Microsoft.Extensions.Options;
 namespace FacePlatform.Attributes.Inference;
 
 /// <summary>
-/// The attribute models (FaceRes for age and gender, emotion, anti-spoofing, liveness), loaded once in the background
+/// The attribute models (FaceRes for age and gender — or the trained heads of <see cref="AttributesOptions.AgeGenderModel"/>
+/// on their recogniser — emotion, anti-spoofing, liveness), loaded once in the background
 /// at start; readiness stays Unhealthy until they are.
 /// </summary>
 internal sealed class AttributeModels(
     IOptions<ModelsOptions> models,
     IOptions<InferenceOptions> inference,
     IOptions<RecognitionOptions> recognition,
+    IOptions<AttributesOptions> attributes,
     InferenceTelemetry telemetry,
     ILoggerFactory loggers,
     ILogger<AttributeModels> logger) : BackgroundLoader(logger)
@@ -28,7 +30,7 @@ internal sealed class AttributeModels(
     {
         var directory = ModelDirectory.Resolve(models.Value.Directory);
         var catalog = ModelCatalog.Open(directory, inference.Value, telemetry, loggers);
-        var predictor = PipelineFactory.CreateAttributes(catalog, recognition.Value.DefaultModel, recognition.Value.AgeReadout);
+        var predictor = PipelineFactory.CreateAttributes(catalog, recognition.Value.DefaultModel, recognition.Value.AgeReadout, recognition.Value, attributes.Value.AgeGenderModel);
         // Open every session now, so the first call does not pay for it and readiness means ready.
         foreach (var id in predictor.ModelIds)
         {

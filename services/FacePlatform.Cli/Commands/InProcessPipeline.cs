@@ -137,7 +137,9 @@ internal sealed class InProcessPipeline : IAsyncDisposable
             recognition.Templates[string.IsNullOrEmpty(model) ? recognition.DefaultModel : model] = template;
         }
 
-        var analyzer = PipelineFactory.CreateAnalyzer(catalog, detection, recognition, telemetry: telemetry, model: model);
+        // As in the services: a model made by facectl train answers age and gender when Attributes__AgeGenderModel names it.
+        var trained = Environment.GetEnvironmentVariable("Attributes__AgeGenderModel");
+        var analyzer = PipelineFactory.CreateAnalyzer(catalog, detection, recognition, telemetry: telemetry, model: model, trainedModel: string.IsNullOrEmpty(trained) ? null : trained);
         return new InProcessPipeline(catalog, analyzer, telemetry);
     }
 

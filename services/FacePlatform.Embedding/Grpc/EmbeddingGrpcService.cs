@@ -87,6 +87,10 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
             if (embed)
             {
                 response.ModelIds.Add(recogniser.ModelId);
+                if (recogniser.Heads is { } heads)
+                {
+                    response.ModelIds.Add(heads.ModelId);
+                }
             }
 
             for (var i = 0; i < faces.Count; i++)
@@ -105,7 +109,7 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
                             AgeRange = new Contracts.V1.AgeRange { Low = ageRange.Low, High = ageRange.High },
                             Gender = new Gender { Label = ageGender.GenderLabel, Probability = ageGender.GenderProbability },
                         };
-                        face.Attributes.ModelIds.Add(recogniser.ModelId);
+                        face.Attributes.ModelIds.AddRange(recogniser.AgeGenderModelIds);
                     }
                 }
 

@@ -17,6 +17,7 @@ internal sealed class EmbeddingModels(
     IOptions<InferenceOptions> inference,
     IOptions<DetectionOptions> detection,
     IOptions<RecognitionOptions> recognition,
+    IOptions<AttributesOptions> attributes,
     InferenceTelemetry telemetry,
     ILoggerFactory loggers,
     ILogger<EmbeddingModels> logger) : BackgroundLoader(logger)
@@ -31,12 +32,15 @@ internal sealed class EmbeddingModels(
 
     public IEnumerable<string> DetectorModelIds => Detector.ModelIds;
 
-    /// <summary>The recogniser <paramref name="model"/> (empty: the default), its session opened on first use.</summary>
+    /// <summary>
+    /// The recogniser <paramref name="model"/> (empty: the default), its session opened on first use; with the trained
+    /// heads of <see cref="AttributesOptions.AgeGenderModel"/> when they were trained on it.
+    /// </summary>
     public FaceRecogniser Recogniser(string? model)
     {
         var catalog = _catalog ?? throw NotReady();
         var name = string.IsNullOrEmpty(model) ? recognition.Value.DefaultModel : model;
-        return _recognisers.GetOrAdd(name, n => PipelineFactory.CreateRecogniser(catalog, recognition.Value, n));
+        return _recognisers.GetOrAdd(name, n => PipelineFactory.CreateRecogniser(catalog, recognition.Value, n, attributes.Value.AgeGenderModel));
     }
 
     /// <summary>True when the manifest has a recogniser called <paramref name="model"/>.</summary>
@@ -50,7 +54,9 @@ internal sealed class EmbeddingModels(
         _catalog = catalog;
         _detector = PipelineFactory.CreateDetector(catalog, detection.Value);
         var recogniser = Recogniser(null);
-        return (catalog, $"{string.Join(", ", _detector.ModelIds.Append(recogniser.ModelId))} from {directory} on the {recogniser.Runner.Model.Provider} provider");
+        // A configured trained model that cannot be served (missing, or trained on a recogniser that changed) fails the load.
+        var trained = string.IsNullOrEmpty(attributes.Value.AgeGenderModel) ? null : TrainedHeads.Open(catalog, attributes.Value.AgeGenderModel);
+        return (catalog, $"{string.Join(", ", _detector.ModelIds.Append(recogniser.ModelId).Concat(trained is null ? [] : [trained.ModelId]))} from {directory} on the {recogniser.Runner.Model.Provider} provider");
     }
 
     protected override bool IsLoadFailure(Exception exception) => ModelCatalog.IsLoadFailure(exception);

@@ -149,6 +149,7 @@ public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<Mode
 /// <param name="Input">The single input and how to fill it.</param>
 /// <param name="Outputs">Each output and what it means.</param>
 /// <param name="Stats">Measured facts (parameters, FLOPs, opset); optional for operator-registered models.</param>
+/// <param name="Training">How a model made by <c>facectl train</c> was trained (null for imported models).</param>
 public sealed record ModelEntry(
     string Name,
     string Task,
@@ -158,7 +159,33 @@ public sealed record ModelEntry(
     ModelSource Source,
     ModelInput Input,
     IReadOnlyList<ModelOutput> Outputs,
-    ModelStats? Stats = null);
+    ModelStats? Stats = null,
+    ModelTraining? Training = null);
+
+/// <summary>How a trained model (heads on a frozen recogniser's features, docs/training.md) was made.</summary>
+/// <param name="Version">Version of this model id: 1, then one more with each retraining under the same id.</param>
+/// <param name="Backbone">The recogniser whose L2-normalised embedding is the model's input.</param>
+/// <param name="BackboneSha256">That recogniser's file SHA-256: the services refuse the model with any other.</param>
+/// <param name="Heads">The heads (ONNX outputs): <c>gender</c>, <c>young</c>, <c>age</c>, <c>projection</c>.</param>
+/// <param name="Dataset">The data sets trained on.</param>
+/// <param name="DatasetSize">Photos with features (training + validation).</param>
+/// <param name="TrainSize">Training photos.</param>
+/// <param name="ValidationSize">Validation photos.</param>
+/// <param name="Metrics">Validation metrics (before and after, per head) and the ONNX parity found at export.</param>
+/// <param name="Options">The training options, as given.</param>
+/// <param name="TrainedAt">UTC time of the export (ISO 8601).</param>
+public sealed record ModelTraining(
+    string Version,
+    string Backbone,
+    string BackboneSha256,
+    IReadOnlyList<string> Heads,
+    string Dataset,
+    int DatasetSize,
+    int TrainSize,
+    int ValidationSize,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyDictionary<string, string> Options,
+    string TrainedAt);
 
 /// <summary>Provenance of a model's weights.</summary>
 /// <param name="Licence">SPDX licence of the weights as distributed.</param>

@@ -25,11 +25,19 @@ public sealed class AttributePredictor
     private readonly ModelRunner? _antispoof;
     private readonly ModelRunner? _liveness;
     private readonly AgeReadout _readout;
+    private readonly FaceRecogniser? _trained;
 
     /// <summary>Creates the predictor; any model may be absent.</summary>
-    public AttributePredictor(ModelRunner? ageGender, ModelRunner? emotion, ModelRunner? antispoof, ModelRunner? liveness, AgeReadout readout = AgeReadout.Expected)
+    /// <param name="ageGender">Age and gender model (FaceRes).</param>
+    /// <param name="emotion">Emotion model.</param>
+    /// <param name="antispoof">Anti-spoofing model.</param>
+    /// <param name="liveness">Liveness model.</param>
+    /// <param name="readout">How FaceRes's age bins are read.</param>
+    /// <param name="trained">A recogniser with trained heads: when given, age and gender come from its heads (on its embedding of the crop) instead of <paramref name="ageGender"/>.</param>
+    public AttributePredictor(ModelRunner? ageGender, ModelRunner? emotion, ModelRunner? antispoof, ModelRunner? liveness, AgeReadout readout = AgeReadout.Expected, FaceRecogniser? trained = null)
     {
-        _ageGender = ageGender;
+        _trained = trained;
+        _ageGender = trained is null ? ageGender : null;
         _emotion = emotion;
         _antispoof = antispoof;
         _liveness = liveness;
@@ -37,7 +45,8 @@ public sealed class AttributePredictor
     }
 
     /// <summary>Ids of the models present.</summary>
-    public IEnumerable<string> ModelIds => new[] { _ageGender, _emotion, _antispoof, _liveness }.Where(r => r is not null).Select(r => r!.Model.Name);
+    public IEnumerable<string> ModelIds => new[] { _ageGender, _trained?.Runner, _emotion, _antispoof, _liveness }.Where(r => r is not null).Select(r => r!.Model.Name)
+        .Concat(_trained?.Heads is { } heads ? [heads.ModelId] : []);
 
     /// <summary>
     /// Predicts <paramref name="include"/> for every crop. When <paramref name="known"/> gives a face's age and gender
@@ -49,11 +58,12 @@ public sealed class AttributePredictor
         ArgumentNullException.ThrowIfNull(crops);
         var needAgeGender = (include & (AttributeKinds.Age | AttributeKinds.Gender)) != 0 && (known is null || known.Any(k => k is null));
         var ageGenderTask = needAgeGender && _ageGender is not null ? RunAsync(_ageGender, crops, cancellationToken) : null;
+        var trainedTask = needAgeGender && _trained is not null ? EmbedForAsync(_trained, crops, cancellationToken) : null;
         var emotionTask = (include & AttributeKinds.Emotion) != 0 && _emotion is not null ? RunAsync(_emotion, crops, cancellationToken) : null;
         var livenessWanted = (include & AttributeKinds.Liveness) != 0;
         var antispoofTask = livenessWanted && _antispoof is not null ? RunAsync(_antispoof, crops, cancellationToken) : null;
         var livenessTask = livenessWanted && _liveness is not null ? RunAsync(_liveness, crops, cancellationToken) : null;
-        await Task.WhenAll(new[] { ageGenderTask, emotionTask, antispoofTask, livenessTask }.Where(t => t is not null).Select(t => t!));
+        await Task.WhenAll(new Task?[] { ageGenderTask, trainedTask, emotionTask, antispoofTask, livenessTask }.Where(t => t is not null).Select(t => t!));
 
         var results = new List<FaceAttributes>(crops.Count);
         for (var i = 0; i < crops.Count; i++)
@@ -65,6 +75,11 @@ public sealed class AttributePredictor
                 var o = ageGenderTask.Result;
                 ageGender = AgeGender.From(o.Row("age", i), o.Row("gender", i)[0], _readout);
                 models.Add(_ageGender!.Model.Name);
+            }
+            else if (ageGender is null && trainedTask is not null)
+            {
+                ageGender = trainedTask.Result[i].AgeGender;
+                models.AddRange(_trained!.AgeGenderModelIds);
             }
 
             List<EmotionScore>? emotions = null;
@@ -102,6 +117,28 @@ public sealed class AttributePredictor
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The trained heads' recogniser on the crops: as they are when cut with its template (the embedding service's
+    /// crops for it, so the features equal the ones it trained on), re-cut to its template otherwise.
+    /// </summary>
+    private static async Task<IReadOnlyList<Recognition.Recognition>> EmbedForAsync(FaceRecogniser recogniser, IReadOnlyList<FramedCrop> crops, CancellationToken cancellationToken)
+    {
+        var size = recogniser.InputSize;
+        var recut = crops.Select(c => c.Template == recogniser.Template ? null
+            : ImageSampler.WarpToImage(c.Image, recogniser.Template.ToCrop(c.Template, c.Image.Width, size), size, size)).ToList();
+        try
+        {
+            return await recogniser.EmbedAsync([.. crops.Select((c, i) => recut[i] ?? c.Image)], cancellationToken);
+        }
+        finally
+        {
+            foreach (var image in recut)
+            {
+                image?.Dispose();
+            }
+        }
     }
 
     private static Task<ModelOutputs> RunAsync(ModelRunner runner, IReadOnlyList<FramedCrop> crops, CancellationToken cancellationToken)

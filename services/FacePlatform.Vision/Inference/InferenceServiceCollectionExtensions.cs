@@ -7,7 +7,7 @@ namespace FacePlatform.Vision.Inference;
 public static class InferenceServiceCollectionExtensions
 {
     /// <summary>
-    /// Binds <see cref="ModelsOptions"/>, <see cref="InferenceOptions"/> and <see cref="RecognitionOptions"/> from
+    /// Binds <see cref="ModelsOptions"/>, <see cref="InferenceOptions"/>, <see cref="RecognitionOptions"/> and <see cref="AttributesOptions"/> from
     /// configuration (validated on start) and registers <see cref="InferenceTelemetry"/>.
     /// </summary>
     public static IServiceCollection AddInferenceOptions(this IServiceCollection services)
@@ -20,6 +20,7 @@ public static class InferenceServiceCollectionExtensions
         services.AddOptions<RecognitionOptions>().BindConfiguration(RecognitionOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultModel), "Recognition:DefaultModel is required")
             .ValidateOnStart();
+        services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section);
         services.AddSingleton<InferenceTelemetry>();
         return services;
     }

@@ -26,7 +26,8 @@ public sealed partial class OnnxModel : IDisposable
         _outputNames = [.. session.OutputMetadata.Keys];
         SampleShape = [.. entry.Input.Shape.Skip(1)];
         SampleSize = (int)SampleShape.Aggregate(1L, (a, b) => a * b);
-        Format = PixelFormat.From(entry.Input);
+        // Image models are NHWC; a trained head's input is a feature vector, which has no pixel format.
+        Format = string.Equals(entry.Input.Layout, "NHWC", StringComparison.OrdinalIgnoreCase) ? PixelFormat.From(entry.Input) : new PixelFormat(1, 0, false);
     }
 
     /// <summary>The manifest entry.</summary>

@@ -103,7 +103,7 @@ public sealed class FaceAnalyzer
                 attributes = await Attributes.PredictAsync(framed, request.Attributes, recognitions?.Select(r => r.AgeGender).ToList(), cancellationToken);
                 if (recognitions is not null && Recogniser.IsMultiTask && needAgeGender)
                 {
-                    attributes = [.. attributes.Select(a => a with { ModelIds = [Recogniser.ModelId, .. a.ModelIds] })];
+                    attributes = [.. attributes.Select(a => a with { ModelIds = [.. Recogniser.AgeGenderModelIds, .. a.ModelIds] })];
                 }
             }
 

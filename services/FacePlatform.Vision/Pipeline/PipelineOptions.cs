@@ -66,8 +66,11 @@ public static class PipelineFactory
         return new FaceDetector(catalog.Get(options.Detector), catalog.Find(options.Mesh), options);
     }
 
-    /// <summary>The recogniser <paramref name="model"/> (default: <see cref="RecognitionOptions.DefaultModel"/>).</summary>
-    public static FaceRecogniser CreateRecogniser(ModelCatalog catalog, RecognitionOptions options, string? model = null)
+    /// <summary>
+    /// The recogniser <paramref name="model"/> (default: <see cref="RecognitionOptions.DefaultModel"/>), with the trained
+    /// heads <paramref name="trainedModel"/> when they were trained on it (other recognisers are returned as they are).
+    /// </summary>
+    public static FaceRecogniser CreateRecogniser(ModelCatalog catalog, RecognitionOptions options, string? model = null, string? trainedModel = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
@@ -78,27 +81,41 @@ public static class PipelineFactory
             throw new ArgumentException($"Model '{name}' is a {entry.Task} model, not a recogniser.", nameof(model));
         }
 
-        return new FaceRecogniser(catalog.Get(name), options.TemplateFor(name), options.CropModeFor(name), options.AgeReadout);
+        var heads = string.IsNullOrEmpty(trainedModel) ? null : TrainedHeads.Open(catalog, trainedModel);
+        return new FaceRecogniser(
+            catalog.Get(name), options.TemplateFor(name), options.CropModeFor(name), options.AgeReadout, heads?.Backbone == name ? heads : null);
     }
 
-    /// <summary>The attribute models present in the catalogue; age and gender from <paramref name="ageGenderModel"/>.</summary>
-    public static AttributePredictor CreateAttributes(ModelCatalog catalog, string ageGenderModel = "faceres", AgeReadout readout = AgeReadout.Expected)
+    /// <summary>
+    /// The attribute models present in the catalogue; age and gender from <paramref name="ageGenderModel"/>, or from
+    /// the trained heads <paramref name="trainedModel"/> on top of the recogniser they were trained on.
+    /// </summary>
+    public static AttributePredictor CreateAttributes(
+        ModelCatalog catalog, string ageGenderModel = "faceres", AgeReadout readout = AgeReadout.Expected, RecognitionOptions? recognition = null, string? trainedModel = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
+        FaceRecogniser? trained = null;
+        if (!string.IsNullOrEmpty(trainedModel))
+        {
+            var heads = TrainedHeads.Open(catalog, trainedModel);
+            trained = CreateRecogniser(catalog, recognition ?? new RecognitionOptions(), heads.Backbone, trainedModel);
+        }
+
         return new AttributePredictor(
-            catalog.Find(ageGenderModel), catalog.Find("emotion"), catalog.Find("antispoof"), catalog.Find("liveness"), readout);
+            catalog.Find(ageGenderModel), catalog.Find("emotion"), catalog.Find("antispoof"), catalog.Find("liveness"), readout, trained);
     }
 
     /// <summary>The whole in-process pipeline.</summary>
     public static FaceAnalyzer CreateAnalyzer(
-        ModelCatalog catalog, DetectionOptions detection, RecognitionOptions recognition, ImageLimits? limits = null, InferenceTelemetry? telemetry = null, string? model = null)
+        ModelCatalog catalog, DetectionOptions detection, RecognitionOptions recognition, ImageLimits? limits = null, InferenceTelemetry? telemetry = null, string? model = null,
+        string? trainedModel = null)
     {
         ArgumentNullException.ThrowIfNull(recognition);
-        var recogniser = CreateRecogniser(catalog, recognition, model);
+        var recogniser = CreateRecogniser(catalog, recognition, model, trainedModel);
         return new FaceAnalyzer(
             CreateDetector(catalog, detection),
             recogniser,
-            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.ModelId : recognition.DefaultModel, recognition.AgeReadout),
+            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.ModelId : recognition.DefaultModel, recognition.AgeReadout, recognition, trainedModel),
             limits,
             telemetry);
     }

@@ -18,16 +18,30 @@ public sealed record Recognition(FaceEmbedding Embedding, AgeGender? AgeGender);
 public sealed class FaceRecogniser
 {
     private readonly ModelRunner _runner;
+    private readonly bool _ownAgeGender;
 
     /// <summary>Creates the recogniser.</summary>
-    public FaceRecogniser(ModelRunner runner, AlignmentTemplate template, CropMode mode = CropMode.Aligned, AgeReadout ageReadout = AgeReadout.Expected)
+    /// <param name="runner">The recogniser's runner.</param>
+    /// <param name="template">Its crop template.</param>
+    /// <param name="mode">How crops are cut.</param>
+    /// <param name="ageReadout">How its age bins are read.</param>
+    /// <param name="heads">Trained heads on this recogniser's embedding that answer age and gender in place of its own (null: none).</param>
+    public FaceRecogniser(ModelRunner runner, AlignmentTemplate template, CropMode mode = CropMode.Aligned, AgeReadout ageReadout = AgeReadout.Expected, TrainedHeads? heads = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
+        if (heads is not null && !string.Equals(heads.Backbone, runner.Model.Name, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Trained model '{heads.ModelId}' reads the embedding of '{heads.Backbone}', not of '{runner.Model.Name}'.", nameof(heads));
+        }
+
         _runner = runner;
         Template = template;
         Mode = mode;
         AgeReadout = ageReadout;
-        IsMultiTask = runner.Model.Entry.Outputs.Any(o => o.Name == "age") && runner.Model.Entry.Outputs.Any(o => o.Name == "gender");
+        Heads = heads;
+        _ownAgeGender = runner.Model.Entry.Outputs.Any(o => o.Name == "age") && runner.Model.Entry.Outputs.Any(o => o.Name == "gender");
+        IsMultiTask = _ownAgeGender || (heads is { HasAge: true, HasGender: true });
+        AgeGenderModelIds = heads is null ? [ModelId] : heads is { HasAge: true, HasGender: true } ? [heads.ModelId] : [ModelId, heads.ModelId];
     }
 
     /// <summary>Model id.</summary>
@@ -45,8 +59,14 @@ public sealed class FaceRecogniser
     /// <summary>How ages are read.</summary>
     public AgeReadout AgeReadout { get; }
 
-    /// <summary>True when one pass also gives age and gender.</summary>
+    /// <summary>True when one pass also gives age and gender (from the model itself or its trained heads).</summary>
     public bool IsMultiTask { get; }
+
+    /// <summary>Trained heads that answer age and gender from this recogniser's embedding, or null.</summary>
+    public TrainedHeads? Heads { get; }
+
+    /// <summary>The models whose answers make up <see cref="Recognition.AgeGender"/>.</summary>
+    public IReadOnlyList<string> AgeGenderModelIds { get; }
 
     /// <summary>The model runner.</summary>
     public ModelRunner Runner => _runner;
@@ -76,7 +96,7 @@ public sealed class FaceRecogniser
             ImageSampler.ResampleAxisAligned(
                 crop, 0, crop.Width / (float)size, 0, crop.Height / (float)size, size, size, EdgeMode.Clamp, model.Format, sample);
         }, cancellationToken);
-        return Read(outputs);
+        return await ReadAsync(outputs, cancellationToken);
     }
 
     /// <summary>
@@ -100,17 +120,32 @@ public sealed class FaceRecogniser
             var scale = CropSize / (float)size;
             ImageSampler.ResampleAxisAligned<float>(crop, CropSize, CropSize, 0, scale, 0, scale, size, size, EdgeMode.Clamp, format, sample);
         }, cancellationToken);
-        return Read(outputs);
+        return await ReadAsync(outputs, cancellationToken);
     }
 
-    private List<Recognition> Read(ModelOutputs outputs)
+    private async Task<List<Recognition>> ReadAsync(ModelOutputs outputs, CancellationToken cancellationToken)
     {
         var results = new List<Recognition>(outputs.Count);
         for (var i = 0; i < outputs.Count; i++)
         {
             var embedding = new FaceEmbedding(ModelId, FaceEmbedding.Normalise(outputs.Row("embedding", i)));
-            var ageGender = IsMultiTask ? AgeGender.From(outputs.Row("age", i), outputs.Row("gender", i)[0], AgeReadout) : null;
+            var ageGender = _ownAgeGender ? AgeGender.From(outputs.Row("age", i), outputs.Row("gender", i)[0], AgeReadout) : null;
             results.Add(new Recognition(embedding, ageGender));
+        }
+
+        if (Heads is null || results.Count == 0)
+        {
+            return results;
+        }
+
+        // The trained heads read the same normalised embedding they were trained on; a head they lack keeps the model's own answer.
+        var answers = await Heads.RunAsync([.. results.Select(r => r.Embedding.Vector)], cancellationToken);
+        for (var i = 0; i < results.Count; i++)
+        {
+            var own = results[i].AgeGender;
+            var age = answers[i].Age ?? own?.Age;
+            var male = answers[i].MaleProbability ?? own?.MaleProbability;
+            results[i] = results[i] with { AgeGender = age is { } a && male is { } m ? new AgeGender(a, m) : null };
         }
 
         return results;
