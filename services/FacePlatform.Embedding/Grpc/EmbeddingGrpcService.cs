@@ -62,6 +62,11 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
             if (embed)
             {
                 response.ModelIds.Add(recogniser.ModelId);
+                // The gateway turns these into the default search and verify thresholds (docs/accuracy.md, "Open set").
+                if (recogniser.Runner.Model.Entry.Calibration is { } calibration)
+                {
+                    response.Calibration = ThresholdCalibration.Create(recogniser.ModelId, calibration.Thresholds.Select(t => (t.FalseAcceptRate, t.Threshold)));
+                }
             }
 
             for (var i = 0; i < faces.Count; i++)

@@ -2,6 +2,7 @@ using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Caching;
 using FacePlatform.Gateway.Errors;
 using FacePlatform.Gateway.Imaging;
+using System.ComponentModel.DataAnnotations;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -41,11 +42,19 @@ internal sealed class RecognitionOptions
     public const string Section = "Recognition";
 
     /// <summary>
-    /// Cosine similarity at or above which two faces are the same person, for verification of two photos; the same
-    /// default as identity's search threshold. docs/accuracy.md measured 0.574 as the best-accuracy threshold of
-    /// faceres over the shared pairs; 0.5 is kept because genuine pairs of the end-to-end set score from 0.529
-    /// (obama.jpg vs obama2.jpg) and strangers up to 0.40 (john1.jpeg vs lennon-1.jpg). Calibrate per deployment.
+    /// Chance that a never-enrolled face is taken for someone, per search (and per verification of a claim), when
+    /// neither the request (an explicit threshold) nor the collection names one. The threshold follows from the
+    /// recogniser's calibration (its model manifest entry) and the gallery's size: per-pair rate p = 1 − (1 − α)^(1/N)
+    /// for N enrolled faces (docs/accuracy.md, "Open set").
     /// </summary>
+    [Range(1e-9, ThresholdCalibration.MaxFalseAcceptRate)]
+    public double SearchFalseAcceptRate { get; set; } = ThresholdCalibration.DefaultSearchFalseAcceptRate;
+
+    /// <summary>
+    /// Cosine similarity at or above which two faces are the same person when the recogniser has no calibration in
+    /// its manifest entry (an operator-registered model): the fixed default of the platform before calibration.
+    /// </summary>
+    [Range(-1.0, 1.0)]
     public float VerifyThreshold { get; set; } = 0.5f;
 
     /// <summary>Subjects per face in analyse and search answers when the caller names none.</summary>
@@ -106,7 +115,7 @@ internal sealed partial class FaceOperations(
         var attributesTask = PredictAttributesAsync(detected, response.Warnings, cancellationToken);
         Task<SearchResponse?> searchTask = collection is null
             ? Task.FromResult<SearchResponse?>(null)
-            : SearchNullableAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), null, 0, cancellationToken);
+            : SearchNullableAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), DefaultSearchThreshold(detected, collection), 0, cancellationToken);
         await Task.WhenAll(attributesTask, searchTask);
         var predicted = await attributesTask;
         var searched = await searchTask;
@@ -163,9 +172,10 @@ internal sealed partial class FaceOperations(
             var firstTask = LargestFaceAsync(image1, string.Empty, "image1", cancellationToken);
             var secondTask = LargestFaceAsync(image2, string.Empty, "image2", cancellationToken);
             await Task.WhenAll(firstTask, secondTask);
-            var (first, second) = (await firstTask, await secondTask);
+            var ((first, calibration), (second, _)) = (await firstTask, await secondTask);
             var similarity = Similarity.Cosine(first.Embedding.Values, second.Embedding.Values);
-            var limit = threshold ?? recognition.Value.VerifyThreshold;
+            // One comparison: the per-search rate is the per-pair rate.
+            var limit = threshold ?? calibration?.ThresholdFor(recognition.Value.SearchFalseAcceptRate, 1) ?? recognition.Value.VerifyThreshold;
             return new VerifyResponse
             {
                 Similarity = similarity,
@@ -177,7 +187,7 @@ internal sealed partial class FaceOperations(
 
         var collection = await identity.GetCollectionAsync(
             new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
-        var face = await LargestFaceAsync(image1, collection.ModelId, "image1", cancellationToken);
+        var (face, subjectCalibration) = await LargestFaceAsync(image1, collection.ModelId, "image1", cancellationToken);
         var request = new VerifyEmbeddingRequest
         {
             TenantId = tenantId,
@@ -185,9 +195,10 @@ internal sealed partial class FaceOperations(
             SubjectId = subjectId,
             Embedding = face.Embedding,
         };
-        if (threshold is { } given)
+        // A claim is checked against one subject: one chance for a stranger, at the collection's rate.
+        if ((threshold ?? subjectCalibration?.ThresholdFor(RateOf(collection), 1)) is { } limited)
         {
-            request.Threshold = given;
+            request.Threshold = limited;
         }
 
         var verified = await identity.VerifyAsync(request, cancellationToken: cancellationToken);
@@ -250,7 +261,8 @@ internal sealed partial class FaceOperations(
             return response;
         }
 
-        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), threshold, topK, cancellationToken);
+        var searched = await SearchEmbeddingsAsync(
+            tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), threshold ?? DefaultSearchThreshold(detected, collection), topK, cancellationToken);
         response.Threshold = searched.Threshold;
         for (var i = 0; i < detected.Faces.Count; i++)
         {
@@ -271,12 +283,25 @@ internal sealed partial class FaceOperations(
             MaxFaces = maxFaces,
         }, cancellationToken: cancellationToken);
 
-    private async Task<DetectedFace> LargestFaceAsync(GatedImage image, string modelId, string name, CancellationToken cancellationToken)
+    private async Task<(DetectedFace Face, ThresholdCalibration? Calibration)> LargestFaceAsync(GatedImage image, string modelId, string name, CancellationToken cancellationToken)
     {
         var detected = await DetectAsync(image, modelId, includeCrops: false, cancellationToken);
-        return detected.Faces.MaxBy(f => f.Box.Width * f.Box.Height)
+        var face = detected.Faces.MaxBy(f => f.Box.Width * f.Box.Height)
             ?? throw ApiProblemException.Unprocessable($"no face was found in {name}");
+        return (face, detected.Calibration is { Points.Count: > 0 } calibration ? calibration : null);
     }
+
+    /// <summary>The collection's per-search false-accept rate, else the platform's.</summary>
+    private double RateOf(Collection collection) =>
+        collection.FalseAcceptRate > 0 ? collection.FalseAcceptRate : recognition.Value.SearchFalseAcceptRate;
+
+    /// <summary>
+    /// The calibrated threshold of a search in <paramref name="collection"/>: a stranger is compared with each of its
+    /// faces, so the per-pair rate shrinks with the gallery (<see cref="ThresholdCalibration.PerPairRate"/>). Null
+    /// when the recogniser has no calibration: identity then applies its configured default.
+    /// </summary>
+    private float? DefaultSearchThreshold(DetectResponse detected, Collection collection) =>
+        detected.Calibration is { Points.Count: > 0 } calibration ? calibration.ThresholdFor(RateOf(collection), collection.FaceCount) : null;
 
     private async Task<SearchResponse?> SearchNullableAsync(
         string tenantId, string collectionId, IEnumerable<Contracts.V1.Embedding> queries, float? threshold, int topK,

@@ -169,6 +169,12 @@ internal sealed partial class IdentityGrpcService(
         StoreLimits.ModelId(request.ModelId);
 
         var (modelId, dimension) = ResolveModel(request.ModelId, request.Dimension);
+        if (request.FalseAcceptRate != 0 && !ThresholdCalibration.IsValidRate(request.FalseAcceptRate))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"false_accept_rate is the chance per search that a stranger matches someone: a number in (0, {ThresholdCalibration.MaxFalseAcceptRate}], or 0 for the platform's default"));
+        }
+
         var collection = new CollectionEntity
         {
             Id = Guid.CreateVersion7(),
@@ -177,6 +183,7 @@ internal sealed partial class IdentityGrpcService(
             Description = request.Description,
             ModelId = modelId,
             Dimension = dimension,
+            FalseAcceptRate = request.FalseAcceptRate != 0 ? request.FalseAcceptRate : null,
             CodeBits = options.Value.CodeBits,
             Version = 1,
             CreatedAt = DateTimeOffset.UtcNow,
@@ -348,5 +355,6 @@ internal sealed partial class IdentityGrpcService(
         FaceCount = collection.FaceCount,
         CreatedAt = Timestamp.FromDateTimeOffset(collection.CreatedAt),
         Version = collection.Version,
+        FalseAcceptRate = collection.FalseAcceptRate ?? 0,
     };
 }
