@@ -199,6 +199,11 @@ internal static class OpenSetCommands
                     $"  {setName,-18} gallery={gallery,3} threshold={threshold:F4} enrolled_found={counts.Found}/{counts.EnrolledProbes} ({counts.FoundRate:F3}) wrong_person={counts.WrongPerson} never_enrolled_accepted={counts.StrangersAccepted}/{counts.StrangerProbes} ({counts.FalseAcceptRate:F3}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={counts.ExtraAccepted}/{counts.ExtraProbes} ({counts.ExtraRate:F4})") : string.Empty)}"));
             }
 
+            // All sets as one gallery: half of all people enrolled, a larger gallery than any one set.
+            var pooled = Score(sets.SelectMany(s => s.Photos).ToList(), strangers, byPath, thresholdFor, out var pooledThreshold, out var pooledGallery);
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  {"pooled",-18} gallery={pooledGallery,3} threshold={pooledThreshold:F4} enrolled_found={pooled.Found}/{pooled.EnrolledProbes} ({pooled.FoundRate:F3}) wrong_person={pooled.WrongPerson} never_enrolled_accepted={pooled.StrangersAccepted}/{pooled.StrangerProbes} ({pooled.FalseAcceptRate:F3}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={pooled.ExtraAccepted}/{pooled.ExtraProbes} ({pooled.ExtraRate:F4})") : string.Empty)}"));
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"  all sets: enrolled_found={total.FoundRate:F3} ({total.Found}/{total.EnrolledProbes}) never_enrolled_accepted={total.FalseAcceptRate:F3} ({total.StrangersAccepted}/{total.StrangerProbes}; per set {perSet.DefaultIfEmpty().Min():F2}–{perSet.DefaultIfEmpty().Max():F2}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={total.ExtraRate:F4} ({total.ExtraAccepted}/{total.ExtraProbes})") : string.Empty)}"));
