@@ -55,26 +55,23 @@ public sealed class FaceDetector
         ArgumentNullException.ThrowIfNull(image);
         var minFace = Options.MinFaceFor(image.Width, image.Height, minFaceSize);
         var tiles = TilePlan.Plan(image.Width, image.Height, _anchors.InputSize, minFace, Options.MinDetectableInput, maxTiles: Options.MaxTiles);
-        var padded = Options.PaddedView > 1;
-        if (padded)
-        {
-            // Outside the photo the detector input is black (EdgeMode.Zero): a face that fills the photo shrinks.
-            var side = Math.Max(image.Width, image.Height) * Options.PaddedView;
-            tiles.Add(new RectangleF((image.Width - side) / 2, (image.Height - side) / 2, side, side));
-        }
-
         var candidates = await FindCandidatesAsync(image, tiles, cancellationToken);
-        if (padded)
-        {
-            // The padded view is for faces that fill the photo; its small candidates are the other views' business
-            // (measured: kept, they added 5 false faces on the group photos of docs/accuracy.md).
-            var paddedTile = tiles.Count - 1;
-            var smallest = Options.PaddedViewMinFace * Math.Min(image.Width, image.Height);
-            candidates.RemoveAll(c => c.Anchor / _anchors.Count == paddedTile && MathF.Max(c.Box.Width, c.Box.Height) < smallest);
-        }
-
         var kept = NonMaxSuppression.Apply(candidates, Options.NmsIou, Options.MaxCandidates, Options.NmsContainment);
         var faces = await VerifyAsync(image, kept, cancellationToken);
+        if (faces.Count == 0 && Options.PaddedView > 1)
+        {
+            // Nothing found: perhaps a face that fills the photo, which BlazeFace misses. Look once more at the photo
+            // shrunk inside a black border (EdgeMode.Zero outside it). Only then, so photos with faces pay nothing, and
+            // only for large faces: smaller candidates of that view were already seen at twice the resolution (kept
+            // in every photo, they added 5 false faces on the group photos of docs/accuracy.md).
+            var side = Math.Max(image.Width, image.Height) * Options.PaddedView;
+            var smallest = Options.PaddedViewMinFace * Math.Min(image.Width, image.Height);
+            var large = (await FindCandidatesAsync(image, [new RectangleF((image.Width - side) / 2, (image.Height - side) / 2, side, side)], cancellationToken))
+                .Where(c => MathF.Max(c.Box.Width, c.Box.Height) >= smallest)
+                .ToList();
+            faces = await VerifyAsync(image, NonMaxSuppression.Apply(large, Options.NmsIou, Options.MaxCandidates, Options.NmsContainment), cancellationToken);
+        }
+
         var limit = maxFaces > 0 ? maxFaces : Options.MaxFaces;
         return [.. faces
             .Where(f => MathF.Max(f.Box.Width, f.Box.Height) >= (minFaceSize > 0 ? minFaceSize : 0))
