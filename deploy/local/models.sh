@@ -28,11 +28,11 @@ fail() { printf '[models] ERROR: %s\n' "$*" >&2; exit 1; }
 force=0
 [[ "${1:-}" == "--force" ]] && force=1
 
-# What an import depends on: the package and the importer's own sources (converter, catalogue).
+# What an import depends on: the package and the importer's own sources (converter, catalogue, calibrations.json).
 importer_fingerprint() {
   {
     echo "$PACKAGE@$VERSION $INTEGRITY"
-    find "$ROOT/services/FacePlatform.ModelImport" \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' \) -print \
+    find "$ROOT/services/FacePlatform.ModelImport" \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \) -print \
       | LC_ALL=C sort | xargs cat
   } | sha256sum | cut -d' ' -f1
 }

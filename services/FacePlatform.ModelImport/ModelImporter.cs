@@ -72,11 +72,22 @@ public sealed class ModelImporter
             }
         }
 
+        // Calibrations are measured data, not conversion output: they are brought up to date without converting again.
+        var calibrated = 0;
+        foreach (var (name, calibration) in ModelCatalogue.Calibrations)
+        {
+            if (entries.TryGetValue(name, out var entry) && !SameCalibration(entry.Calibration, calibration))
+            {
+                entries[name] = entry with { Calibration = calibration };
+                calibrated++;
+            }
+        }
+
         // Catalogue models first in catalogue order, then anything else the manifest held (operator-registered models).
         var ordered = ModelCatalogue.Models.Where(m => entries.ContainsKey(m.Name)).Select(m => entries[m.Name])
             .Concat(entries.Values.Where(e => ModelCatalogue.Models.All(m => m.Name != e.Name)))
             .ToList();
-        if (pending.Count > 0 || existing.Count != ordered.Count)
+        if (pending.Count > 0 || calibrated > 0 || existing.Count != ordered.Count)
         {
             ModelManifest.Write(directory, new ModelManifestDocument(ModelManifest.CurrentSchemaVersion, ordered));
         }
@@ -139,6 +150,12 @@ public sealed class ModelImporter
             $"{model.Name}: {graph.Nodes.Count} TF nodes → {result.Model.Graph.Node.Count} ONNX nodes, {result.Parameters:N0} parameters, {result.Flops / 1e6:F1} MFLOPs, {bytes.Length / 1e6:F1} MB, {clock.Elapsed.TotalSeconds:F1} s"));
         return (entry, new ImportedModel(model.Name, true, clock.Elapsed, bytes.Length));
     }
+
+    private static bool SameCalibration(ModelCalibration? a, ModelCalibration? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : System.Text.Json.JsonSerializer.Serialize(a, ManifestJsonContext.Default.ModelCalibration)
+                == System.Text.Json.JsonSerializer.Serialize(b, ManifestJsonContext.Default.ModelCalibration);
 
     private static bool IsCurrent(string directory, ModelEntry? entry, NpmPackageReference package) =>
         entry is not null

@@ -16,7 +16,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var eval = new Command("eval", "Measure accuracy on labelled photos") { Verify(), Detect(), AttributesCommand(), SmallFacesCommand.Create() };
+        var eval = new Command("eval", "Measure accuracy on labelled photos") { Verify(), Detect(), AttributesCommand(), SmallFacesCommand.Create(), OpenSetCommands.Calibrate(), OpenSetCommands.Identify() };
         return eval;
     }
 
@@ -40,9 +40,10 @@ internal static class EvalCommand
     private static Command Detect()
     {
         var data = DataArgument();
-        var command = new Command("detect", "Face detection: counts, and recall/precision at IoU 0.5 where boxes exist") { data };
+        var greyscale = new Option<bool>("--greyscale") { Description = "Turn every photo grey (ITU-R BT.601 luma in all three channels) before detection" };
+        var command = new Command("detect", "Face detection: counts, and recall/precision at IoU 0.5 where boxes exist") { data, greyscale };
         InProcessPipeline.AddTo(command);
-        command.SetAction((parse, token) => DetectAsync(parse, parse.GetRequiredValue(data), token));
+        command.SetAction((parse, token) => DetectAsync(parse, parse.GetRequiredValue(data), parse.GetValue(greyscale), token));
         return command;
     }
 
@@ -168,7 +169,7 @@ internal static class EvalCommand
         return (photos, pairs);
     }
 
-    private static async Task<int> DetectAsync(ParseResult parse, string[] data, CancellationToken token)
+    private static async Task<int> DetectAsync(ParseResult parse, string[] data, bool greyscale, CancellationToken token)
     {
         var photos = LabelledPhoto.Load(data).Where(p => !p.IsMalformed && (p.FaceCount is not null || p.Boxes.Count > 0)).ToList();
         await using var pipeline = InProcessPipeline.Create(parse);
@@ -179,7 +180,13 @@ internal static class EvalCommand
             PhotoAnalysis analysis;
             try
             {
-                analysis = await pipeline.Analyzer.AnalyzeAsync(await File.ReadAllBytesAsync(photo.Path, token), request, token);
+                using var image = ImageDecoder.Decode(await File.ReadAllBytesAsync(photo.Path, token));
+                if (greyscale)
+                {
+                    MakeGrey(image);
+                }
+
+                analysis = await pipeline.Analyzer.AnalyzeAsync(image, request, token);
             }
             catch (ImageRejectedException ex)
             {
@@ -238,6 +245,17 @@ internal static class EvalCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Replaces each pixel by its BT.601 luma, as a greyscale photo decodes.</summary>
+    private static void MakeGrey(RgbImage image)
+    {
+        var pixels = image.Pixels;
+        for (var i = 0; i + 2 < pixels.Length; i += 3)
+        {
+            var grey = (byte)Math.Clamp(Math.Round((0.299 * pixels[i]) + (0.587 * pixels[i + 1]) + (0.114 * pixels[i + 2])), 0, 255);
+            pixels[i] = pixels[i + 1] = pixels[i + 2] = grey;
+        }
     }
 
     /// <summary>Greedy one-to-one matching at IoU ≥ 0.5, best pairs first.</summary>

@@ -62,6 +62,8 @@ internal sealed class InProcessPipeline : IAsyncDisposable
 
     public static Option<float?> MeshScoreOption { get; } = new("--mesh-score") { Description = "Mesh face-presence threshold" };
 
+    public static Option<float?> PaddedViewOption { get; } = new("--padded-view") { Description = "Side of the extra padded whole-photo view as a multiple of the photo's longer side (0: none)" };
+
     public static Option<string?> TemplateOption { get; } = new("--template") { Description = "Crop template for the recogniser: arcface, human-box or arcface@SCALE" };
 
     public static Option<bool> UprightOption { get; } = new("--upright") { Description = "Upright crops (no rotation to the eye line)" };
@@ -84,6 +86,7 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         command.Options.Add(TemplateOption);
         command.Options.Add(ScoreOption);
         command.Options.Add(MeshScoreOption);
+        command.Options.Add(PaddedViewOption);
         command.Options.Add(UprightOption);
         command.Options.Add(BoxCropOption);
         command.Options.Add(AlignedOption);
@@ -123,6 +126,11 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         if (parse.GetValue(ScoreOption) is { } score)
         {
             detection.ScoreThreshold = score;
+        }
+
+        if (parse.GetValue(PaddedViewOption) is { } paddedView)
+        {
+            detection.PaddedView = paddedView;
         }
 
         if (parse.GetValue(MeshScoreOption) is { } meshScore)

@@ -91,6 +91,12 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
                 {
                     response.ModelIds.Add(heads.ModelId);
                 }
+
+                // The gateway turns these into the default search and verify thresholds (docs/accuracy.md, "Open set").
+                if (recogniser.Runner.Model.Entry.Calibration is { } calibration)
+                {
+                    response.Calibration = ThresholdCalibration.Create(recogniser.ModelId, calibration.Thresholds.Select(t => (t.FalseAcceptRate, t.Threshold)));
+                }
             }
 
             for (var i = 0; i < faces.Count; i++)

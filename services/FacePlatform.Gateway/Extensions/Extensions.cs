@@ -28,7 +28,7 @@ internal static class Extensions
         builder.Services.AddOptions<ImageLimitsOptions>().Bind(builder.Configuration.GetSection(ImageLimitsOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RecognitionOptions>().Bind(builder.Configuration.GetSection(RecognitionOptions.Section))
-            .ValidateOnStart();
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ImageGate>();
         builder.Services.AddSingleton<GatewayTelemetry>();
         builder.Services.AddSingleton<AnalysisCache>();
@@ -36,6 +36,7 @@ internal static class Extensions
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<QualityGate>();
         builder.Services.AddScoped<FaceOperations>();
+        builder.Services.AddSingleton<RecogniserCalibrations>();
         builder.Services.AddFaceGrpcService();
         builder.Services.AddScoped<TenantAdministration>();
         builder.AddRequestLimits();

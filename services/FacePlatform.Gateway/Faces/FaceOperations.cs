@@ -2,6 +2,7 @@ using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Caching;
 using FacePlatform.Gateway.Errors;
 using FacePlatform.Gateway.Imaging;
+using System.ComponentModel.DataAnnotations;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -108,11 +109,19 @@ internal sealed class RecognitionOptions
     public const string Section = "Recognition";
 
     /// <summary>
-    /// Cosine similarity at or above which two faces are the same person, for verification of two photos; the same
-    /// default as identity's search threshold. docs/accuracy.md measured 0.574 as the best-accuracy threshold of
-    /// faceres over the shared pairs; 0.5 is kept because genuine pairs of the end-to-end set score from 0.529
-    /// (obama.jpg vs obama2.jpg) and strangers up to 0.40 (john1.jpeg vs lennon-1.jpg). Calibrate per deployment.
+    /// Chance that a never-enrolled face is taken for someone, per search (and per verification of a claim), when
+    /// neither the request (an explicit threshold) nor the collection names one. The threshold follows from the
+    /// recogniser's calibration (its model manifest entry) and the gallery's size: per-pair rate p = 1 − (1 − α)^(1/N)
+    /// for N enrolled faces (docs/accuracy.md, "Open set").
     /// </summary>
+    [Range(1e-9, ThresholdCalibration.MaxFalseAcceptRate)]
+    public double SearchFalseAcceptRate { get; set; } = ThresholdCalibration.DefaultSearchFalseAcceptRate;
+
+    /// <summary>
+    /// Cosine similarity at or above which two faces are the same person when the recogniser has no calibration in
+    /// its manifest entry (an operator-registered model): the fixed default of the platform before calibration.
+    /// </summary>
+    [Range(-1.0, 1.0)]
     public float VerifyThreshold { get; set; } = 0.5f;
 
     /// <summary>Subjects per face in analyse and search answers when the caller names none.</summary>
@@ -129,6 +138,7 @@ internal sealed partial class FaceOperations(
     IdentityService.IdentityServiceClient identity,
     AnalysisCache cache,
     QualityGate quality,
+    RecogniserCalibrations calibrations,
     GatewayTelemetry telemetry,
     IOptions<RecognitionOptions> recognition,
     ILogger<FaceOperations> logger)
@@ -161,6 +171,7 @@ internal sealed partial class FaceOperations(
         var detected = collection is not null || options.WantsEmbeddings || options.WantsAgeOrGender
             ? await embedding.DetectAndEmbedAsync(detectRequest, cancellationToken: cancellationToken)
             : await embedding.DetectAsync(detectRequest, cancellationToken: cancellationToken);
+        calibrations.Remember(detected);
 
         var response = new AnalyzeResponse
         {
@@ -179,7 +190,7 @@ internal sealed partial class FaceOperations(
         var attributesTask = PredictAttributesAsync(detected, options.Attributes, response.Warnings, cancellationToken);
         Task<SearchResponse?> searchTask = collection is null
             ? Task.FromResult<SearchResponse?>(null)
-            : SearchNullableAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), null, 0, cancellationToken);
+            : SearchNullableAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), SearchThreshold(collection), 0, cancellationToken);
         await Task.WhenAll(attributesTask, searchTask);
         var predicted = await attributesTask;
         var searched = await searchTask;
@@ -326,9 +337,10 @@ internal sealed partial class FaceOperations(
                 SubjectId = subjectId,
                 Embedding = firstVector,
             };
-            if (threshold is { } given)
+            // A claim is checked against one subject: one chance for a stranger, at the collection's rate.
+            if ((threshold ?? calibrations.ThresholdFor(collection.ModelId, RateOf(collection), 1)) is { } limited)
             {
-                request.Threshold = given;
+                request.Threshold = limited;
             }
 
             var verified = await identity.VerifyAsync(request, cancellationToken: cancellationToken);
@@ -350,7 +362,9 @@ internal sealed partial class FaceOperations(
         }
 
         var similarity = Similarity.Cosine(firstVector.Values, secondVector.Values);
-        var limit = threshold ?? recognition.Value.VerifyThreshold;
+        // One comparison: the per-search rate is the per-pair rate.
+        var rate = collection is not null ? RateOf(collection) : recognition.Value.SearchFalseAcceptRate;
+        var limit = threshold ?? calibrations.ThresholdFor(firstVector.ModelId, rate, 1) ?? recognition.Value.VerifyThreshold;
         return new VerifyResponse
         {
             Similarity = similarity,
@@ -440,7 +454,7 @@ internal sealed partial class FaceOperations(
             return response;
         }
 
-        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, passed.Select(f => f.Embedding), threshold, topK, cancellationToken);
+        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, passed.Select(f => f.Embedding), threshold ?? SearchThreshold(collection), topK, cancellationToken);
         response.Threshold = searched.Threshold;
         for (var i = 0; i < passed.Count; i++)
         {
@@ -457,7 +471,7 @@ internal sealed partial class FaceOperations(
         string tenantId, Collection collection, FaceReference reference, int topK, float? threshold, CancellationToken cancellationToken)
     {
         var (query, _) = await ResolveAsync(tenantId, collection, collection.ModelId, new VerifySide(null, reference, "the query"), cancellationToken);
-        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, [query], threshold, topK, cancellationToken);
+        var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, [query], threshold ?? SearchThreshold(collection), topK, cancellationToken);
         var face = new SearchedFace { Unknown = searched.Results[0].Unknown };
         face.Matches.AddRange(searched.Results[0].Matches);
         return new SearchPhotoResponse { Threshold = searched.Threshold, Faces = { face } };
@@ -500,14 +514,18 @@ internal sealed partial class FaceOperations(
         return (vector, null);
     }
 
-    private async Task<DetectResponse> DetectAsync(GatedImage image, string modelId, bool includeCrops, CancellationToken cancellationToken, int maxFaces = 0) =>
-        await embedding.DetectAndEmbedAsync(new DetectRequest
+    private async Task<DetectResponse> DetectAsync(GatedImage image, string modelId, bool includeCrops, CancellationToken cancellationToken, int maxFaces = 0)
+    {
+        var detected = await embedding.DetectAndEmbedAsync(new DetectRequest
         {
             Image = new Image { Content = GatedImage.Wrap(image) },
             IncludeCrops = includeCrops,
             ModelId = modelId,
             MaxFaces = maxFaces,
         }, cancellationToken: cancellationToken);
+        calibrations.Remember(detected);
+        return detected;
+    }
 
     private async Task<DetectedFace> LargestFaceAsync(GatedImage image, string modelId, string name, CancellationToken cancellationToken)
     {
@@ -515,6 +533,18 @@ internal sealed partial class FaceOperations(
         return detected.Faces.MaxBy(f => f.Box.Width * f.Box.Height)
             ?? throw ApiProblemException.Unprocessable($"no face was found in {name}");
     }
+
+    /// <summary>The collection's per-search false-accept rate, else the platform's.</summary>
+    private double RateOf(Collection collection) =>
+        collection.FalseAcceptRate > 0 ? collection.FalseAcceptRate : recognition.Value.SearchFalseAcceptRate;
+
+    /// <summary>
+    /// The calibrated threshold of a search in <paramref name="collection"/>: a stranger is compared with each of its
+    /// faces, so the per-pair rate shrinks with the gallery (<see cref="ThresholdCalibration.PerPairRate"/>). Null
+    /// when the recogniser's calibration is not known: identity then applies its configured default.
+    /// </summary>
+    private float? SearchThreshold(Collection collection) =>
+        calibrations.ThresholdFor(collection.ModelId, RateOf(collection), collection.FaceCount);
 
     private async Task<SearchResponse?> SearchNullableAsync(
         string tenantId, string collectionId, IEnumerable<Contracts.V1.Embedding> queries, float? threshold, int topK,

@@ -65,6 +65,7 @@ internal sealed class FaceGrpcService(
             Name = request.Name,
             Description = request.Description,
             ModelId = request.ModelId,
+            FalseAcceptRate = request.FalseAcceptRate,
         }).ResponseAsync;
 
     public override Task<Collection> GetCollection(CollectionRef request, ServerCallContext context) =>

@@ -39,6 +39,7 @@ internal static class CollectionEndpoints
             Description = body.Description ?? string.Empty,
             ModelId = body.ModelId ?? string.Empty,
             Dimension = body.Dimension ?? 0,
+            FalseAcceptRate = body.FalseAcceptRate ?? 0,
         }, cancellationToken: http.RequestAborted);
         return TypedResults.Created($"/v1/collections/{created.Id}", CollectionView.From(created));
     }

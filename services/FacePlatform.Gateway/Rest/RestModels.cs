@@ -11,7 +11,9 @@ namespace FacePlatform.Gateway.Rest;
 /// <param name="Description">Free text, at most 1000 characters.</param>
 /// <param name="ModelId">Embedding model of the collection; empty for the platform's default recogniser.</param>
 /// <param name="Dimension">Dimension of the model's vectors; needed only for a model other than the default.</param>
-public sealed record CreateCollectionBody(string Name, string? Description = null, string? ModelId = null, int? Dimension = null);
+/// <param name="FalseAcceptRate">Chance that a search of a never-enrolled face matches someone, per search, in (0, 0.5];
+/// the default search threshold follows from it and the gallery's size. Empty for the platform's default (0.01).</param>
+public sealed record CreateCollectionBody(string Name, string? Description = null, string? ModelId = null, int? Dimension = null, double? FalseAcceptRate = null);
 
 /// <summary>A gallery of subjects, bound to one embedding model.</summary>
 public sealed record CollectionView(
@@ -23,11 +25,12 @@ public sealed record CollectionView(
     long SubjectCount,
     long FaceCount,
     long Version,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    double? FalseAcceptRate = null)
 {
     internal static CollectionView From(Collection c) => new(
         c.Id, c.Name, c.Description, c.ModelId, c.Dimension, c.SubjectCount, c.FaceCount, c.Version,
-        c.CreatedAt.ToDateTimeOffset());
+        c.CreatedAt.ToDateTimeOffset(), c.FalseAcceptRate > 0 ? c.FalseAcceptRate : null);
 }
 
 /// <summary>One page of collections.</summary>

@@ -37,7 +37,8 @@ internal sealed class GalleryWrites(
 {
     /// <summary>Creates a collection and its partition (and code index when <c>Identity:HnswM</c> is set).</summary>
     public async Task<CollectionEntity> CreateCollectionAsync(
-        Guid tenant, string name, string description, string modelId, int dimension, CancellationToken cancellationToken)
+        Guid tenant, string name, string description, string modelId, int dimension, float? falseAcceptRate,
+        CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var collection = new CollectionEntity
@@ -48,6 +49,7 @@ internal sealed class GalleryWrites(
             Description = description,
             ModelId = modelId,
             Dimension = dimension,
+            FalseAcceptRate = falseAcceptRate,
             CodeBits = settings.CodeBits,
             Version = 1,
             CreatedAt = DateTimeOffset.UtcNow,

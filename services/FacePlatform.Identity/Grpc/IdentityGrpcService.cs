@@ -183,7 +183,15 @@ internal sealed partial class IdentityGrpcService(
         StoreLimits.ModelId(request.ModelId);
 
         var (modelId, dimension) = ResolveModel(request.ModelId, request.Dimension);
-        return ToMessage(await writes.CreateCollectionAsync(tenantId, request.Name, request.Description, modelId, dimension, context.CancellationToken));
+        if (request.FalseAcceptRate != 0 && !ThresholdCalibration.IsValidRate(request.FalseAcceptRate))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"false_accept_rate is the chance per search that a stranger matches someone: a number in (0, {ThresholdCalibration.MaxFalseAcceptRate}], or 0 for the platform's default"));
+        }
+
+        return ToMessage(await writes.CreateCollectionAsync(
+            tenantId, request.Name, request.Description, modelId, dimension,
+            request.FalseAcceptRate != 0 ? request.FalseAcceptRate : null, context.CancellationToken));
     }
 
     public override async Task<Collection> GetCollection(GetCollectionRequest request, ServerCallContext context)
@@ -318,5 +326,6 @@ internal sealed partial class IdentityGrpcService(
         FaceCount = collection.FaceCount,
         CreatedAt = Timestamp.FromDateTimeOffset(collection.CreatedAt),
         Version = collection.Version,
+        FalseAcceptRate = collection.FalseAcceptRate ?? 0,
     };
 }

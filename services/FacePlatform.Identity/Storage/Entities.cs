@@ -53,6 +53,11 @@ internal sealed class CollectionEntity
     /// <summary>Kept by the transactions that add or remove faces.</summary>
     public long FaceCount { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>
+    /// Per-search false-accept rate the gateway turns into the default search threshold (with the gallery's size and
+    /// the recogniser's calibration); null for the platform's default.
+    /// </summary>
+    public double? FalseAcceptRate { get; set; }
 }
 
 /// <summary>A known person of a collection.</summary>

@@ -171,8 +171,23 @@ public static class ModelCatalogue
             [new("Identity", "live", "softmax [live, spoof]; Human reports live = round(100 out[0])/100")]),
     ];
 
+    /// <summary>
+    /// The recognisers' calibrated thresholds (model id → calibration), measured by <c>facectl eval calibrate --write
+    /// services/FacePlatform.ModelImport/Catalogue/calibrations.json</c> and written by the importer into each model's
+    /// manifest entry (docs/accuracy.md, "Open set").
+    /// </summary>
+    public static IReadOnlyDictionary<string, Manifest.ModelCalibration> Calibrations { get; } = ReadCalibrations();
+
     /// <summary>The entry named <paramref name="name"/>.</summary>
     public static CatalogueEntry Get(string name) =>
         Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.Ordinal))
         ?? throw new KeyNotFoundException($"No model '{name}' in the catalogue; known: {string.Join(", ", Models.Select(m => m.Name))}.");
+
+    private static Dictionary<string, Manifest.ModelCalibration> ReadCalibrations()
+    {
+        using var stream = typeof(ModelCatalogue).Assembly.GetManifestResourceStream("FacePlatform.ModelImport.calibrations.json")
+            ?? throw new InvalidOperationException("calibrations.json is not embedded in FacePlatform.ModelImport");
+        return System.Text.Json.JsonSerializer.Deserialize(stream, Manifest.ManifestJsonContext.Default.DictionaryStringModelCalibration)
+            ?? throw new InvalidDataException("calibrations.json is empty");
+    }
 }

@@ -150,6 +150,8 @@ public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<Mode
 /// <param name="Outputs">Each output and what it means.</param>
 /// <param name="Stats">Measured facts (parameters, FLOPs, opset); optional for operator-registered models.</param>
 /// <param name="Training">How a model made by <c>facectl train</c> was trained (null for imported models).</param>
+/// <param name="Calibration">Recognisers only: the similarity thresholds measured at stated false-accept rates
+/// (docs/accuracy.md, "Open set"); null when the model was never calibrated.</param>
 public sealed record ModelEntry(
     string Name,
     string Task,
@@ -160,7 +162,8 @@ public sealed record ModelEntry(
     ModelInput Input,
     IReadOnlyList<ModelOutput> Outputs,
     ModelStats? Stats = null,
-    ModelTraining? Training = null);
+    ModelTraining? Training = null,
+    ModelCalibration? Calibration = null);
 
 /// <summary>How a trained model (heads on a frozen recogniser's features, docs/training.md) was made.</summary>
 /// <param name="Version">Version of this model id: 1, then one more with each retraining under the same id.</param>
@@ -186,6 +189,30 @@ public sealed record ModelTraining(
     IReadOnlyDictionary<string, double> Metrics,
     IReadOnlyDictionary<string, string> Options,
     string TrainedAt);
+
+/// <summary>
+/// A recogniser's decision thresholds, measured on impostor pairs (two photos of different people) of labelled data:
+/// at each per-pair false-accept rate, the cosine similarity at or above which a pair is accepted. Written by
+/// <c>facectl eval calibrate</c>; read by the services to choose search and verify thresholds.
+/// </summary>
+/// <param name="Data">What the pairs came from, in words.</param>
+/// <param name="Method">How the thresholds were read: empirically where the pairs suffice, from a tail fit beyond.</param>
+/// <param name="ImpostorPairs">Number of impostor pairs measured.</param>
+/// <param name="GenuinePairs">Number of genuine pairs measured (for the true-accept rates).</param>
+/// <param name="Thresholds">The thresholds, from the largest false-accept rate to the smallest.</param>
+public sealed record ModelCalibration(
+    string Data,
+    string Method,
+    long ImpostorPairs,
+    long GenuinePairs,
+    IReadOnlyList<CalibratedThreshold> Thresholds);
+
+/// <summary>One calibrated operating point.</summary>
+/// <param name="FalseAcceptRate">Fraction of impostor pairs accepted (per compared pair).</param>
+/// <param name="Threshold">Cosine similarity at or above which a pair is accepted.</param>
+/// <param name="Basis"><c>empirical</c> (at least 10 impostor pairs lie above it) or <c>tail-fit</c>.</param>
+/// <param name="TrueAcceptRate">Fraction of genuine pairs accepted at the threshold, on the calibration data.</param>
+public sealed record CalibratedThreshold(double FalseAcceptRate, float Threshold, string Basis, double? TrueAcceptRate = null);
 
 /// <summary>Provenance of a model's weights.</summary>
 /// <param name="Licence">SPDX licence of the weights as distributed.</param>
@@ -242,4 +269,5 @@ public sealed record ModelStats(int? Opset = null, long? Parameters = null, long
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ModelManifestDocument))]
+[JsonSerializable(typeof(Dictionary<string, ModelCalibration>))]
 public sealed partial class ManifestJsonContext : JsonSerializerContext;

@@ -54,6 +54,19 @@ public sealed class DetectionOptions
     /// </summary>
     public float MinDetectableInput { get; set; } = 20;
 
+    /// <summary>
+    /// Side of one more whole-photo view, centred, as a multiple of the photo's longer side (the rest black); 0 or 1:
+    /// none. BlazeFace misses faces that fill the frame (tight face chips); in a view twice the photo's size such a
+    /// face covers half the input, where the detector finds it (docs/accuracy.md, "Faces that fill the photo").
+    /// </summary>
+    public float PaddedView { get; set; } = 2f;
+
+    /// <summary>
+    /// Smallest face the padded view may add, as a fraction of the photo's shorter side: smaller candidates of that
+    /// view are dropped, since the other views see them at twice the resolution.
+    /// </summary>
+    public float PaddedViewMinFace { get; set; } = 0.4f;
+
     /// <summary>Most detector tiles per photo (the whole image counts as one).</summary>
     public int MaxTiles { get; set; } = 512;
 

@@ -111,6 +111,33 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
         Assert.Equal(StatusCode.NotFound, get.StatusCode);
     }
 
+    [Fact]
+    public async Task A_collection_keeps_the_false_accept_rate_it_was_created_with_and_zero_means_the_default()
+    {
+        var tenant = await identity.NewTenantAsync();
+
+        var strict = await Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "strict", FalseAcceptRate = 0.001 });
+        var plain = await Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "plain" });
+
+        Assert.Equal(0.001, (await Client.GetCollectionAsync(new GetCollectionRequest { TenantId = tenant, CollectionId = strict.Id })).FalseAcceptRate);
+        Assert.Equal(0, (await Client.GetCollectionAsync(new GetCollectionRequest { TenantId = tenant, CollectionId = plain.Id })).FalseAcceptRate);
+    }
+
+    [Theory]
+    [InlineData(-0.01)]
+    [InlineData(0.6)]
+    [InlineData(double.NaN)]
+    public async Task A_false_accept_rate_outside_zero_to_one_half_is_an_invalid_argument(double rate)
+    {
+        var tenant = await identity.NewTenantAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "odd", FalseAcceptRate = rate }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("false_accept_rate", error.Status.Detail, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("has space")]

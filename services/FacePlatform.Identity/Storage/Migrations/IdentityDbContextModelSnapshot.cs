@@ -142,6 +142,9 @@ namespace FacePlatform.Identity.Storage.Migrations
                     b.Property<long>("FaceCount")
                         .HasColumnType("bigint");
 
+                    b.Property<double?>("FalseAcceptRate")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("ModelId")
                         .IsRequired()
                         .HasMaxLength(100)
