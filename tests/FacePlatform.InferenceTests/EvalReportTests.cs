@@ -61,7 +61,7 @@ public sealed partial class EvalReportTests(ITestOutputHelper output) : IDisposa
 
         // Verification: the numbers eval verify prints.
         var v = json.GetProperty("verification");
-        var verifyCounts = KeyValues(Line(verify, "photos="));
+        var verifyCounts = KeyValues(Line(verify, "model="));
         var verifyMetrics = KeyValues(Line(verify, "accuracy_10fold="));
         Assert.Equal(Printed(verifyCounts["photos"]), Int(v, "photos"));
         Assert.Equal(Printed(verifyCounts["no_face"]), Int(v, "no_face"));
@@ -93,7 +93,7 @@ public sealed partial class EvalReportTests(ITestOutputHelper output) : IDisposa
 
         // Detection: the totals eval detect prints; the misses are its photos with fewer found than expected, one thumbnail each.
         var d = json.GetProperty("detection");
-        var detectValues = KeyValues(Line(detect, "exact_count="));
+        var detectValues = KeyValues(Line(detect, "photos="));
         Assert.Equal(Printed(detectValues["photos"]), Int(d, "photos"));
         Assert.Equal(detectValues["exact_count"], $"{Int(d, "exact_count")}/{Int(d, "with_count")}");
         Assert.Equal(Printed(detectValues["faces_expected"]), Int(d, "faces_expected"));
