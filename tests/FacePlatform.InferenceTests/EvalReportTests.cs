@@ -68,9 +68,9 @@ public sealed partial class EvalReportTests(ITestOutputHelper output) : IDisposa
         Assert.Equal(Printed(verifyCounts["pairs"]), Int(v, "pairs"));
         Assert.Equal(Printed(verifyCounts["genuine"]), Int(v, "genuine"));
         Assert.Equal(Printed(verifyCounts["impostor"]), Int(v, "impostor"));
-        Assert.Equal(verifyMetrics["accuracy_10fold"], Number(v, "accuracy10_fold", "F4"));
+        Assert.Equal(verifyMetrics["accuracy_10fold"], Number(v, "accuracy_10fold", "F4"));
         Assert.Equal(verifyMetrics["auc"], Number(v, "auc", "F4"));
-        Assert.Equal(verifyMetrics["tar@far1e-2"], Number(v, "tar_at_far1e2", "F4"));
+        Assert.Equal(verifyMetrics["tar@far1e-2"], Number(v, "tar_at_far_1e-2", "F4"));
         Assert.Equal(verifyMetrics["threshold"], Number(v, "threshold", "F4"));
         Assert.True(Int(v, "genuine") > 0, "the subset has genuine pairs");
         var roc = v.GetProperty("roc");

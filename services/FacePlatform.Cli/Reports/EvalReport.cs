@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using FacePlatform.Cli.Commands;
 
 namespace FacePlatform.Cli.Reports;
@@ -45,18 +46,18 @@ internal sealed record ReportTiming(double Verification, double Detection, doubl
     public double Total => Verification + Detection + Attributes;
 }
 
-/// <summary>The numbers of <c>eval verify</c> and its ROC: one point per distinct score, at most ~500 kept.</summary>
+/// <summary>The numbers of <c>eval verify</c> (under the names it prints) and its ROC: one point per distinct score, at most ~500 kept.</summary>
 internal sealed record VerificationSection(
     int Photos,
     int NoFace,
     int Pairs,
     int Genuine,
     int Impostor,
-    double? Accuracy10Fold,
+    [property: JsonPropertyName("accuracy_10fold")] double? Accuracy10Fold,
     double? AccuracyStd,
     double? Auc,
-    double? TarAtFar1e2,
-    double? TarAtFar1e3,
+    [property: JsonPropertyName("tar_at_far_1e-2")] double? TarAtFar1e2,
+    [property: JsonPropertyName("tar_at_far_1e-3")] double? TarAtFar1e3,
     double? Threshold,
     IReadOnlyList<RocPoint> Roc)
 {
