@@ -1,10 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using FacePlatform.Vision.Attributes;
 using FacePlatform.Vision.Geometry;
-using FacePlatform.Vision.Imaging;
-using FacePlatform.Vision.Pipeline;
-using FacePlatform.Vision.Recognition;
 
 namespace FacePlatform.Cli.Commands;
 
@@ -16,7 +12,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var eval = new Command("eval", "Measure accuracy on labelled photos") { Verify(), Detect(), AttributesCommand(), SmallFacesCommand.Create(), OpenSetCommands.Calibrate(), OpenSetCommands.Identify() };
+        var eval = new Command("eval", "Measure accuracy on labelled photos") { Verify(), Detect(), AttributesCommand(), SmallFacesCommand.Create(), OpenSetCommands.Calibrate(), OpenSetCommands.Identify(), EvalReportCommand.Create() };
         return eval;
     }
 
@@ -58,7 +54,7 @@ internal static class EvalCommand
 
     private static async Task<int> VerifyAsync(ParseResult parse, string[] data, string? pairsFile, bool humanCrop, CancellationToken token)
     {
-        var photos = LabelledPhoto.Load(data).Where(p => !p.IsMalformed && p.Identity is not null && p.FaceCount == 1).ToList();
+        var photos = EvalRuns.VerificationPhotos(LabelledPhoto.Load(data));
         List<(int A, int B, bool Same)> pairs;
         if (pairsFile is not null)
         {
@@ -66,69 +62,15 @@ internal static class EvalCommand
         }
         else
         {
-            pairs = [];
-            for (var a = 0; a < photos.Count; a++)
-            {
-                for (var b = a + 1; b < photos.Count; b++)
-                {
-                    // The same photo at several resolutions is not an independent pair.
-                    if (photos[a].SamePhotoGroup is { } g && g == photos[b].SamePhotoGroup)
-                    {
-                        continue;
-                    }
-
-                    pairs.Add((a, b, photos[a].Identity == photos[b].Identity));
-                }
-            }
+            pairs = EvalRuns.IdentityPairs(photos);
         }
 
         await using var pipeline = InProcessPipeline.Create(parse);
-        var analyzer = pipeline.Analyzer;
-        var request = new AnalysisRequest { Embed = true, Attributes = AttributeKinds.None };
-        var embeddings = new FaceEmbedding?[photos.Count];
-        var progress = new ProgressBar(photos.Count);
-        await Parallel.ForEachAsync(Enumerable.Range(0, photos.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parse.GetValue(InProcessPipeline.ParallelOption)), CancellationToken = token }, async (i, ct) =>
-        {
-            try
-            {
-                var bytes = await File.ReadAllBytesAsync(photos[i].Path, ct);
-                if (humanCrop)
-                {
-                    using var image = ImageDecoder.Decode(bytes);
-                    var faces = await analyzer.Detector.DetectAsync(image, 1, 0, ct);
-                    if (faces.Count > 0)
-                    {
-                        embeddings[i] = (await analyzer.Recogniser.EmbedHumanCropsAsync(image, faces, ct))[0].Embedding;
-                    }
-                }
-                else
-                {
-                    var analysis = await analyzer.AnalyzeAsync(bytes, request, ct);
-                    embeddings[i] = analysis.Faces.Count > 0 ? analysis.Faces[0].Embedding : null;
-                }
-            }
-            catch (ImageRejectedException)
-            {
-                embeddings[i] = null;
-            }
-
-            lock (progress)
-            {
-                progress.Advance();
-            }
-        });
-        progress.Done();
-
-        var scored = pairs.Where(p => embeddings[p.A] is not null && embeddings[p.B] is not null)
-            .Select(p => (Score: embeddings[p.A]!.Similarity(embeddings[p.B]!), p.Same))
-            .ToList();
-        var missing = embeddings.Count(e => e is null);
-        var result = VerificationMetrics.Compute(scored);
-        var model = analyzer.Recogniser.ModelId;
-        var crop = humanCrop ? "human-crop" : $"{analyzer.Recogniser.Template.Name}/{analyzer.Recogniser.Mode.ToString().ToLowerInvariant()}";
+        var run = await EvalRuns.VerifyAsync(parse, pipeline, photos, pairs, humanCrop, token);
+        var result = run.Metrics;
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"model={model} crop={crop} photos={photos.Count} no_face={missing} pairs={scored.Count} genuine={scored.Count(s => s.Same)} impostor={scored.Count(s => !s.Same)}"));
+            $"model={run.Model} crop={run.Crop} photos={run.Photos} no_face={run.NoFace} pairs={run.Scored.Count} genuine={run.Scored.Count(s => s.Same)} impostor={run.Scored.Count(s => !s.Same)}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"accuracy_10fold={result.Accuracy:F4} (±{result.AccuracyStd:F4}) auc={result.Auc:F4} tar@far1e-2={result.TarAt1e2:F4} tar@far1e-3={result.TarAt1e3:F4} threshold={result.Threshold:F4}"));
@@ -171,91 +113,55 @@ internal static class EvalCommand
 
     private static async Task<int> DetectAsync(ParseResult parse, string[] data, bool greyscale, CancellationToken token)
     {
-        var photos = LabelledPhoto.Load(data).Where(p => !p.IsMalformed && (p.FaceCount is not null || p.Boxes.Count > 0)).ToList();
+        var photos = EvalRuns.DetectionPhotos(LabelledPhoto.Load(data));
         await using var pipeline = InProcessPipeline.Create(parse);
-        var request = new AnalysisRequest { Embed = false, Attributes = AttributeKinds.None };
-        int exact = 0, expected = 0, found = 0, truePositives = 0, boxesTotal = 0, boxDetections = 0, noses = 0, nosesHit = 0, noseDetections = 0, noseMatched = 0;
-        foreach (var photo in photos)
-        {
-            PhotoAnalysis analysis;
-            try
-            {
-                using var image = ImageDecoder.Decode(await File.ReadAllBytesAsync(photo.Path, token));
-                if (greyscale)
-                {
-                    MakeGrey(image);
-                }
-
-                analysis = await pipeline.Analyzer.AnalyzeAsync(image, request, token);
-            }
-            catch (ImageRejectedException ex)
-            {
-                Console.WriteLine($"{photo.Path}: {ex.CodeText}");
-                continue;
-            }
-
-            var boxes = analysis.Faces.Select(f => f.Detection.Box).ToList();
-            var line = $"{Path.GetRelativePath(Path.GetDirectoryName(photo.Path)!, photo.Path)}: found {boxes.Count}";
-            if (photo.FaceCount is { } count)
-            {
-                expected += count;
-                found += boxes.Count;
-                exact += count == boxes.Count ? 1 : 0;
-                line += $" expected {count}";
-            }
-
-            if (photo.Boxes.Count > 0)
-            {
-                var matched = Match(photo.Boxes, boxes);
-                truePositives += matched;
-                boxesTotal += photo.Boxes.Count;
-                boxDetections += boxes.Count;
-                line += $" matched {matched}/{photo.Boxes.Count} boxes";
-            }
-
-            if (photo.NosePoints.Count > 0)
-            {
-                var hit = photo.NosePoints.Count(n => boxes.Any(b => b.Contains(n)));
-                nosesHit += hit;
-                noses += photo.NosePoints.Count;
-                noseDetections += boxes.Count;
-                noseMatched += boxes.Count(b => photo.NosePoints.Any(b.Contains));
-                line += $" noses {hit}/{photo.NosePoints.Count}";
-            }
-
-            Console.WriteLine(line);
-        }
-
-        var withCount = photos.Count(p => p.FaceCount is not null);
+        var run = await EvalRuns.DetectAsync(pipeline, photos, PrintDetection, token, greyscale);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"photos={photos.Count} exact_count={exact}/{withCount} faces_expected={expected} faces_found={found}"));
-        if (boxesTotal > 0)
+            $"photos={photos.Count} exact_count={run.ExactCount}/{run.WithCount} faces_expected={run.FacesExpected} faces_found={run.FacesFound}"));
+        if (run.Boxes > 0)
         {
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"boxes: recall@iou0.5={truePositives / (double)boxesTotal:F4} precision@iou0.5={truePositives / (double)Math.Max(1, boxDetections):F4} ({truePositives}/{boxesTotal}, {boxDetections} detections)"));
+                $"boxes: recall@iou0.5={run.BoxesMatched / (double)run.Boxes:F4} precision@iou0.5={run.BoxesMatched / (double)Math.Max(1, run.BoxDetections):F4} ({run.BoxesMatched}/{run.Boxes}, {run.BoxDetections} detections)"));
         }
 
-        if (noses > 0)
+        if (run.Noses > 0)
         {
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"nose points: recall={nosesHit / (double)noses:F4} precision={noseMatched / (double)Math.Max(1, noseDetections):F4} ({nosesHit}/{noses}, {noseDetections} detections)"));
+                $"nose points: recall={run.NosesHit / (double)run.Noses:F4} precision={run.DetectionsOnNoses / (double)Math.Max(1, run.NoseDetections):F4} ({run.NosesHit}/{run.Noses}, {run.NoseDetections} detections)"));
         }
 
         return 0;
     }
 
-    /// <summary>Replaces each pixel by its BT.601 luma, as a greyscale photo decodes.</summary>
-    private static void MakeGrey(RgbImage image)
+    private static void PrintDetection(DetectionOutcome outcome)
     {
-        var pixels = image.Pixels;
-        for (var i = 0; i + 2 < pixels.Length; i += 3)
+        var photo = outcome.Photo;
+        if (outcome.Rejected is not null)
         {
-            var grey = (byte)Math.Clamp(Math.Round((0.299 * pixels[i]) + (0.587 * pixels[i + 1]) + (0.114 * pixels[i + 2])), 0, 255);
-            pixels[i] = pixels[i + 1] = pixels[i + 2] = grey;
+            Console.WriteLine($"{photo.Path}: {outcome.Rejected}");
+            return;
         }
+
+        var line = $"{Path.GetRelativePath(Path.GetDirectoryName(photo.Path)!, photo.Path)}: found {outcome.Found.Count}";
+        if (photo.FaceCount is { } count)
+        {
+            line += $" expected {count}";
+        }
+
+        if (photo.Boxes.Count > 0)
+        {
+            line += $" matched {outcome.BoxesMatched}/{photo.Boxes.Count} boxes";
+        }
+
+        if (photo.NosePoints.Count > 0)
+        {
+            line += $" noses {outcome.NosesHit}/{photo.NosePoints.Count}";
+        }
+
+        Console.WriteLine(line);
     }
 
     /// <summary>Greedy one-to-one matching at IoU ≥ 0.5, best pairs first.</summary>
@@ -292,49 +198,14 @@ internal static class EvalCommand
 
     private static async Task<int> AttributesAsync(ParseResult parse, string[] data, CancellationToken token)
     {
-        var photos = LabelledPhoto.Load(data).Where(p => !p.IsMalformed && (p.Age is not null || p.Gender is not null) && p.FaceCount == 1).ToList();
+        var photos = EvalRuns.AttributePhotos(LabelledPhoto.Load(data));
         await using var pipeline = InProcessPipeline.Create(parse);
-        var analyzer = pipeline.Analyzer;
-        int genders = 0, gendersRight = 0, ages = 0;
-        double expectedError = 0, humanError = 0;
-        var ageErrors = new List<(float Label, float Estimate)>();
-        foreach (var photo in photos)
-        {
-            using var image = ImageDecoder.Decode(await File.ReadAllBytesAsync(photo.Path, token));
-            var faces = await analyzer.Detector.DetectAsync(image, 1, 0, token);
-            if (faces.Count == 0)
-            {
-                Console.WriteLine($"{photo.Path}: no face");
-                continue;
-            }
-
-            using var crop = analyzer.Recogniser.Align(image, faces[0]);
-            var attributes = (await analyzer.Attributes!.PredictAsync([new FramedCrop(crop, analyzer.Recogniser.Template)], AttributeKinds.Age | AttributeKinds.Gender, null, token))[0];
-            // The Human readout of the same bins, for the comparison in docs/accuracy.md.
-            var bins = await HumanReadoutAsync(analyzer, crop, token);
-            Console.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"{Path.GetFileName(photo.Path)}: age {attributes.Age:F1} (human formula {bins:F1}, label {photo.Age}) gender {attributes.Gender} {attributes.GenderProbability:F2} (label {photo.Gender})"));
-            if (photo.Gender is not null)
-            {
-                genders++;
-                gendersRight += attributes.Gender == photo.Gender ? 1 : 0;
-            }
-
-            if (photo.Age is { } age && attributes.Age is { } predicted)
-            {
-                ages++;
-                expectedError += Math.Abs(predicted - age);
-                humanError += Math.Abs(bins - age);
-                ageErrors.Add((age, predicted));
-            }
-        }
-
-        PrintAgeErrorsByBand(ageErrors);
+        var run = await EvalRuns.AttributesAsync(pipeline, photos, PrintAttributes, token);
+        PrintAgeErrorsByBand(run.Photos.Where(p => p.FaceFound && p.Photo.Age is not null && p.Age is not null).Select(p => (p.Photo.Age!.Value, p.Age!.Value)).ToList());
 
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"gender_accuracy={gendersRight / (double)Math.Max(1, genders):F4} ({gendersRight}/{genders}) age_mae_expected={expectedError / Math.Max(1, ages):F2} age_mae_human_formula={humanError / Math.Max(1, ages):F2} (n={ages})"));
+            $"gender_accuracy={run.GendersRight / (double)Math.Max(1, run.Genders):F4} ({run.GendersRight}/{run.Genders}) age_mae_expected={run.AgeMae:F2} age_mae_human_formula={run.AgeMaeHumanFormula:F2} (n={run.Ages})"));
         return 0;
     }
 
@@ -361,15 +232,14 @@ internal static class EvalCommand
         static float Percentile(List<float> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
     }
 
-    private static async Task<float> HumanReadoutAsync(FaceAnalyzer analyzer, RgbImage crop, CancellationToken token)
+    private static void PrintAttributes(AttributeOutcome outcome)
     {
-        if (!analyzer.Recogniser.IsMultiTask)
-        {
-            return float.NaN;
-        }
-
-        var human = new FaceRecogniser(analyzer.Recogniser.Runner, analyzer.Recogniser.Template, analyzer.Recogniser.Mode, AgeReadout.Human);
-        return (await human.EmbedAsync([crop], token))[0].AgeGender!.Age;
+        var photo = outcome.Photo;
+        Console.WriteLine(outcome.FaceFound
+            ? string.Create(
+                CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(photo.Path)}: age {outcome.Age:F1} (human formula {outcome.HumanAge:F1}, label {photo.Age}) gender {outcome.Gender} {outcome.GenderProbability:F2} (label {photo.Gender})")
+            : $"{photo.Path}: no face");
     }
 }
 

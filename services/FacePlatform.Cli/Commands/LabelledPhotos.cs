@@ -17,6 +17,9 @@ internal sealed record LabelledPhoto(
 {
     public bool IsMalformed => Categories.Contains("malformed");
 
+    /// <summary>The folder of the manifest that lists this photo (empty for photos named by an LFW pairs file).</summary>
+    public string DataSet { get; init; } = string.Empty;
+
     /// <summary>Photos of every <c>manifest.json</c> at or directly below the given folders.</summary>
     public static List<LabelledPhoto> Load(IEnumerable<string> folders)
     {
@@ -56,7 +59,10 @@ internal sealed record LabelledPhoto(
                 Number("age"),
                 Text("gender"),
                 Text("same_photo_group"),
-                categories);
+                categories)
+            {
+                DataSet = root,
+            };
         }
     }
 }

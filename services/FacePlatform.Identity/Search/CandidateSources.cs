@@ -1,3 +1,4 @@
+using FacePlatform.Identity.Telemetry;
 using FacePlatform.Identity.Storage;
 using Microsoft.Extensions.Options;
 using Pgvector;
