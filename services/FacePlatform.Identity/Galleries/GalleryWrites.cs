@@ -37,7 +37,7 @@ internal sealed class GalleryWrites(
 {
     /// <summary>Creates a collection and its partition (and code index when <c>Identity:HnswM</c> is set).</summary>
     public async Task<CollectionEntity> CreateCollectionAsync(
-        Guid tenant, string name, string description, string modelId, int dimension, float? falseAcceptRate,
+        Guid tenant, string name, string description, string modelId, int dimension, double? falseAcceptRate,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
