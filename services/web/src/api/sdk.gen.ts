@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { DeleteV1AdminTenantsByTenantIdData, DeleteV1AdminTenantsByTenantIdKeysByKeyIdData, DeleteV1AdminTenantsByTenantIdKeysByKeyIdResponses, DeleteV1AdminTenantsByTenantIdResponses, DeleteV1CollectionsByCollectionIdData, DeleteV1CollectionsByCollectionIdFacesByFaceIdData, DeleteV1CollectionsByCollectionIdFacesByFaceIdResponses, DeleteV1CollectionsByCollectionIdResponses, DeleteV1CollectionsByCollectionIdSubjectsBySubjectIdData, DeleteV1CollectionsByCollectionIdSubjectsBySubjectIdResponses, GetV1AdminTenantsByTenantIdAuditData, GetV1AdminTenantsByTenantIdAuditResponses, GetV1AdminTenantsByTenantIdKeysData, GetV1AdminTenantsByTenantIdKeysResponses, GetV1AdminTenantsData, GetV1AdminTenantsResponses, GetV1CollectionsByCollectionIdData, GetV1CollectionsByCollectionIdResponses, GetV1CollectionsByCollectionIdSubjectsBySubjectIdData, GetV1CollectionsByCollectionIdSubjectsBySubjectIdFacesData, GetV1CollectionsByCollectionIdSubjectsBySubjectIdFacesResponses, GetV1CollectionsByCollectionIdSubjectsBySubjectIdResponses, GetV1CollectionsByCollectionIdSubjectsData, GetV1CollectionsByCollectionIdSubjectsResponses, GetV1CollectionsData, GetV1CollectionsResponses, PatchV1CollectionsByCollectionIdSubjectsBySubjectIdData, PatchV1CollectionsByCollectionIdSubjectsBySubjectIdResponses, PostV1AdminTenantsByTenantIdKeysData, PostV1AdminTenantsByTenantIdKeysResponses, PostV1AdminTenantsByTenantIdResumeData, PostV1AdminTenantsByTenantIdResumeResponses, PostV1AdminTenantsByTenantIdSuspendData, PostV1AdminTenantsByTenantIdSuspendResponses, PostV1AdminTenantsData, PostV1AdminTenantsResponses, PostV1AnalyzeData, PostV1AnalyzeErrors, PostV1AnalyzeResponses, PostV1CollectionsByCollectionIdSearchData, PostV1CollectionsByCollectionIdSearchResponses, PostV1CollectionsByCollectionIdSubjectsBatchEnrollData, PostV1CollectionsByCollectionIdSubjectsBatchEnrollResponses, PostV1CollectionsByCollectionIdSubjectsBySubjectIdFacesData, PostV1CollectionsByCollectionIdSubjectsBySubjectIdFacesErrors, PostV1CollectionsByCollectionIdSubjectsBySubjectIdFacesResponses, PostV1CollectionsByCollectionIdSubjectsData, PostV1CollectionsByCollectionIdSubjectsResponses, PostV1CollectionsData, PostV1CollectionsResponses, PostV1VerifyData, PostV1VerifyErrors, PostV1VerifyResponses } from './types.gen';
+import type { DeleteV1AdminTenantsByTenantIdData, DeleteV1AdminTenantsByTenantIdKeysByKeyIdData, DeleteV1AdminTenantsByTenantIdKeysByKeyIdResponses, DeleteV1AdminTenantsByTenantIdResponses, DeleteV1CollectionsByCollectionIdData, DeleteV1CollectionsByCollectionIdFacesByFaceIdData, DeleteV1CollectionsByCollectionIdFacesByFaceIdResponses, DeleteV1CollectionsByCollectionIdResponses, DeleteV1CollectionsByCollectionIdSubjectsBySubjectIdData, DeleteV1CollectionsByCollectionIdSubjectsBySubjectIdResponses, GetV1AdminTenantsByTenantIdAuditData, GetV1AdminTenantsByTenantIdAuditResponses, GetV1AdminTenantsByTenantIdKeysData, GetV1AdminTenantsByTenantIdKeysResponses, GetV1AdminTenantsData, GetV1AdminTenantsResponses, GetV1CollectionsByCollectionIdData, GetV1CollectionsByCollectionIdResponses, GetV1CollectionsByCollectionIdSubjectsBySubjectIdData, GetV1CollectionsByCollectionIdSubjectsBySubjectIdFacesData, GetV1CollectionsByCollectionIdSubjectsBySubjectIdFacesResponses, GetV1CollectionsByCollectionIdSubjectsBySubjectIdResponses, GetV1CollectionsByCollectionIdSubjectsData, GetV1CollectionsByCollectionIdSubjectsResponses, GetV1CollectionsData, GetV1CollectionsResponses, PatchV1CollectionsByCollectionIdSubjectsBySubjectIdData, PatchV1CollectionsByCollectionIdSubjectsBySubjectIdResponses, PostV1AdminTenantsByTenantIdKeysData, PostV1AdminTenantsByTenantIdKeysResponses, PostV1AdminTenantsByTenantIdResumeData, PostV1AdminTenantsByTenantIdResumeResponses, PostV1AdminTenantsByTenantIdSuspendData, PostV1AdminTenantsByTenantIdSuspendResponses, PostV1AdminTenantsData, PostV1AdminTenantsResponses, PostV1AnalyzeBatchData, PostV1AnalyzeBatchErrors, PostV1AnalyzeBatchResponses, PostV1AnalyzeData, PostV1AnalyzeErrors, PostV1AnalyzeResponses, PostV1CollectionsByCollectionIdSearchData, PostV1CollectionsByCollectionIdSearchResponses, PostV1CollectionsByCollectionIdSubjectsBatchEnrollData, PostV1CollectionsByCollectionIdSubjectsBatchEnrollResponses, PostV1CollectionsByCollectionIdSubjectsBySubjectIdFacesData, PostV1CollectionsByCollectionIdSubjectsBySubjectIdFacesErrors, PostV1CollectionsByCollectionIdSubjectsBySubjectIdFacesResponses, PostV1CollectionsByCollectionIdSubjectsData, PostV1CollectionsByCollectionIdSubjectsResponses, PostV1CollectionsData, PostV1CollectionsResponses, PostV1DetectData, PostV1DetectErrors, PostV1DetectResponses, PostV1VerifyData, PostV1VerifyErrors, PostV1VerifyResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -21,7 +21,7 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 /**
  * Analyse every face of a photo
  *
- * Box, detection score, quality, age, gender, emotion and liveness of every face; with `collection`, the best matching subjects of each face or `unknown`. Options (form fields, JSON fields or query): `collection`, `include=embeddings,landmarks`, `maxFaces`, `minFaceSize`. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
+ * Box, detection score, quality, head pose, age (with a likely age range), gender, emotion and liveness of every face; with `collection`, the best matching subjects of each face or `unknown`. Options (form fields, JSON fields or query): `collection`, `include=embeddings,landmarks`, `attributes=age,gender,emotion,liveness` (or `none`; default all; only the models asked for run, an unknown name is 400), `maxFaces`, `minFaceSize`. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
  */
 export const postV1Analyze = <ThrowOnError extends boolean = false>(options: Options<PostV1AnalyzeData, ThrowOnError>): RequestResult<PostV1AnalyzeResponses, PostV1AnalyzeErrors, ThrowOnError> => (options.client ?? client).post<PostV1AnalyzeResponses, PostV1AnalyzeErrors, ThrowOnError>({
     responseType: 'json',
@@ -35,9 +35,41 @@ export const postV1Analyze = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * Analyse several photos in one call
+ *
+ * Up to `Limits:MaxAnalyzeBatchItems` (16) photos as multipart file fields (any names); the analyse options (`collection`, `include`, `attributes`, `maxFaces`, `minFaceSize`) as form fields or query, the same for every photo. Photos are analysed one after another, each within the gateway's in-flight memory budget on its own. The answer has one item per photo, in order: its analysis, or its own problem (status, title, detail).
+ */
+export const postV1AnalyzeBatch = <ThrowOnError extends boolean = false>(options: Options<PostV1AnalyzeBatchData, ThrowOnError>): RequestResult<PostV1AnalyzeBatchResponses, PostV1AnalyzeBatchErrors, ThrowOnError> => (options.client ?? client).post<PostV1AnalyzeBatchResponses, PostV1AnalyzeBatchErrors, ThrowOnError>({
+    responseType: 'json',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }],
+    url: '/v1/analyze/batch',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Detect faces only
+ *
+ * Box, detection score, landmarks, quality and head pose of every face. No embedding is computed and no attribute model runs, so it is the cheapest call. Options: `maxFaces`, `minFaceSize`. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
+ */
+export const postV1Detect = <ThrowOnError extends boolean = false>(options: Options<PostV1DetectData, ThrowOnError>): RequestResult<PostV1DetectResponses, PostV1DetectErrors, ThrowOnError> => (options.client ?? client).post<PostV1DetectResponses, PostV1DetectErrors, ThrowOnError>({
+    responseType: 'json',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }],
+    url: '/v1/detect',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Verify: same person or not
  *
- * Two photos (`image1`, `image2`), or a photo (`image1`) and an enrolled subject (`collection`, `subjectId`). The largest face of each photo is compared; `threshold` overrides the default. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
+ * Two photos (`image1`, `image2`), or a photo (`image1`) and an enrolled subject (`collection`, `subjectId`). Either side may instead be a vector from an earlier answer (`embedding1`, `embedding2`: model and vector) or an enrolled face (`faceId1`, `faceId2` with `collection`; another tenant's face is 404). The largest face of each photo is compared and its box returned; `threshold` overrides the default. Vectors of different models (or of another model than the collection's) are 400. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
  */
 export const postV1Verify = <ThrowOnError extends boolean = false>(options: Options<PostV1VerifyData, ThrowOnError>): RequestResult<PostV1VerifyResponses, PostV1VerifyErrors, ThrowOnError> => (options.client ?? client).post<PostV1VerifyResponses, PostV1VerifyErrors, ThrowOnError>({
     responseType: 'json',
@@ -53,7 +85,7 @@ export const postV1Verify = <ThrowOnError extends boolean = false>(options: Opti
 /**
  * Search a collection with every face of a photo
  *
- * Per face the best subjects (`topK`, default 3) at or above `threshold`, or `unknown`. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
+ * Per face the best subjects (`topK`, default 3) at or above `threshold`, or `unknown`. Instead of a photo, search with one vector: `embedding` (from an earlier answer; another model than the collection's is 400) or `faceId` (an enrolled face of the collection; another tenant's is 404); the answer then has one entry without a box. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
  */
 export const postV1CollectionsByCollectionIdSearch = <ThrowOnError extends boolean = false>(options: Options<PostV1CollectionsByCollectionIdSearchData, ThrowOnError>): RequestResult<PostV1CollectionsByCollectionIdSearchResponses, unknown, ThrowOnError> => (options.client ?? client).post<PostV1CollectionsByCollectionIdSearchResponses, unknown, ThrowOnError>({
     responseType: 'json',

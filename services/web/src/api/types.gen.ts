@@ -5,6 +5,14 @@ export type ClientOptions = {
 };
 
 /**
+ * The ages the face most likely has (whole years): the estimate widened by the model's measured error.
+ */
+export type AgeRangeView = {
+    low: number | string;
+    high: number | string;
+};
+
+/**
  * Every face of a photo.
  */
 export type AnalyzeView = {
@@ -31,6 +39,8 @@ export type AnalyzedFaceView = {
     matches: null | Array<MatchView>;
     unknown: null | boolean;
     embedding: null | EmbeddingView;
+    pose: null | PoseView;
+    ageRange: null | AgeRangeView;
 };
 
 /**
@@ -133,6 +143,25 @@ export type AuditPage = {
 };
 
 /**
+ * One photo of a batch analysis: its answer, or its own problem.
+ */
+export type BatchAnalyzeItemView = {
+    index: number | string;
+    fileName: string;
+    result: null | AnalyzeView;
+    error: null | ProblemView;
+};
+
+/**
+ * Outcome of a batch analysis, photo by photo, in request order.
+ */
+export type BatchAnalyzeView = {
+    succeeded: number | string;
+    failed: number | string;
+    items: Array<BatchAnalyzeItemView>;
+};
+
+/**
  * Outcome of a batch enrolment, item by item.
  */
 export type BatchEnrollView = {
@@ -188,6 +217,7 @@ export type CollectionView = {
     faceCount: number | string;
     version: number | string;
     createdAt: string;
+    falseAcceptRate?: null | number | string;
 };
 
 /**
@@ -228,6 +258,11 @@ export type CreateCollectionBody = {
      * Dimension of the model's vectors; needed only for a model other than the default.
      */
     dimension?: null | number | string;
+    /**
+     * Chance that a search of a never-enrolled face matches someone, per search, in (0, 0.5];
+     * the default search threshold follows from it and the gallery's size. Empty for the platform's default (0.01).
+     */
+    falseAcceptRate?: null | number | string;
 };
 
 /**
@@ -287,11 +322,13 @@ export type EmotionView = {
 };
 
 /**
- * What an enrolment stored; Duplicates counts faces already enrolled.
+ * What an enrolment stored; Duplicates counts faces already enrolled, UnindexedFaces
+ * the photo's other faces with the reasons they were not enrolled.
  */
 export type EnrollView = {
     faces: Array<EnrolledFaceView>;
     duplicates: number | string;
+    unindexedFaces: Array<UnindexedFaceView>;
 };
 
 /**
@@ -353,6 +390,16 @@ export type MatchView = {
     faceId: string;
 };
 
+/**
+ * Head pose in degrees from the landmarks. Seen from the camera: yaw &gt; 0 when the subject turns to their own left,
+ * pitch &gt; 0 when they look up, roll &gt; 0 when the head tilts clockwise in the photo; all 0 when frontal.
+ */
+export type PoseView = {
+    yaw: number | string;
+    pitch: number | string;
+    roll: number | string;
+};
+
 export type ProblemDetails = {
     type?: null | string;
     title?: null | string;
@@ -381,11 +428,12 @@ export type QualityView = {
 };
 
 /**
- * Search answer: one entry per face of the photo.
+ * Search answer: one entry per searched face; the faces the quality filter left out, with their reasons.
  */
 export type SearchView = {
     threshold: number | string;
     faces: Array<SearchedFaceView>;
+    unsearchedFaces: Array<UnindexedFaceView>;
 };
 
 /**
@@ -475,6 +523,14 @@ export type TenantView = {
 };
 
 /**
+ * A face of the photo that was left out, with every reason (too_small, blurry, not_frontal, low_confidence, not_largest).
+ */
+export type UnindexedFaceView = {
+    box: null | BoxView;
+    reasons: Array<string>;
+};
+
+/**
  * Body of `PATCH /v1/collections/{c}/subjects/{s}`: the fields present are changed.
  */
 export type UpdateSubjectBody = {
@@ -483,13 +539,15 @@ export type UpdateSubjectBody = {
 };
 
 /**
- * Same person or not.
+ * Same person or not, with the compared face of each photo (null for a side given otherwise).
  */
 export type VerifyView = {
     similarity: number | string;
     threshold: number | string;
     match: boolean;
     modelId: string;
+    box1: null | BoxView;
+    box2: null | BoxView;
 };
 
 export type PostV1AnalyzeData = {
@@ -506,6 +564,10 @@ export type PostV1AnalyzeData = {
          * Comma-separated extras: embeddings, landmarks.
          */
         include?: string;
+        /**
+         * Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all). Only what is asked runs.
+         */
+        attributes?: string;
         /**
          * At most this many faces, largest first.
          */
@@ -550,18 +612,146 @@ export type PostV1AnalyzeResponses = {
 
 export type PostV1AnalyzeResponse = PostV1AnalyzeResponses[keyof PostV1AnalyzeResponses];
 
+export type PostV1AnalyzeBatchData = {
+    body: {
+        /**
+         * The photos: one multipart file field each (any field names; answers come in the same order). (base64; a data: URL is accepted)
+         */
+        images: string;
+        /**
+         * Collection id to search each face in.
+         */
+        collection?: string;
+        /**
+         * Comma-separated extras: embeddings, landmarks.
+         */
+        include?: string;
+        /**
+         * Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all).
+         */
+        attributes?: string;
+        /**
+         * At most this many faces per photo, largest first.
+         */
+        maxFaces?: number;
+        /**
+         * Smallest face to look for, in pixels.
+         */
+        minFaceSize?: number;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/analyze/batch';
+};
+
+export type PostV1AnalyzeBatchErrors = {
+    /**
+     * Bad Request
+     */
+    400: ProblemDetails;
+    /**
+     * Unsupported Media Type
+     */
+    415: ProblemDetails;
+    /**
+     * Service Unavailable
+     */
+    503: ProblemDetails;
+};
+
+export type PostV1AnalyzeBatchError = PostV1AnalyzeBatchErrors[keyof PostV1AnalyzeBatchErrors];
+
+export type PostV1AnalyzeBatchResponses = {
+    /**
+     * OK
+     */
+    200: BatchAnalyzeView;
+};
+
+export type PostV1AnalyzeBatchResponse = PostV1AnalyzeBatchResponses[keyof PostV1AnalyzeBatchResponses];
+
+export type PostV1DetectData = {
+    body: {
+        /**
+         * The photo: JPEG, PNG, WebP, BMP or GIF, at most 20 MB and 40 MP. (base64; a data: URL is accepted)
+         */
+        image: string;
+        /**
+         * At most this many faces, largest first.
+         */
+        maxFaces?: number;
+        /**
+         * Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20).
+         */
+        minFaceSize?: number;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/detect';
+};
+
+export type PostV1DetectErrors = {
+    /**
+     * Bad Request
+     */
+    400: ProblemDetails;
+    /**
+     * Payload Too Large
+     */
+    413: ProblemDetails;
+    /**
+     * Unsupported Media Type
+     */
+    415: ProblemDetails;
+    /**
+     * Service Unavailable
+     */
+    503: ProblemDetails;
+};
+
+export type PostV1DetectError = PostV1DetectErrors[keyof PostV1DetectErrors];
+
+export type PostV1DetectResponses = {
+    /**
+     * OK
+     */
+    200: AnalyzeView;
+};
+
+export type PostV1DetectResponse = PostV1DetectResponses[keyof PostV1DetectResponses];
+
 export type PostV1VerifyData = {
     body: {
         /**
-         * The first photo. (base64; a data: URL is accepted)
+         * The first photo (or give embedding1 or faceId1). (base64; a data: URL is accepted)
          */
-        image1: string;
+        image1?: string;
         /**
-         * The second photo (or give collection and subjectId). (base64; a data: URL is accepted)
+         * Instead of image1. A vector from an earlier answer, as its `embedding` was shown: {"model": "faceres", "vector": [...]} (in multipart, that JSON as text).
+         */
+        embedding1?: {
+            [key: string]: unknown;
+        };
+        /**
+         * Instead of image1: an enrolled face of `collection`.
+         */
+        faceId1?: string;
+        /**
+         * The second photo (or give embedding2, faceId2, or collection and subjectId). (base64; a data: URL is accepted)
          */
         image2?: string;
         /**
-         * Collection of the subject.
+         * Instead of image2. A vector from an earlier answer, as its `embedding` was shown: {"model": "faceres", "vector": [...]} (in multipart, that JSON as text).
+         */
+        embedding2?: {
+            [key: string]: unknown;
+        };
+        /**
+         * Instead of image2: an enrolled face of `collection`.
+         */
+        faceId2?: string;
+        /**
+         * Collection of the subject or the face ids.
          */
         collection?: string;
         /**
@@ -599,9 +789,19 @@ export type PostV1VerifyResponse = PostV1VerifyResponses[keyof PostV1VerifyRespo
 export type PostV1CollectionsByCollectionIdSearchData = {
     body: {
         /**
-         * The photo: JPEG, PNG, WebP, BMP or GIF, at most 20 MB and 40 MP. (base64; a data: URL is accepted)
+         * The photo: every face is searched (or give embedding or faceId). (base64; a data: URL is accepted)
          */
-        image: string;
+        image?: string;
+        /**
+         * Instead of a photo: search with one vector of the collection's model. A vector from an earlier answer, as its `embedding` was shown: {"model": "faceres", "vector": [...]} (in multipart, that JSON as text).
+         */
+        embedding?: {
+            [key: string]: unknown;
+        };
+        /**
+         * Instead of a photo: search with an enrolled face of this collection.
+         */
+        faceId?: string;
         /**
          * Subjects per face (default 3).
          */
@@ -614,6 +814,10 @@ export type PostV1CollectionsByCollectionIdSearchData = {
          * At most this many faces, largest first.
          */
         maxFaces?: number;
+        /**
+         * none, auto, low, medium or high (like Rekognition's QualityFilter; default: the gateway's QualityGate:Default, none). Faces below the level are left out, each listed with its reasons: too_small, blurry, not_frontal, low_confidence.
+         */
+        qualityFilter?: string;
     };
     path: {
         collectionId: string;
@@ -831,6 +1035,10 @@ export type PostV1CollectionsByCollectionIdSubjectsBySubjectIdFacesData = {
          * 'largest' takes the largest face of a photo that shows several.
          */
         face?: string;
+        /**
+         * none, auto, low, medium or high (like Rekognition's QualityFilter; default: the gateway's QualityGate:Default, none). Faces below the level are left out, each listed with its reasons: too_small, blurry, not_frontal, low_confidence.
+         */
+        qualityFilter?: string;
     };
     path: {
         collectionId: string;
