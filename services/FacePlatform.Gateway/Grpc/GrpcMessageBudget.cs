@@ -153,9 +153,14 @@ internal sealed class GrpcMessageBudget(RequestDelegate next, ImageGate gate)
                 }
 
                 // Admitted: receive the message into an array of its size rather than into Kestrel's pool (see there).
-                var received = await ReceivedMessageReader.ReceiveAsync(
-                    http.Request.BodyReader, GrpcFrame.HeaderBytes + header.Length, http.RequestAborted);
-                received.ReplaceBodyOf(http);
+                // Not a grpc-web-text body: its frames are base64 that grpc-web's translation decodes after this
+                // runs, and a body replaced under it left the call waiting until its deadline, holding the budget.
+                if (!IsWebText(http))
+                {
+                    var received = await ReceivedMessageReader.ReceiveAsync(
+                        http.Request.BodyReader, GrpcFrame.HeaderBytes + header.Length, http.RequestAborted);
+                    received.ReplaceBodyOf(http);
+                }
             }
         }
 
@@ -169,13 +174,16 @@ internal sealed class GrpcMessageBudget(RequestDelegate next, ImageGate gate)
     /// </summary>
     private static async Task<(bool Compressed, long Length)?> FirstFrameAsync(HttpContext http)
     {
-        if (http.Request.ContentType?.StartsWith("application/grpc-web-text", StringComparison.OrdinalIgnoreCase) == true)
+        if (IsWebText(http))
         {
             return http.Request.ContentLength is { } length ? (false, Math.Max(0, (length * 3 / 4) - GrpcFrame.HeaderBytes)) : (true, 0);
         }
 
         return await GrpcFrame.PeekHeaderAsync(http.Request.BodyReader, http.RequestAborted);
     }
+
+    private static bool IsWebText(HttpContext http) =>
+        http.Request.ContentType?.StartsWith("application/grpc-web-text", StringComparison.OrdinalIgnoreCase) == true;
 }
 
 /// <summary>Wiring of <see cref="GrpcMessageBudget"/>.</summary>
