@@ -35,7 +35,9 @@ public sealed class FacectlPlatformTests(PlatformFixture platform) : IDisposable
         Assert.True(third.ExitCode == 0, third.Output);
         Assert.Contains("enrolled 1, already enrolled 0, skipped 6 (done before), refused 0, failed 0", third.Output, StringComparison.Ordinal);
 
-        var csv = (await File.ReadAllLinesAsync(Report("first.csv"))).Skip(1).Select(l => l.Split(',')).ToList();
+        var lines = await File.ReadAllLinesAsync(Report("first.csv"));
+        Assert.Equal("file,person,outcome,status,reason,detail", lines[0]);
+        var csv = lines[1..].Select(l => l.Split(',')).ToList();
         Assert.Equal(["crowd/two_people.jpg", "sheldon/white.png"], csv.Select(row => row[0]));
         Assert.Equal(["several-faces", "no-face"], csv.Select(row => row[4]));
         Assert.Equal(["422", "422"], csv.Select(row => row[3]));
