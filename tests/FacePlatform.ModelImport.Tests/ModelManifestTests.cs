@@ -55,10 +55,11 @@ public sealed class ModelManifestTests : IDisposable
     public void Models_script_pins_the_same_package_as_the_catalogue()
     {
         var script = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "deploy", "local", "models.sh"));
-        var package = ModelCatalogue.Package;
-        Assert.Contains($"PACKAGE=\"{package.Name}\"", script, StringComparison.Ordinal);
-        Assert.Contains($"VERSION=\"{package.Version}\"", script, StringComparison.Ordinal);
-        Assert.Contains($"INTEGRITY=\"{package.Integrity}\"", script, StringComparison.Ordinal);
+        foreach (var package in ModelCatalogue.Packages)
+        {
+            // One line per package in the script's PACKAGES list: name, version, integrity.
+            Assert.Contains($"\"{package.Name} {package.Version} {package.Integrity}\"", script, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -67,7 +68,7 @@ public sealed class ModelManifestTests : IDisposable
         foreach (var model in ModelCatalogue.Models)
         {
             var fixture = ParityFixture.Load(model.Name);
-            Assert.Equal(ModelCatalogue.Package.Spec, fixture.Package);
+            Assert.Equal(model.Package.Spec, fixture.Package);
             Assert.Equal(model.Outputs.Select(o => o.Source).Order(), fixture.Outputs.Order());
         }
     }

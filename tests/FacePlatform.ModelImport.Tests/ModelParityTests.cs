@@ -29,6 +29,8 @@ public sealed class ModelParityTests(ITestOutputHelper output)
         using var session = new InferenceSession(path);
         using var runOptions = new RunOptions();
         var failures = new List<string>();
+        double worstAbs = 0, worstRel = 0;
+        var worst = string.Empty;
         foreach (var testCase in fixture.Cases)
         {
             var input = testCase.BuildInput();
@@ -51,6 +53,12 @@ public sealed class ModelParityTests(ITestOutputHelper output)
                     CultureInfo.InvariantCulture,
                     $"{model} {testCase.Name} {names[i - 1]} ({source}) [{string.Join(',', shape)}]: max|diff| {maxAbs:E2}, max|diff|/max(1,|ref|) {maxRel:E2}");
                 output.WriteLine(line);
+                worstAbs = Math.Max(worstAbs, maxAbs);
+                if (maxRel >= worstRel || double.IsNaN(maxRel))
+                {
+                    (worstRel, worst) = (maxRel, $"{names[i - 1]}, {testCase.Name}");
+                }
+
                 if (!(maxRel <= Tolerance))
                 {
                     failures.Add(line);
@@ -58,7 +66,41 @@ public sealed class ModelParityTests(ITestOutputHelper output)
             }
         }
 
+        RecordMeasurement(model, fixture, worstAbs, worstRel, worst);
         Assert.True(failures.Count == 0, "Outside the tolerance 1e-4 · max(1, |reference|):\n" + string.Join('\n', failures));
+    }
+
+    /// <summary>
+    /// The figures the importer writes into each manifest entry (Catalogue/parity.json) are measurements of this test
+    /// that pass its tolerance and name the fixture's reference; refreshed with <c>node tests/parity/record.mjs</c>.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Recorded_parity_is_within_the_tolerance(string model)
+    {
+        Assert.True(ModelCatalogue.Parity.TryGetValue(model, out var parity), $"Catalogue/parity.json has no figures for '{model}'; run the parity tests, then node tests/parity/record.mjs.");
+        Assert.Equal(Tolerance, parity!.Tolerance);
+        Assert.InRange(parity.MaxRelDiff, 0, Tolerance);
+        Assert.InRange(parity.MaxAbsDiff, parity.MaxRelDiff, double.MaxValue);
+        Assert.Contains(ParityFixture.Load(model).Package, parity.Reference, StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes this run's figures to tests/artifacts/parity/NAME.json (what record.mjs copies into parity.json).</summary>
+    private static void RecordMeasurement(string model, ParityFixture fixture, double maxAbs, double maxRel, string worst)
+    {
+        var directory = Path.Combine(TestPaths.RepositoryRoot, "tests", "artifacts", "parity");
+        Directory.CreateDirectory(directory);
+        var measured = new ModelParity(
+            $"{fixture.Package} on @tensorflow/tfjs {fixture.Generator?.Tfjs} ({fixture.Generator?.Backend} backend), tests/parity/fixtures/{model}.json",
+            string.Join("; ", fixture.Cases.Select(c => c.Describe())),
+            Tolerance,
+            maxAbs,
+            maxRel,
+            worst,
+            "ModelParityTests.Onnx_matches_tensorflow_js (ONNX Runtime CPU, default session options)");
+        File.WriteAllText(
+            Path.Combine(directory, model + ".json"),
+            System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, ModelParity> { [model] = measured }, ManifestJsonContext.Default.DictionaryStringModelParity));
     }
 
     internal static (double MaxAbs, double MaxRel) Compare(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)

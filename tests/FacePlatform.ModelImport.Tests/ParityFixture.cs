@@ -4,7 +4,13 @@ using System.Text.Json.Serialization;
 namespace FacePlatform.ModelImport.Tests;
 
 /// <summary>One model's reference outputs from TensorFlow.js (tests/parity/fixtures/NAME.json).</summary>
-internal sealed record ParityFixture(string Model, string Package, string Input, IReadOnlyList<string> Outputs, IReadOnlyList<ParityCase> Cases)
+internal sealed record ParityFixture(
+    string Model,
+    string Package,
+    string Input,
+    IReadOnlyList<string> Outputs,
+    IReadOnlyList<ParityCase> Cases,
+    ParityGenerator? Generator = null)
 {
     public static ParityFixture Load(string model)
     {
@@ -13,6 +19,9 @@ internal sealed record ParityFixture(string Model, string Package, string Input,
             ?? throw new InvalidDataException($"{path} is empty.");
     }
 }
+
+/// <summary>What computed the reference: the TF.js version and backend.</summary>
+internal sealed record ParityGenerator(string Tfjs, string Backend);
 
 /// <summary>One input batch and the outputs TF.js computed for it.</summary>
 internal sealed record ParityCase(
@@ -25,8 +34,14 @@ internal sealed record ParityCase(
     double High = 0,
     string? Pixels = null,
     double Scale = 1,
-    double Offset = 0)
+    double Offset = 0,
+    string? Source = null)
 {
+    /// <summary>The case in words, for the manifest's parity record.</summary>
+    public string Describe() => Kind == "prng"
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Name}: {Shape[0]} mulberry32 inputs (seeds {string.Join(", ", Seeds ?? [])}) uniform over [{Low}, {High}]")
+        : $"{Name}: {Shape[0]} face crops of {Source} at {Shape[1]}x{Shape[2]}";
+
     /// <summary>The float32 input batch, rebuilt exactly as the generator built it.</summary>
     public float[] BuildInput()
     {

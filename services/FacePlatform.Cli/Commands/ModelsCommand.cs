@@ -145,6 +145,13 @@ internal static class ModelsCommand
         }
     }
 
+    /// <summary>The measured parity in one column: the relative figure held to the tolerance, and the absolute one.</summary>
+    private static string Parity(ModelParity? parity) => parity is null
+        ? "not measured"
+        : string.Create(
+            CultureInfo.InvariantCulture,
+            $"{(parity.MaxRelDiff <= parity.Tolerance ? "pass" : "FAIL")} rel {parity.MaxRelDiff:0.0E+0} ≤ {parity.Tolerance:0E+0}, abs {parity.MaxAbsDiff:0.0E+0}");
+
     private static int List(string dir)
     {
         if (LoadManifest(dir) is not { } manifest)
@@ -152,15 +159,16 @@ internal static class ModelsCommand
             return 1;
         }
 
-        Console.WriteLine($"{"name",-26}{"task",-27}{"input",-22}{"MB",7}  sha256        outputs");
+        Console.WriteLine($"{"name",-26}{"task",-27}{"input",-22}{"MB",7}  sha256        {"source",-32}{"parity vs TF.js",-36}  outputs");
         foreach (var model in manifest.Models)
         {
             var size = new FileInfo(manifest.PathOf(model)).Length / 1e6;
             var input = $"[{string.Join(',', model.Input.Shape)}]";
             var outputs = string.Join(' ', model.Outputs.Select(o => $"{o.Name}[{string.Join(',', o.Shape)}]"));
+            var source = model.Source.Package is { } package ? $"{package}@{model.Source.Version}" : $"({model.Source.Licence})";
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{model.Name,-26}{model.Task,-27}{input,-22}{size,7:F1}  {model.Sha256[..12]}  {outputs}"));
+                $"{model.Name,-26}{model.Task,-27}{input,-22}{size,7:F1}  {model.Sha256[..12]}  {source,-32}{Parity(model.Parity),-36}  {outputs}"));
         }
 
         return 0;

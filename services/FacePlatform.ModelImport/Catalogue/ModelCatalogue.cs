@@ -1,3 +1,5 @@
+using FacePlatform.ModelImport.FaceApi;
+
 namespace FacePlatform.ModelImport.Catalogue;
 
 /// <summary>A pinned npm package that holds TF.js graph models.</summary>
@@ -5,7 +7,8 @@ namespace FacePlatform.ModelImport.Catalogue;
 /// <param name="Version">Exact version.</param>
 /// <param name="Integrity">The registry's <c>dist.integrity</c> for that version, recorded here so an offline cache can be trusted.</param>
 /// <param name="Licence">SPDX licence of the package.</param>
-public sealed record NpmPackageReference(string Name, string Version, string Integrity, string Licence)
+/// <param name="ModelFolder">The folder inside the tarball that holds the models (the only part extracted).</param>
+public sealed record NpmPackageReference(string Name, string Version, string Integrity, string Licence, string ModelFolder = "package/models/")
 {
     /// <summary><c>name@version</c>.</summary>
     public string Spec => $"{Name}@{Version}";
@@ -26,11 +29,35 @@ public sealed record OutputSpec(string Source, string Name, string Meaning);
 /// <param name="Description">What the model does.</param>
 /// <param name="Input">Input normalisation.</param>
 /// <param name="Outputs">Outputs in ONNX order.</param>
-public sealed record CatalogueEntry(string Name, string Task, string Description, InputSpec Input, IReadOnlyList<OutputSpec> Outputs)
+/// <param name="Architecture">For a weights-only model: the layers, written by the importer (null: a graph model).</param>
+public sealed record CatalogueEntry(
+    string Name,
+    string Task,
+    string Description,
+    InputSpec Input,
+    IReadOnlyList<OutputSpec> Outputs,
+    ModelArchitecture? Architecture = null)
 {
-    /// <summary>The graph file inside the package.</summary>
-    public string GraphPath => $"package/models/{Name}.json";
+    /// <summary>The package the weights come from.</summary>
+    public NpmPackageReference Package => Architecture?.Package ?? ModelCatalogue.Package;
+
+    /// <summary>The graph file (or, for a weights-only model, its weights manifest) inside the package.</summary>
+    public string GraphPath => Architecture is null ? $"{Package.ModelFolder}{Name}.json" : Package.ModelFolder + Architecture.WeightsManifest;
 }
+
+/// <summary>
+/// A weights-only model whose architecture lives in its package's code: the importer writes the layers itself (as a TF
+/// graph over the decoded weights) and converts that like a graph model.
+/// </summary>
+/// <param name="Package">The package that ships the weights.</param>
+/// <param name="WeightsManifest">The <c>*-weights_manifest.json</c> file in the package's model folder.</param>
+/// <param name="Origin">Where the weights were trained and whose code defines the layers (the manifest's <c>weightsFrom</c>).</param>
+/// <param name="Build">Builds the graph from the decoded weights and the origin text.</param>
+public sealed record ModelArchitecture(
+    NpmPackageReference Package,
+    string WeightsManifest,
+    string Origin,
+    Func<IReadOnlyDictionary<string, TensorFlowJs.TfTensor>, string, TensorFlowJs.TfjsGraphModel> Build);
 
 /// <summary>
 /// The one place that lists the pretrained models FacePlatform imports and what their inputs and outputs mean. The
@@ -46,9 +73,33 @@ public static class ModelCatalogue
         "sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==",
         "MIT");
 
+    /// <summary>
+    /// The second family's package (MIT): face-api.js' weights-only models, whose layers the importer writes from the
+    /// package's TypeScript (<see cref="FaceApi.FaceApiArchitectures"/>). Its weights folder is <c>package/model/</c>.
+    /// </summary>
+    public static NpmPackageReference FaceApiPackage { get; } = new(
+        "@vladmandic/face-api",
+        "1.7.15",
+        "sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDXFnvrdHTXDw==",
+        "MIT",
+        "package/model/");
+
+    /// <summary>Every package the catalogue imports from.</summary>
+    public static IReadOnlyList<NpmPackageReference> Packages { get; } = [Package, FaceApiPackage];
+
+    private const string FaceApiOrigin = "justadudewhohacks/face-api.js (weights, MIT); layers from @vladmandic/face-api 1.7.15 src/";
+
+    private static ModelArchitecture WeightsOnly(
+        string weightsManifest,
+        string source,
+        Func<IReadOnlyDictionary<string, TensorFlowJs.TfTensor>, string, TensorFlowJs.TfjsGraphModel> build) =>
+        new(FaceApiPackage, weightsManifest, $"{FaceApiOrigin}{source}", build);
+
     private static readonly InputSpec SignedUnit = new("RGB", -1, 1, "RGB pixel / 127.5 - 1", 1 / 127.5, -1);
     private static readonly InputSpec Unit = new("RGB", 0, 1, "RGB pixel / 255", 1 / 255.0, 0);
     private static readonly InputSpec Bytes = new("RGB", 0, 255, "RGB pixel as it is (0..255); the model normalises inside", 1, 0);
+    private static readonly InputSpec FaceApiBytes = new(
+        "RGB", 0, 255, "RGB pixel as it is (0..255), the face-api net's input after its resize to the square input size; the graph subtracts face-api's mean RGB and divides as the net does", 1, 0);
 
     private const string BlazeRow =
         "16 regressors per anchor in input pixels, relative to the anchor centre: box centre dx, dy, width, height, then 6 keypoints (x, y): right eye, left eye, nose tip, mouth, right ear, left ear (subject's view)";
@@ -169,6 +220,64 @@ public static class ModelCatalogue
             "LivenessNet (leokwu/livenessnet) on a 32x32 crop.",
             Unit,
             [new("Identity", "live", "softmax [live, spoof]; Human reports live = round(100 out[0])/100")]),
+        new(
+            "faceapi-recognition",
+            // Not "face-embedding" yet: the services accept any manifest model of that task as a collection's
+            // recogniser, and this one needs face-api's landmark alignment, which the pipeline does not have (issue 17:
+            // a later step plugs the family in and gives it the task then).
+            "face-descriptor",
+            "face-api.js FaceRecognitionNet: the dlib-derived ResNet-34 face descriptor on a 150x150 crop (face-api aligns it from the 68 landmarks). Weights only in the package; layers written by the importer.",
+            FaceApiBytes,
+            [new("descriptor", "descriptor", "128-d face descriptor (not normalised; face-api compares by Euclidean distance, match below 0.6)")],
+            WeightsOnly("face_recognition_model-weights_manifest.json", "faceRecognitionNet", FaceApiArchitectures.Recognition)),
+        new(
+            "faceapi-age-gender",
+            "age+gender",
+            "face-api.js AgeGenderNet: TinyXception (2 main blocks) on a 112x112 face crop with an age regression head and a gender softmax; trained on UTKFace (per face-api.js' README).",
+            FaceApiBytes,
+            [
+                new("age", "age", "age in years (regression, one value per face)"),
+                new("gender", "gender", "softmax [male, female]; face-api: male when p[0] > 0.5"),
+            ],
+            WeightsOnly("age_gender_model-weights_manifest.json", "ageGenderNet, xception", FaceApiArchitectures.AgeGender)),
+        new(
+            "faceapi-landmarks68",
+            "face-landmarks",
+            "face-api.js FaceLandmark68Net: 68 points (iBUG 300-W layout) from four dense blocks of separable convs on a 112x112 face crop.",
+            FaceApiBytes,
+            [new("landmarks", "landmarks", "68 points interleaved x0, y0, x1, y1, … relative to the 112x112 square input (0..1); face-api undoes its square padding afterwards")],
+            WeightsOnly("face_landmark_68_model-weights_manifest.json", "faceLandmarkNet, faceFeatureExtractor", (w, o) => FaceApiArchitectures.FeatureNet(w, o, tiny: false, "landmarks", softmax: false))),
+        new(
+            "faceapi-landmarks68-tiny",
+            "face-landmarks",
+            "face-api.js FaceLandmark68TinyNet: the same 68 points from three smaller dense blocks (112x112).",
+            FaceApiBytes,
+            [new("landmarks", "landmarks", "68 points interleaved x, y relative to the 112x112 square input (0..1)")],
+            WeightsOnly("face_landmark_68_tiny_model-weights_manifest.json", "faceLandmarkNet, faceFeatureExtractor (tiny)", (w, o) => FaceApiArchitectures.FeatureNet(w, o, tiny: true, "landmarks", softmax: false))),
+        new(
+            "faceapi-tiny-detector",
+            "face-detection",
+            "face-api.js TinyFaceDetector (TinyYolov2 with separable convs) at its default 416x416 input; face-api letterboxes the photo to a square at the top left.",
+            FaceApiBytes,
+            [new("grid", "grid", "13x13 cells x 5 anchors x (x, y, w, h, score) logits, NHWC [n,13,13,25]; face-api: box centre ((col, row) + sigmoid(x, y)) / 13, size exp(w, h) x anchor / 13 with anchors (1.603231, 2.094468), (6.041143, 7.080126), (2.882459, 3.518061), (4.266906, 5.178857), (9.041765, 10.66308), score sigmoid; NMS IoU 0.4")],
+            WeightsOnly("tiny_face_detector_model-weights_manifest.json", "tinyFaceDetector, tinyYolov2", FaceApiArchitectures.TinyDetector)),
+        new(
+            "faceapi-ssd",
+            "face-detection",
+            "face-api.js SSD MobileNet V1 face detector on 512x512 (trained on WIDER FACE, per face-api.js' README); box decoding against the package's 5,118 anchors is in the graph, score threshold and NMS are not.",
+            FaceApiBytes,
+            [
+                new("boxes", "boxes", "5118 boxes x (top, left, bottom, right) relative to the 512x512 input; face-api clips to 0..1"),
+                new("scores", "scores", "5118 face probabilities (sigmoid); face-api keeps those ≥ minConfidence 0.5, NMS IoU 0.5, at most 100"),
+            ],
+            WeightsOnly("ssd_mobilenetv1_model-weights_manifest.json", "ssdMobilenetv1", FaceApiArchitectures.Ssd)),
+        new(
+            "faceapi-expression",
+            "emotion",
+            "face-api.js FaceExpressionNet: the 68-point net's feature extractor (separately trained weights) with a 7-way softmax on a 112x112 face crop.",
+            FaceApiBytes,
+            [new("expressions", "expressions", "softmax over neutral, happy, sad, angry, fearful, disgusted, surprised")],
+            WeightsOnly("face_expression_model-weights_manifest.json", "faceExpressionNet, faceFeatureExtractor", (w, o) => FaceApiArchitectures.FeatureNet(w, o, tiny: false, "expressions", softmax: true))),
     ];
 
     /// <summary>
@@ -178,10 +287,24 @@ public static class ModelCatalogue
     /// </summary>
     public static IReadOnlyDictionary<string, Manifest.ModelCalibration> Calibrations { get; } = ReadCalibrations();
 
+    /// <summary>
+    /// Each imported model's measured parity with TF.js (model id → figures), recorded from <c>ModelParityTests</c> by
+    /// <c>node tests/parity/record.mjs</c> and written by the importer into the manifest entries (docs/models.md).
+    /// </summary>
+    public static IReadOnlyDictionary<string, Manifest.ModelParity> Parity { get; } = ReadParity();
+
     /// <summary>The entry named <paramref name="name"/>.</summary>
     public static CatalogueEntry Get(string name) =>
         Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.Ordinal))
         ?? throw new KeyNotFoundException($"No model '{name}' in the catalogue; known: {string.Join(", ", Models.Select(m => m.Name))}.");
+
+    private static Dictionary<string, Manifest.ModelParity> ReadParity()
+    {
+        using var stream = typeof(ModelCatalogue).Assembly.GetManifestResourceStream("FacePlatform.ModelImport.parity.json")
+            ?? throw new InvalidOperationException("parity.json is not embedded in FacePlatform.ModelImport");
+        return System.Text.Json.JsonSerializer.Deserialize(stream, Manifest.ManifestJsonContext.Default.DictionaryStringModelParity)
+            ?? throw new InvalidDataException("parity.json is empty");
+    }
 
     private static Dictionary<string, Manifest.ModelCalibration> ReadCalibrations()
     {

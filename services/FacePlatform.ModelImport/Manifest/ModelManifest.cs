@@ -141,7 +141,8 @@ public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<Mode
 /// <param name="Name">Model id; stored with every embedding the model makes.</param>
 /// <param name="Task">What it does: <c>face-detection</c>, <c>face-landmarks</c>, <c>iris-landmarks</c>,
 /// <c>face-embedding</c>, <c>face-embedding+age+gender</c>, <c>age+gender+race</c>, <c>emotion</c>,
-/// <c>anti-spoofing</c>, <c>liveness</c>.</param>
+/// <c>anti-spoofing</c>, <c>liveness</c>; <c>face-descriptor</c> for a recogniser the services do not offer yet
+/// (face-api's, until the pipeline aligns faces its way).</param>
 /// <param name="Description">One or two sentences for people.</param>
 /// <param name="File">ONNX file name, relative to the model directory.</param>
 /// <param name="Sha256">Lower-case hex SHA-256 of the file.</param>
@@ -152,6 +153,8 @@ public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<Mode
 /// <param name="Training">How a model made by <c>facectl train</c> was trained (null for imported models).</param>
 /// <param name="Calibration">Recognisers only: the similarity thresholds measured at stated false-accept rates
 /// (docs/accuracy.md, "Open set"); null when the model was never calibrated.</param>
+/// <param name="Parity">Imported models: how closely the ONNX model matches the original on TF.js, as measured by the
+/// parity tests (docs/models.md, "Parity with TensorFlow.js"); null where not measured.</param>
 public sealed record ModelEntry(
     string Name,
     string Task,
@@ -163,7 +166,28 @@ public sealed record ModelEntry(
     IReadOnlyList<ModelOutput> Outputs,
     ModelStats? Stats = null,
     ModelTraining? Training = null,
-    ModelCalibration? Calibration = null);
+    ModelCalibration? Calibration = null,
+    ModelParity? Parity = null);
+
+/// <summary>
+/// An imported model's measured agreement with the original running on TensorFlow.js: the largest differences over
+/// every element of every output on the stated inputs, and the tolerance they were held to.
+/// </summary>
+/// <param name="Reference">What computed the reference outputs (package, TF.js version and backend).</param>
+/// <param name="Inputs">The inputs compared, in words.</param>
+/// <param name="Tolerance">The bound: |onnx − tfjs| ≤ tolerance · max(1, |tfjs|) for every element.</param>
+/// <param name="MaxAbsDiff">Largest |onnx − tfjs|.</param>
+/// <param name="MaxRelDiff">Largest |onnx − tfjs| / max(1, |tfjs|), the figure held to the tolerance.</param>
+/// <param name="Worst">The output and input case where <paramref name="MaxRelDiff"/> was found.</param>
+/// <param name="MeasuredBy">The test that measured it.</param>
+public sealed record ModelParity(
+    string Reference,
+    string Inputs,
+    double Tolerance,
+    double MaxAbsDiff,
+    double MaxRelDiff,
+    string Worst,
+    string MeasuredBy);
 
 /// <summary>How a trained model (heads on a frozen recogniser's features, docs/training.md) was made.</summary>
 /// <param name="Version">Version of this model id: 1, then one more with each retraining under the same id.</param>
@@ -270,4 +294,5 @@ public sealed record ModelStats(int? Opset = null, long? Parameters = null, long
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ModelManifestDocument))]
 [JsonSerializable(typeof(Dictionary<string, ModelCalibration>))]
+[JsonSerializable(typeof(Dictionary<string, ModelParity>))]
 public sealed partial class ManifestJsonContext : JsonSerializerContext;
