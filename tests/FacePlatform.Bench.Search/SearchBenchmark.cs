@@ -113,6 +113,7 @@ internal static class SearchBenchmark
             $"p50 / p99 ms ({options.Clients} clients) | QPS {options.Clients} clients | raw SQL p50 / p99 ms | load average |");
         Say((compare ? "| --- | --- " : string.Empty) + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var sweep = options.Rerank.SelectMany(r => options.EfSearch.Where(ef => ef >= r).DefaultIfEmpty(r).Select(ef => (Rerank: r, Ef: ef))).Distinct().ToList();
+        var firstAnswers = new Dictionary<(int Rerank, int Ef), string[]>();
         for (var round = 1; round <= options.Rounds; round++)
         {
             // The first round asks the queries whose exact answers are known; later rounds new ones, so that no answer
@@ -157,6 +158,13 @@ internal static class SearchBenchmark
                     Say((compare ? $"| {round} | {targets.Addresses[t]} " : string.Empty) +
                         $"| {rerank} | {efOfTarget} | {recall:F3} | {identityHit:F3} | {mates:F3} | {single.P50:F1} / {single.P99:F1} | {single.Qps:F0} | " +
                         $"{many} | {raw.P50:F1} / {raw.P99:F1} | {load} |");
+                    if (round == 1 && targets.Count > 1)
+                    {
+                        // Same queries to every address: their best faces compared one by one (recall without ground truth).
+                        firstAnswers.TryAdd((rerank, ef), single.TopFace);
+                        var same = firstAnswers[(rerank, ef)].Zip(single.TopFace, (a, b) => a == b).Count(equal => equal);
+                        Say($"best face the same as {targets.Addresses[order[0]]}'s for {same} of {queries.Length} queries");
+                    }
                 }
             }
         }
