@@ -5,8 +5,21 @@ namespace FacePlatform.Bench.Search;
 /// <summary>Command line of the benchmark; every option has a default that matches docs/benchmarks.md.</summary>
 internal sealed record BenchOptions
 {
-    /// <summary>gRPC address of a running identity service (mutual TLS: see <see cref="Pki"/>).</summary>
+    /// <summary>
+    /// gRPC address of a running identity service (mutual TLS: see <see cref="Pki"/>; an <c>http://</c> address is
+    /// called in h2c). Several, comma-separated, compare builds or transports in one run: the first loads and is
+    /// asked everything; every sweep row is then run against each of them in turn (<see cref="Rounds"/>).
+    /// </summary>
     public string Identity { get; init; } = "https://127.0.0.1:5103";
+
+    /// <summary>The addresses in <see cref="Identity"/>.</summary>
+    public IReadOnlyList<string> Identities => Identity.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>
+    /// How many times the sweep is run against every address; rounds after the first use new queries (no recall),
+    /// and odd rounds take the addresses in reverse order, so that neither side always runs first.
+    /// </summary>
+    public int Rounds { get; init; } = 1;
 
     /// <summary>
     /// Folder of the platform's certificates (deploy/local/pki.sh: ca.crt, NAME.crt, NAME.key): the benchmark calls
@@ -115,6 +128,7 @@ internal sealed record BenchOptions
                 "--collection" => options with { Collection = value },
                 "--warmup" => options with { Warmup = Int(value) },
                 "--recall" => options with { Recall = bool.Parse(value) },
+                "--rounds" => options with { Rounds = Int(value) },
                 "--scan-head-bits" => options with { ScanHeadBits = value.Split(',').Select(Int).ToList() },
                 "--code-index" => options with { CodeIndex = value },
                 "--lists" => options with { Lists = Int(value) },

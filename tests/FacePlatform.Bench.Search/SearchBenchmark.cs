@@ -25,12 +25,8 @@ internal static class SearchBenchmark
         var data = new FaceData(options);
         using var certificates = new InternalCertificates(
             Path.Combine(options.Pki, options.Caller + ".crt"), Path.Combine(options.Pki, options.Caller + ".key"), Path.Combine(options.Pki, "ca.crt"));
-        using var channel = GrpcChannel.ForAddress(options.Identity, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = 64 << 20,
-            HttpHandler = certificates.CreateClientHandler(),
-        });
-        var client = new IdentityService.IdentityServiceClient(channel);
+        using var targets = new Targets(options.Identities, certificates);
+        var client = targets.Clients[0];
         var sourceBuilder = new NpgsqlDataSourceBuilder(options.Postgres);
         sourceBuilder.UseVector();
         await using var postgres = sourceBuilder.Build();
@@ -98,42 +94,79 @@ internal static class SearchBenchmark
         {
             // Other queries, so the measured ones are not answered from the cache; the service's connections, JIT
             // tiers and caches settle here instead of in the first row.
-            foreach (var clients in new[] { Math.Max(1, options.Clients), 1 })
+            foreach (var target in targets.Clients)
             {
-                var warm = Enumerable.Range(0, options.Warmup).Select(_ => data.FaceOf(centres[random.Next(identities)])).ToArray();
-                await SearchManyAsync(client, tenant, gallery.Collection, model, warm, options.EfSearch[0], options.Rerank[0], clients);
+                foreach (var clients in new[] { Math.Max(1, options.Clients), 1 })
+                {
+                    var warm = Enumerable.Range(0, options.Warmup).Select(_ => data.FaceOf(centres[random.Next(identities)])).ToArray();
+                    await SearchManyAsync(target, tenant, gallery.Collection, model, warm, options.EfSearch[0], options.Rerank[0], clients);
+                }
             }
 
-            Say($"warm-up: {options.Warmup} searches with {options.Clients} clients, then 1");
+            Say($"warm-up: {options.Warmup} searches with {options.Clients} clients, then 1{(targets.Count > 1 ? ", on each address" : string.Empty)}");
         }
 
-        Say("| rerank | ef_search | recall@1 | identity top-1 (service) | mates in top 10 | service p50 / p99 ms (1 client) | QPS 1 client | " +
+        // With several addresses each row names its round and address; one address prints the table as it always did.
+        var compare = targets.Count > 1 || options.Rounds > 1;
+        Say((compare ? "| round | identity " : string.Empty) +
+            "| rerank | ef_search | recall@1 | identity top-1 (service) | mates in top 10 | service p50 / p99 ms (1 client) | QPS 1 client | " +
             $"p50 / p99 ms ({options.Clients} clients) | QPS {options.Clients} clients | raw SQL p50 / p99 ms | load average |");
-        Say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        Say((compare ? "| --- | --- " : string.Empty) + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var sweep = options.Rerank.SelectMany(r => options.EfSearch.Where(ef => ef >= r).DefaultIfEmpty(r).Select(ef => (Rerank: r, Ef: ef))).Distinct().ToList();
-        foreach (var (rerank, ef) in sweep)
+        var firstAnswers = new Dictionary<(int Rerank, int Ef), string[]>();
+        for (var round = 1; round <= options.Rounds; round++)
         {
-            var load = LoadAverage();
-            var single = await SearchManyAsync(client, tenant, gallery.Collection, model, queries, ef, rerank, 1);
-            var recall = exact is null ? double.NaN
-                : single.TopFace.Select((face, q) => face == faceIds[exact[q][0]]).Count(hit => hit) / (double)queries.Length;
-            var identityHit = single.TopSubject.Select((s, q) => s == subjectOfIdentity[queryIdentities[q]]).Count(hit => hit) / (double)queries.Length;
-            // Raw SQL on the code index (none: without one, PostgreSQL would sort the whole partition by Hamming distance).
-            var raw = options.CodeIndex == "none" ? (P50: double.NaN, P99: double.NaN, Ids: [])
-                : await RawTop10Async(postgres, gallery, options.Dimension, queries, ef, rerank);
-            var mates = raw.Ids.Length == 0 ? double.NaN
-                : raw.Ids.Select((ids, q) => ids.Count(id => identityOfFace.TryGetValue(id, out var p) && p == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
-            var many = "- | -";
-            if (options.Concurrent)
+            // The first round asks the queries whose exact answers are known; later rounds new ones, so that no answer
+            // comes from the cache (whose key is the query).
+            var roundQueries = round == 1 ? queries
+                : Enumerable.Range(0, queries.Length).Select(_ => data.FaceOf(centres[random.Next(identities)])).ToArray();
+            var order = Enumerable.Range(0, targets.Count).ToList();
+            if (round % 2 == 0)
             {
-                // Other queries for the concurrent run, so the cache cannot answer them.
-                var fresh = Enumerable.Range(0, Math.Max(queries.Length, options.Clients * 50)).Select(_ => data.FaceOf(centres[random.Next(identities)])).ToArray();
-                var run = await SearchManyAsync(client, tenant, gallery.Collection, model, fresh, ef, rerank, options.Clients);
-                many = $"{run.P50:F1} / {run.P99:F1} | {run.Qps:F0}";
+                order.Reverse();
             }
 
-            Say($"| {rerank} | {ef} | {recall:F3} | {identityHit:F3} | {mates:F3} | {single.P50:F1} / {single.P99:F1} | {single.Qps:F0} | " +
-                $"{many} | {raw.P50:F1} / {raw.P99:F1} | {load} |");
+            foreach (var (rerank, ef) in sweep)
+            {
+                foreach (var t in order)
+                {
+                    // Several services share one cache: each address is asked with its own ef_search (ef + its
+                    // position), so none is answered from another's cached answers. The in-memory scan ignores
+                    // ef_search; on the code index path compare addresses with care.
+                    var efOfTarget = Math.Min(1000, ef + t);
+                    var load = LoadAverage();
+                    var single = await SearchManyAsync(targets.Clients[t], tenant, gallery.Collection, model, roundQueries, efOfTarget, rerank, 1);
+                    var known = exact is not null && round == 1;
+                    var recall = !known ? double.NaN
+                        : single.TopFace.Select((face, q) => face == faceIds[exact![q][0]]).Count(hit => hit) / (double)queries.Length;
+                    var identityHit = round != 1 ? double.NaN
+                        : single.TopSubject.Select((s, q) => s == subjectOfIdentity[queryIdentities[q]]).Count(hit => hit) / (double)queries.Length;
+                    // Raw SQL on the code index (none: without one, PostgreSQL would sort the whole partition by Hamming distance).
+                    var raw = options.CodeIndex == "none" || round != 1 || t != 0 ? (P50: double.NaN, P99: double.NaN, Ids: [])
+                        : await RawTop10Async(postgres, gallery, options.Dimension, queries, ef, rerank);
+                    var mates = raw.Ids.Length == 0 ? double.NaN
+                        : raw.Ids.Select((ids, q) => ids.Count(id => identityOfFace.TryGetValue(id, out var p) && p == queryIdentities[q]) / (double)options.FacesPerIdentity).Average();
+                    var many = "- | -";
+                    if (options.Concurrent)
+                    {
+                        // Other queries for the concurrent run, so the cache cannot answer them.
+                        var fresh = Enumerable.Range(0, Math.Max(queries.Length, options.Clients * 50)).Select(_ => data.FaceOf(centres[random.Next(identities)])).ToArray();
+                        var run = await SearchManyAsync(targets.Clients[t], tenant, gallery.Collection, model, fresh, efOfTarget, rerank, options.Clients);
+                        many = $"{run.P50:F1} / {run.P99:F1} | {run.Qps:F0}";
+                    }
+
+                    Say((compare ? $"| {round} | {targets.Addresses[t]} " : string.Empty) +
+                        $"| {rerank} | {efOfTarget} | {recall:F3} | {identityHit:F3} | {mates:F3} | {single.P50:F1} / {single.P99:F1} | {single.Qps:F0} | " +
+                        $"{many} | {raw.P50:F1} / {raw.P99:F1} | {load} |");
+                    if (round == 1 && targets.Count > 1)
+                    {
+                        // Same queries to every address: their best faces compared one by one (recall without ground truth).
+                        firstAnswers.TryAdd((rerank, ef), single.TopFace);
+                        var same = firstAnswers[(rerank, ef)].Zip(single.TopFace, (a, b) => a == b).Count(equal => equal);
+                        Say($"best face the same as {targets.Addresses[order[0]]}'s for {same} of {queries.Length} queries");
+                    }
+                }
+            }
         }
 
         if (options.Probes.Count > 0)
@@ -534,6 +567,43 @@ internal static class SearchBenchmark
     }
 
     private sealed record RunResult(double P50, double P99, double Qps, string[] TopFace, string[] TopSubject);
+
+    /// <summary>One channel and client per identity address (<see cref="BenchOptions.Identities"/>), each with its own connections.</summary>
+    private sealed class Targets : IDisposable
+    {
+        private readonly List<GrpcChannel> _channels;
+
+        public Targets(IReadOnlyList<string> addresses, InternalCertificates certificates)
+        {
+            if (addresses.Count == 0)
+            {
+                throw new ArgumentException("--identity names no address");
+            }
+
+            Addresses = addresses;
+            // The gateway's handler (mutual TLS); on an http:// address gRPC speaks h2c and the TLS options go unused.
+            _channels = addresses.Select(address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+            {
+                MaxReceiveMessageSize = 64 << 20,
+                HttpHandler = certificates.CreateClientHandler(),
+            })).ToList();
+            Clients = _channels.Select(channel => new IdentityService.IdentityServiceClient(channel)).ToList();
+        }
+
+        public IReadOnlyList<string> Addresses { get; }
+
+        public List<IdentityService.IdentityServiceClient> Clients { get; }
+
+        public int Count => Clients.Count;
+
+        public void Dispose()
+        {
+            foreach (var channel in _channels)
+            {
+                channel.Dispose();
+            }
+        }
+    }
 
     private static async Task<RunResult> SearchManyAsync(
         IdentityService.IdentityServiceClient client, string tenant, string collection, string model, float[][] queries, int ef, int rerank, int clients)

@@ -54,6 +54,9 @@ internal static class ServiceClients
                 });
             })
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<InternalCertificates>().CreateClientHandler())
+            // The handler renews its own connections (PooledConnectionLifetime, for certificate renewals); the factory's
+            // default 2-minute handler lifetime would add a new connection, so a mutual-TLS handshake on some call, every 2 minutes.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .EnableCallContextPropagation(options => options.SuppressContextNotFoundErrors = true)
             // First, so it times the whole call (retries included) and sees the status the gateway acts on.
             .AddInterceptor(sp => new RpcClientMetricsInterceptor(sp.GetRequiredService<RpcMetrics>()))
@@ -67,7 +70,8 @@ internal static class ServiceClients
             {
                 options.ChannelOptionsActions.Add(channel => channel.Credentials = ChannelCredentials.SecureSsl);
             }
-        }).ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<InternalCertificates>().CreateClientHandler());
+        }).ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<InternalCertificates>().CreateClientHandler())
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             name.ToLowerInvariant(),
             sp => new GrpcServiceHealthCheck(sp.GetRequiredService<GrpcClientFactory>()
