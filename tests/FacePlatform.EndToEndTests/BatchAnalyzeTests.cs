@@ -68,5 +68,32 @@ public sealed class BatchAnalyzeTests(PlatformFixture platform)
         Assert.Equal(StatusCode.InvalidArgument, empty.StatusCode);
     }
 
+    [Fact]
+    public async Task A_batch_enrolment_enrols_each_photo_or_names_its_own_error_an_over_size_one_413()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+        var collection = await platform.FaceClient.CreateCollectionAsync(new CreateCollectionCall { Name = "batch-enrol" }, PlatformFixture.WithKey(key));
+        var form = new MultipartFormDataContent();
+        Photos.AddFile(form, Photos.Obama1, "obama");
+        Photos.AddFile(form, Photos.Corrupted, "corrupted");
+        // One byte over the 20-MB photo limit: refused by its size before it is read or takes the in-flight budget.
+        form.Add(new ByteArrayContent(new byte[(20 * 1024 * 1024) + 1]), "oversize", "oversize.jpg");
+
+        var request = PlatformFixture.Request(HttpMethod.Post, $"/v1/collections/{collection.Id}/subjects:batchEnroll", key);
+        request.Content = form;
+        using var answer = await platform.Http.SendAsync(request);
+        var body = await answer.Content.ReadAsStringAsync();
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, body);
+        var batch = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(1, batch.GetProperty("enrolled").GetInt32());
+        Assert.Equal(2, batch.GetProperty("failed").GetInt32());
+        var items = batch.GetProperty("items");
+        Assert.Equal(JsonValueKind.Null, items[0].GetProperty("error").ValueKind);
+        Assert.InRange(items[1].GetProperty("error").GetProperty("status").GetInt32(), 400, 499);
+        Assert.Equal(413, items[2].GetProperty("error").GetProperty("status").GetInt32());
+        Assert.Contains("oversize.jpg", items[2].GetProperty("error").GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     private static Image Image(string path) => new() { Content = ByteString.CopyFrom(File.ReadAllBytes(path)) };
 }

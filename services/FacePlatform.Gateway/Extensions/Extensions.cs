@@ -26,7 +26,10 @@ internal static class Extensions
         builder.AddPlatformRedis();
 
         builder.Services.AddOptions<ImageLimitsOptions>().Bind(builder.Configuration.GetSection(ImageLimitsOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+            .ValidateDataAnnotations()
+            .Validate(ImageLimitsOptions.FitsTheHeap,
+                "Limits:MaxImageBytesInFlight is more than half the GC heap limit; raise DOTNET_GCHeapHardLimit with it")
+            .ValidateOnStart();
         builder.Services.AddOptions<RecognitionOptions>().Bind(builder.Configuration.GetSection(RecognitionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ImageGate>();

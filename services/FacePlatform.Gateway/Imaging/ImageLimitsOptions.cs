@@ -24,6 +24,16 @@ internal sealed class ImageLimitsOptions
     [Range(1024 * 1024, 16L * 1024 * 1024 * 1024)]
     public long MaxImageBytesInFlight { get; set; } = 128L * 1024 * 1024;
 
+    /// <summary>
+    /// The in-flight budget fits at most half the GC heap the process may use: the gateway's runtimeconfig caps its heap
+    /// at 256 MiB (<c>System.GC.HeapHardLimit</c> in FacePlatform.Gateway.csproj, so that its resident memory stays
+    /// under 512 MB under hostile input, docs/reliability.md), and the photos admitted are live objects of that heap;
+    /// a larger budget without a larger limit (<c>DOTNET_GCHeapHardLimit</c>) would turn a burst into out-of-memory
+    /// failures instead of 429s, so the gateway does not start with it.
+    /// </summary>
+    public static bool FitsTheHeap(ImageLimitsOptions options) =>
+        options.MaxImageBytesInFlight <= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+
     /// <summary>How long a request waits for room in <see cref="MaxImageBytesInFlight"/> before its 429 (default 2 s).</summary>
     [Range(0, 60_000)]
     public int InFlightWaitMilliseconds { get; set; } = 2000;

@@ -72,6 +72,32 @@ internal sealed class PhotoRequest
     }
 
     /// <summary>
+    /// One photo of a multipart batch (analyse, enrol): admitted to the in-flight budget by its size, then read into one
+    /// array (ASP.NET spooled it to disk) and checked; the lease is the caller's to dispose once the photo is done.
+    /// </summary>
+    public static async Task<(GatedImage, IDisposable?)> OpenFileAsync(IFormFile file, ImageGate gate, CancellationToken cancellationToken)
+    {
+        if (file.Length > gate.Limits.MaxImageBytes)
+        {
+            throw Errors.ApiProblemException.TooLarge($"'{file.FileName}' has {file.Length} bytes; at most {gate.Limits.MaxImageBytes} are accepted");
+        }
+
+        var lease = await gate.AdmitAsync(file.Length, json: false, cancellationToken);
+        try
+        {
+            var bytes = GC.AllocateUninitializedArray<byte>((int)file.Length);
+            await using var stream = file.OpenReadStream();
+            await stream.ReadExactlyAsync(bytes, cancellationToken);
+            return (gate.Check(bytes), lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Reads the photos and fields of <paramref name="request"/> once its photo bytes fit the gateway's in-flight budget
     /// (<see cref="ImageGate.AdmitAsync"/>), held until the response is done. JSON bodies stream (<see cref="JsonPhotoBody"/>);
     /// multipart files are spooled to disk by ASP.NET Core above 64 KB and read once into their final array.

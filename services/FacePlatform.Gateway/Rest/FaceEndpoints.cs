@@ -185,35 +185,12 @@ internal static class FaceEndpoints
             request.IntField("maxFaces"),
             request.IntField("minFaceSize"),
             request.Field("attributes") is { } attributes ? [attributes] : null);
-        var results = await faces.AnalyzeBatchAsync(caller.TenantId, files.Count, (i, cancellationToken) => OpenAsync(files[i], gate, cancellationToken),
+        var results = await faces.AnalyzeBatchAsync(caller.TenantId, files.Count, (i, cancellationToken) => PhotoRequest.OpenFileAsync(files[i], gate, cancellationToken),
             options, http.RequestAborted);
         var items = results.Select((r, i) => new BatchAnalyzeItemView(i, files[i].FileName,
             r.Answer is { } answer ? AnalyzeView.From(answer, options.CollectionId is not null, options.WantsLandmarks) : null,
             r.Problem is { } problem ? new ProblemView(problem.HttpStatus, problem.Title, problem.Detail) : null)).ToList();
         return TypedResults.Ok(new BatchAnalyzeView(items.Count(i => i.Error is null), items.Count(i => i.Error is not null), items));
-    }
-
-    /// <summary>One photo of a batch: admitted to the in-flight budget by its size, then read (ASP.NET spooled it to disk).</summary>
-    private static async Task<(GatedImage, IDisposable?)> OpenAsync(IFormFile file, ImageGate gate, CancellationToken cancellationToken)
-    {
-        if (file.Length > gate.Limits.MaxImageBytes)
-        {
-            throw ApiProblemException.TooLarge($"'{file.FileName}' has {file.Length} bytes; at most {gate.Limits.MaxImageBytes} are accepted");
-        }
-
-        var lease = await gate.AdmitAsync(file.Length, json: false, cancellationToken);
-        try
-        {
-            var bytes = GC.AllocateUninitializedArray<byte>((int)file.Length);
-            await using var stream = file.OpenReadStream();
-            await stream.ReadExactlyAsync(bytes, cancellationToken);
-            return (gate.Check(bytes), lease);
-        }
-        catch
-        {
-            lease.Dispose();
-            throw;
-        }
     }
 
     private static async Task<Ok<AnalyzeView>> DetectAsync(HttpContext http, FaceOperations faces, ImageGate gate)

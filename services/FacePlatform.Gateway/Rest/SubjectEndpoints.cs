@@ -196,9 +196,14 @@ internal static class SubjectEndpoints
                     subjectIds[externalId] = subjectId;
                 }
 
-                var image = gate.Check(await ReadAsync(items[index], http.RequestAborted));
-                var enrolled = await faces.EnrollAsync(caller.TenantId, collectionId, subjectId, image, largest: false, null, http.RequestAborted);
-                results.Add(new BatchItemView(index, subjectId, EnrollView.From(enrolled), null));
+                // Each photo holds the in-flight budget while it is enrolled, as a batch analysis's photos do: sixteen
+                // batches at once held sixteen photos and their copies, unbounded by the budget.
+                var (image, lease) = await PhotoRequest.OpenFileAsync(items[index], gate, http.RequestAborted);
+                using (lease)
+                {
+                    var enrolled = await faces.EnrollAsync(caller.TenantId, collectionId, subjectId, image, largest: false, null, http.RequestAborted);
+                    results.Add(new BatchItemView(index, subjectId, EnrollView.From(enrolled), null));
+                }
             }
             catch (ApiProblemException problem)
             {
@@ -239,13 +244,6 @@ internal static class SubjectEndpoints
             }, cancellationToken: cancellationToken);
             return page.Subjects.First(s => s.ExternalId == externalId).Id;
         }
-    }
-
-    private static async Task<byte[]> ReadAsync(IFormFile file, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream((int)file.Length);
-        await file.CopyToAsync(buffer, cancellationToken);
-        return buffer.ToArray();
     }
 
     private static Struct? ToStruct(JsonElement? metadata)

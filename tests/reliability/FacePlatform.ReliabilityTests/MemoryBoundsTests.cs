@@ -37,9 +37,7 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
     // REST alone, and REST with the large gRPC messages: two cases, so each figure in docs/reliability.md has its own run.
     [Theory]
     [InlineData("rest-only")]
-    // "rest-and-grpc" is left out until its bound holds in every run: on the helper's branch the gateway peaked at
-    // 336-450 MB, but the clean-clone .ci/run of the merged platform (2026-12-03, 20276c8) saw 548 MB, 547 after
-    // (docs/reliability.md). Run it by adding [InlineData("rest-and-grpc")] back.
+    [InlineData("rest-and-grpc")]
     public async Task Sixteen_hostile_clients_keep_embedding_and_gateway_memory_bounded_without_5xx_and_it_drops_back(string attack)
     {
         var photo = await File.ReadAllBytesAsync(Path.Combine(
