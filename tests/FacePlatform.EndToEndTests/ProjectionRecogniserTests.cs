@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using FacePlatform.Contracts.V1;
 using FacePlatform.Vision.Recognition;
+using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FacePlatform.EndToEndTests;
@@ -42,6 +45,26 @@ public sealed class ProjectionRecogniserTests(TrainedModelPlatform platform)
             Assert.True(matches.GetArrayLength() > 0, $"{person}5.png matched no one at the default threshold: {found}");
             Assert.Equal(person, matches[0].GetProperty("externalId").GetString());
         }
+    }
+
+    [Fact]
+    public async Task The_embedding_service_serves_only_the_trained_models_it_is_configured_to_serve_as_recognisers()
+    {
+        using var channel = PlatformFixture.InternalChannel(platform.Embedding);
+        var client = new EmbeddingService.EmbeddingServiceClient(channel);
+        var photo = ByteString.CopyFrom(await File.ReadAllBytesAsync(Photo("amy", 4)));
+
+        var served = await client.DetectAndEmbedAsync(
+            new DetectRequest { Image = new Image { Content = photo }, ModelId = TrainedModelPlatform.ProjectionId }, deadline: DateTime.UtcNow.AddSeconds(30));
+        // The gender/age heads are trained but not listed in Recognition:ProjectionModels (and have no projection).
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.DetectAndEmbedAsync(
+            new DetectRequest { Image = new Image { Content = photo }, ModelId = TrainedModelPlatform.ModelId }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+
+        Assert.Equal(TrainedModelPlatform.ProjectionId, Assert.Single(served.Faces).Embedding.ModelId);
+        Assert.Contains("faceres", served.ModelIds);
+        Assert.Contains(TrainedModelPlatform.ProjectionId, served.ModelIds);
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains(TrainedModelPlatform.ModelId, refused.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
