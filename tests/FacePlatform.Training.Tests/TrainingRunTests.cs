@@ -3,6 +3,12 @@ using FacePlatform.Testing;
 using FacePlatform.Training.Datasets;
 using FacePlatform.Training.Export;
 using FacePlatform.Training.Heads;
+using FacePlatform.Vision.Attributes;
+using FacePlatform.Vision.Detection;
+using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Pipeline;
+using FacePlatform.Vision.Recognition;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FacePlatform.Training.Tests;
@@ -114,6 +120,29 @@ public sealed class TrainingRunTests(TrainedRunFixture fixture) : IClassFixture<
         Assert.NotNull(manifest.Find("faceres"));
         Assert.Equal(["features"], [entry.Input.Name]);
         Assert.Equal([-1L, Result.Samples[0].Features.Length], entry.Input.Shape);
+    }
+
+    [Fact]
+    public async Task TheTrainedProjectionIsARecogniserOfItsOwnWhoseEmbeddingIsTheNormalisedProjectionOfTheBackbones()
+    {
+        await using var catalog = ModelCatalog.Open(fixture.Request.ModelsDirectory, new InferenceOptions(), new InferenceTelemetry(), NullLoggerFactory.Instance);
+        var analyzer = PipelineFactory.CreateAnalyzer(catalog, new DetectionOptions(), new RecognitionOptions(), model: "test-heads");
+        var sample = Result.Samples.First(s => s.Validation && s.Path.Contains("face-api-js", StringComparison.Ordinal));
+
+        var analysis = await analyzer.AnalyzeAsync(await File.ReadAllBytesAsync(sample.Path), new AnalysisRequest { Attributes = AttributeKinds.None });
+
+        Assert.Equal("test-heads", analyzer.Recogniser.ModelId);
+        Assert.Equal("faceres", analyzer.Recogniser.BackboneId);
+        Assert.Equal(["faceres", "test-heads"], analyzer.Recogniser.ModelIds);
+        // No calibration until facectl eval calibrate is run for it: the fixed default thresholds apply (docs/training.md).
+        Assert.Null(analyzer.Recogniser.Calibration);
+        var embedding = Assert.IsType<FaceEmbedding>(analysis.Faces[0].Embedding);
+        Assert.Equal("test-heads", embedding.ModelId);
+        // The trainer's own projection of the cached backbone features of the same photo, normalised.
+        var expected = FaceEmbedding.Normalise(Result.Heads.Single(h => h.Head.Kind == HeadKind.Projection).Predict(sample.Features, 1));
+        Assert.Equal(expected.Length, embedding.Vector.Length);
+        var worst = Enumerable.Range(0, expected.Length).MaxBy(i => Math.Abs(expected[i] - embedding.Vector[i]));
+        Assert.True(Math.Abs(expected[worst] - embedding.Vector[worst]) <= 1e-4f, $"value {worst}: served {embedding.Vector[worst]:G9}, trainer {expected[worst]:G9}");
     }
 
     [Fact]

@@ -16,9 +16,11 @@ internal static class TrainCommand
 {
     private const string Formats = """
         Train heads (gender, young, age in years, a triplet-trained projection) on the frozen recogniser's features and
-        write them as an ONNX model with a manifest entry into the model directory; the services serve it with
-        Attributes__AgeGenderModel=<model id>. Data sets are read in place (never copied); each DATA is a folder or a
-        label file in one of these formats (--format, detected by default):
+        write them as an ONNX model with a manifest entry into the model directory; the services serve its gender and
+        age heads with Attributes__AgeGenderModel=<model id>, and the embedding service its projection as a recogniser
+        of its own with Recognition__ProjectionModels__0=<model id> (collections created with that model id). Data sets
+        are read in place (never copied); each DATA is a folder or a label file in one of these formats (--format,
+        detected by default):
           celeba    folder with img_align_celeba/, list_attr_celeba.txt (Male, Young), identity_CelebA.txt and
                     list_eval_partition.txt (0 train, 1 validation, 2 test: left out)
           utkface   folder of age_gender_race_date.jpg files (gender 0 male, 1 female; .chip.jpg chips too)
@@ -181,7 +183,15 @@ internal static class TrainCommand
 
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"wrote {result.ModelPath} (model '{result.Entry.Name}' version {training.Version}, sha256 {result.Entry.Sha256}) on backbone {training.Backbone}");
-        AnsiConsole.WriteLine($"serve it: Attributes__AgeGenderModel={result.Entry.Name} for the embedding and attributes services");
+        if (result.Heads.Any(h => h.Head.Kind != HeadKind.Projection))
+        {
+            AnsiConsole.WriteLine($"serve its age and gender: Attributes__AgeGenderModel={result.Entry.Name} for the embedding and attributes services");
+        }
+
+        if (result.Heads.Any(h => h.Head.Kind == HeadKind.Projection))
+        {
+            AnsiConsole.WriteLine($"serve its projection: Recognition__ProjectionModels__0={result.Entry.Name} for the embedding service, then a collection with modelId {result.Entry.Name}");
+        }
     }
 
     private static string Describe(EpochReport report) =>

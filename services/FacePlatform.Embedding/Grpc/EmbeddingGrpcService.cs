@@ -86,14 +86,10 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
             response.ModelIds.AddRange(models.DetectorModelIds);
             if (embed)
             {
-                response.ModelIds.Add(recogniser.ModelId);
-                if (recogniser.Heads is { } heads)
-                {
-                    response.ModelIds.Add(heads.ModelId);
-                }
+                response.ModelIds.AddRange(recogniser.ModelIds);
 
                 // The gateway turns these into the default search and verify thresholds (docs/accuracy.md, "Open set").
-                if (recogniser.Runner.Model.Entry.Calibration is { } calibration)
+                if (recogniser.Calibration is { } calibration)
                 {
                     response.Calibration = ThresholdCalibration.Create(recogniser.ModelId, calibration.Thresholds.Select(t => (t.FalseAcceptRate, t.Threshold)));
                 }
@@ -127,7 +123,8 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
                         Width = crops[i].Width,
                         Height = crops[i].Height,
                         Rgb = ByteString.CopyFrom(crops[i].Pixels),
-                        ModelId = recogniser.ModelId,
+                        // The crop is framed for the backbone (a projection's too): the attributes service reads its template from this.
+                        ModelId = recogniser.BackboneId,
                     };
                 }
 

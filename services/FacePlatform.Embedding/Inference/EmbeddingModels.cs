@@ -43,9 +43,13 @@ internal sealed class EmbeddingModels(
         return _recognisers.GetOrAdd(name, n => PipelineFactory.CreateRecogniser(catalog, recognition.Value, n, attributes.Value.AgeGenderModel));
     }
 
-    /// <summary>True when the manifest has a recogniser called <paramref name="model"/>.</summary>
+    /// <summary>
+    /// True when <paramref name="model"/> is a recogniser of the manifest or a trained projection this service is
+    /// configured to serve (<see cref="RecognitionOptions.ProjectionModels"/>).
+    /// </summary>
     public bool HasRecogniser(string model) =>
-        _catalog?.Manifest.Find(model) is { } entry && entry.Task.Contains("face-embedding", StringComparison.Ordinal);
+        _catalog?.Manifest.Find(model) is { } entry
+        && (entry.Task.Contains("face-embedding", StringComparison.Ordinal) || recognition.Value.ProjectionModels.Contains(model, StringComparer.Ordinal));
 
     protected override (IAsyncDisposable Resource, string Description) Load()
     {
@@ -56,7 +60,9 @@ internal sealed class EmbeddingModels(
         var recogniser = Recogniser(null);
         // A configured trained model that cannot be served (missing, or trained on a recogniser that changed) fails the load.
         var trained = string.IsNullOrEmpty(attributes.Value.AgeGenderModel) ? null : TrainedHeads.Open(catalog, attributes.Value.AgeGenderModel);
-        return (catalog, $"{string.Join(", ", _detector.ModelIds.Append(recogniser.ModelId).Concat(trained is null ? [] : [trained.ModelId]))} from {directory} on the {recogniser.Runner.Model.Provider} provider");
+        // So does a configured projection that is missing, has no projection head or whose backbone changed.
+        var projections = recognition.Value.ProjectionModels.Select(Recogniser).Select(r => r.ModelId);
+        return (catalog, $"{string.Join(", ", _detector.ModelIds.Append(recogniser.ModelId).Concat(trained is null ? [] : [trained.ModelId]).Concat(projections))} from {directory} on the {recogniser.Runner.Model.Provider} provider");
     }
 
     protected override bool IsLoadFailure(Exception exception) => ModelCatalog.IsLoadFailure(exception);

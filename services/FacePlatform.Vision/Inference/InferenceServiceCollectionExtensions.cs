@@ -19,6 +19,7 @@ public static class InferenceServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<RecognitionOptions>().BindConfiguration(RecognitionOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultModel), "Recognition:DefaultModel is required")
+            .Validate(o => !o.ProjectionModels.Any(string.IsNullOrWhiteSpace), "Recognition:ProjectionModels lists model ids; an empty one names no model")
             .ValidateOnStart();
         services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section);
         services.AddSingleton<InferenceTelemetry>();

@@ -36,6 +36,14 @@ public sealed class RecognitionOptions
         return CropMode ?? (model.StartsWith("faceres", StringComparison.Ordinal) ? Alignment.CropMode.DetectorBox : Alignment.CropMode.Aligned);
     }
 
+    /// <summary>
+    /// Models made by <c>facectl train</c> with a projection head that the embedding service serves as recognisers of
+    /// their own, side by side with the pretrained ones (e.g. <c>Recognition__ProjectionModels__0=my-projection</c>):
+    /// a collection created with such a model id holds its projected vectors and only those (docs/training.md).
+    /// Empty: none. In-process tools (<c>facectl --model</c>) serve any trained projection they are asked for.
+    /// </summary>
+    public List<string> ProjectionModels { get; init; } = [];
+
     /// <summary>How age is read from FaceRes's bins.</summary>
     public AgeReadout AgeReadout { get; set; } = AgeReadout.Expected;
 
@@ -69,12 +77,26 @@ public static class PipelineFactory
     /// <summary>
     /// The recogniser <paramref name="model"/> (default: <see cref="RecognitionOptions.DefaultModel"/>), with the trained
     /// heads <paramref name="trainedModel"/> when they were trained on it (other recognisers are returned as they are).
+    /// A model made by <c>facectl train</c> with a projection head is the recogniser of its own: its backbone's crop
+    /// and pass, and the projection as the embedding.
     /// </summary>
     public static FaceRecogniser CreateRecogniser(ModelCatalog catalog, RecognitionOptions options, string? model = null, string? trainedModel = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
         var name = string.IsNullOrEmpty(model) ? options.DefaultModel : model;
+        TrainedHeads? projection = null;
+        if (string.Equals(catalog.Manifest[name].Task, TrainedHeads.Task, StringComparison.Ordinal))
+        {
+            projection = TrainedHeads.Open(catalog, name);
+            if (!projection.HasProjection)
+            {
+                throw new ArgumentException($"Trained model '{name}' has no projection head, so it is not a recogniser.", nameof(model));
+            }
+
+            name = projection.Backbone;
+        }
+
         var entry = catalog.Manifest[name];
         if (!entry.Task.Contains("face-embedding", StringComparison.Ordinal))
         {
@@ -83,7 +105,7 @@ public static class PipelineFactory
 
         var heads = string.IsNullOrEmpty(trainedModel) ? null : TrainedHeads.Open(catalog, trainedModel);
         return new FaceRecogniser(
-            catalog.Get(name), options.TemplateFor(name), options.CropModeFor(name), options.AgeReadout, heads?.Backbone == name ? heads : null);
+            catalog.Get(name), options.TemplateFor(name), options.CropModeFor(name), options.AgeReadout, heads?.Backbone == name ? heads : null, projection);
     }
 
     /// <summary>
@@ -115,7 +137,7 @@ public static class PipelineFactory
         return new FaceAnalyzer(
             CreateDetector(catalog, detection),
             recogniser,
-            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.ModelId : recognition.DefaultModel, recognition.AgeReadout, recognition, trainedModel),
+            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.BackboneId : recognition.DefaultModel, recognition.AgeReadout, recognition, trainedModel),
             limits,
             telemetry);
     }

@@ -13,7 +13,9 @@ public sealed record Recognition(FaceEmbedding Embedding, AgeGender? AgeGender);
 
 /// <summary>
 /// A recogniser: aligns faces to its template at its input size and embeds batches of aligned crops. A multi-task
-/// model (outputs <c>embedding</c>, <c>age</c>, <c>gender</c>) answers age and gender from the same pass.
+/// model (outputs <c>embedding</c>, <c>age</c>, <c>gender</c>) answers age and gender from the same pass. With a
+/// trained projection (<c>facectl train --heads projection</c>) it is a recogniser of its own, named after the trained
+/// model: the backbone's crop and pass, then the projection of the backbone's embedding, L2-normalised.
 /// </summary>
 public sealed class FaceRecogniser
 {
@@ -26,12 +28,23 @@ public sealed class FaceRecogniser
     /// <param name="mode">How crops are cut.</param>
     /// <param name="ageReadout">How its age bins are read.</param>
     /// <param name="heads">Trained heads on this recogniser's embedding that answer age and gender in place of its own (null: none).</param>
-    public FaceRecogniser(ModelRunner runner, AlignmentTemplate template, CropMode mode = CropMode.Aligned, AgeReadout ageReadout = AgeReadout.Expected, TrainedHeads? heads = null)
+    /// <param name="projection">A trained projection of the backbone's embedding that is served as the embedding, under the trained model's id (null: the backbone's embedding).</param>
+    public FaceRecogniser(
+        ModelRunner runner, AlignmentTemplate template, CropMode mode = CropMode.Aligned, AgeReadout ageReadout = AgeReadout.Expected, TrainedHeads? heads = null,
+        TrainedHeads? projection = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
-        if (heads is not null && !string.Equals(heads.Backbone, runner.Model.Name, StringComparison.Ordinal))
+        foreach (var (trained, name) in new[] { (heads, nameof(heads)), (projection, nameof(projection)) })
         {
-            throw new ArgumentException($"Trained model '{heads.ModelId}' reads the embedding of '{heads.Backbone}', not of '{runner.Model.Name}'.", nameof(heads));
+            if (trained is not null && !string.Equals(trained.Backbone, runner.Model.Name, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Trained model '{trained.ModelId}' reads the embedding of '{trained.Backbone}', not of '{runner.Model.Name}'.", name);
+            }
+        }
+
+        if (projection is { HasProjection: false })
+        {
+            throw new ArgumentException($"Trained model '{projection.ModelId}' has no projection head to serve as a recogniser.", nameof(projection));
         }
 
         _runner = runner;
@@ -39,13 +52,30 @@ public sealed class FaceRecogniser
         Mode = mode;
         AgeReadout = ageReadout;
         Heads = heads;
+        Projection = projection;
         _ownAgeGender = runner.Model.Entry.Outputs.Any(o => o.Name == "age") && runner.Model.Entry.Outputs.Any(o => o.Name == "gender");
         IsMultiTask = _ownAgeGender || (heads is { HasAge: true, HasGender: true });
-        AgeGenderModelIds = heads is null ? [ModelId] : heads is { HasAge: true, HasGender: true } ? [heads.ModelId] : [ModelId, heads.ModelId];
+        AgeGenderModelIds = heads is null ? [BackboneId] : heads is { HasAge: true, HasGender: true } ? [heads.ModelId] : [BackboneId, heads.ModelId];
+        ModelIds = [BackboneId, .. new[] { projection?.ModelId, heads?.ModelId }.OfType<string>().Distinct(StringComparer.Ordinal)];
     }
 
-    /// <summary>Model id.</summary>
-    public string ModelId => _runner.Model.Name;
+    /// <summary>
+    /// The recogniser's id, which names its embeddings (and so the collections that hold them): the trained
+    /// projection's model id when there is one, else the backbone's.
+    /// </summary>
+    public string ModelId => Projection?.ModelId ?? BackboneId;
+
+    /// <summary>The model that crops are aligned for and run through (the backbone of a projection).</summary>
+    public string BackboneId => _runner.Model.Name;
+
+    /// <summary>Every model that takes part in an embedding with its age and gender: the backbone, then the trained ones.</summary>
+    public IReadOnlyList<string> ModelIds { get; }
+
+    /// <summary>The trained projection served as the embedding, or null.</summary>
+    public TrainedHeads? Projection { get; }
+
+    /// <summary>The calibrated thresholds of <see cref="ModelId"/> from its manifest entry, or null when it has none.</summary>
+    public ModelImport.Manifest.ModelCalibration? Calibration => Projection is { } projection ? projection.Calibration : _runner.Model.Entry.Calibration;
 
     /// <summary>Square input side.</summary>
     public int InputSize => _runner.Model.InputWidth;
@@ -133,19 +163,34 @@ public sealed class FaceRecogniser
             results.Add(new Recognition(embedding, ageGender));
         }
 
-        if (Heads is null || results.Count == 0)
+        if (results.Count == 0)
         {
             return results;
         }
 
-        // The trained heads read the same normalised embedding they were trained on; a head they lack keeps the model's own answer.
-        var answers = await Heads.RunAsync([.. results.Select(r => r.Embedding.Vector)], cancellationToken);
-        for (var i = 0; i < results.Count; i++)
+        var backbone = results.Select(r => r.Embedding.Vector).ToList();
+        if (Heads is not null)
         {
-            var own = results[i].AgeGender;
-            var age = answers[i].Age ?? own?.Age;
-            var male = answers[i].MaleProbability ?? own?.MaleProbability;
-            results[i] = results[i] with { AgeGender = age is { } a && male is { } m ? new AgeGender(a, m) : null };
+            // The trained heads read the same normalised embedding they were trained on; a head they lack keeps the model's own answer.
+            var answers = await Heads.RunAsync(backbone, cancellationToken);
+            for (var i = 0; i < results.Count; i++)
+            {
+                var own = results[i].AgeGender;
+                var age = answers[i].Age ?? own?.Age;
+                var male = answers[i].MaleProbability ?? own?.MaleProbability;
+                results[i] = results[i] with { AgeGender = age is { } a && male is { } m ? new AgeGender(a, m) : null };
+            }
+        }
+
+        if (Projection is not null)
+        {
+            // The graph already divides by √(‖y‖²+1e-6); normalising again makes the vector exactly unit length, as
+            // every stored embedding is, whatever the projection's scale.
+            var projected = await Projection.RunAsync(backbone, cancellationToken);
+            for (var i = 0; i < results.Count; i++)
+            {
+                results[i] = results[i] with { Embedding = new FaceEmbedding(ModelId, FaceEmbedding.Normalise(projected[i].Projection!)) };
+            }
         }
 
         return results;

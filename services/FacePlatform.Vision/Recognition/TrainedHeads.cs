@@ -50,6 +50,12 @@ public sealed class TrainedHeads
     /// <summary>True when it has a projection head.</summary>
     public bool HasProjection { get; }
 
+    /// <summary>
+    /// The similarity thresholds of its projection as a recogniser, from its manifest entry: null unless
+    /// <c>facectl eval calibrate</c> was run for it and the result imported (docs/training.md).
+    /// </summary>
+    public ModelImport.Manifest.ModelCalibration? Calibration => _runner.Model.Entry.Calibration;
+
     /// <summary>The trained model <paramref name="modelId"/> of <paramref name="catalog"/>, checked against its backbone.</summary>
     /// <exception cref="KeyNotFoundException">The manifest has no such model.</exception>
     /// <exception cref="InvalidDataException">It is not a trained model, or its backbone is missing or has changed.</exception>
