@@ -12,7 +12,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var eval = new Command("eval", "Measure accuracy on labelled photos") { Verify(), Detect(), AttributesCommand(), SmallFacesCommand.Create(), OpenSetCommands.Calibrate(), OpenSetCommands.Identify(), EvalReportCommand.Create() };
+        var eval = new Command("eval", "Measure accuracy on labelled photos") { Verify(), Detect(), AttributesCommand(), SmallFacesCommand.Create(), OpenSetCommands.Calibrate(), OpenSetCommands.Identify(), EvalReportCommand.Create(), AgeGenderEvalCommand.Create() };
         return eval;
     }
 

@@ -43,6 +43,12 @@ internal sealed class EmbeddingModels(
         return _recognisers.GetOrAdd(name, n => PipelineFactory.CreateRecogniser(catalog, recognition.Value, n, attributes.Value.AgeGenderModel));
     }
 
+    /// <summary>
+    /// True when the recogniser's pass answers the served age and gender (<see cref="AttributesOptions.RecogniserPassAnswersAgeGender"/>);
+    /// otherwise the attributes service computes them by <see cref="AttributesOptions.AgeGender"/>.
+    /// </summary>
+    public bool RecogniserAnswersAgeGender => attributes.Value.RecogniserPassAnswersAgeGender;
+
     /// <summary>True when the manifest has a recogniser called <paramref name="model"/>.</summary>
     public bool HasRecogniser(string model) =>
         _catalog?.Manifest.Find(model) is { } entry && entry.Task.Contains("face-embedding", StringComparison.Ordinal);

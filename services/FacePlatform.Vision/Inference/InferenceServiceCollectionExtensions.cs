@@ -20,7 +20,9 @@ public static class InferenceServiceCollectionExtensions
         services.AddOptions<RecognitionOptions>().BindConfiguration(RecognitionOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultModel), "Recognition:DefaultModel is required")
             .ValidateOnStart();
-        services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section);
+        services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section)
+            .Validate(o => Attributes.AgeGenderVariant.TryParse(o.AgeGender, out _), "Attributes:AgeGender must be faceres, gear or ensemble, then optionally +flip and @SCALE (0.5 to 2), e.g. ensemble+flip")
+            .ValidateOnStart();
         services.AddSingleton<InferenceTelemetry>();
         return services;
     }
