@@ -25,6 +25,7 @@ internal sealed class EmbeddingModels(
     private readonly ConcurrentDictionary<string, FaceRecogniser> _recognisers = new(StringComparer.Ordinal);
     private ModelCatalog? _catalog;
     private FaceDetector? _detector;
+    private bool? _recogniserAnswersAgeGender;
 
     public RecognitionOptions Recognition => recognition.Value;
 
@@ -47,7 +48,7 @@ internal sealed class EmbeddingModels(
     /// True when the recogniser's pass answers the served age and gender (<see cref="AttributesOptions.RecogniserPassAnswersAgeGender"/>);
     /// otherwise the attributes service computes them by <see cref="AttributesOptions.AgeGender"/>.
     /// </summary>
-    public bool RecogniserAnswersAgeGender => attributes.Value.RecogniserPassAnswersAgeGender;
+    public bool RecogniserAnswersAgeGender => _recogniserAnswersAgeGender ??= attributes.Value.RecogniserPassAnswersAgeGender;
 
     /// <summary>True when the manifest has a recogniser called <paramref name="model"/>.</summary>
     public bool HasRecogniser(string model) =>
