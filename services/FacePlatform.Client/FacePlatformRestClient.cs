@@ -50,6 +50,14 @@ public sealed class FacePlatformRestClient : IDisposable
     public Task<CollectionView> CreateCollectionAsync(string name, string? description = null, CancellationToken cancellationToken = default) =>
         SendAsync<CollectionView>(HttpMethod.Post, "v1/collections", () => JsonContent.Create(new { name, description }, options: Json), cancellationToken);
 
+    /// <summary>
+    /// Creates a collection bound to the recogniser <paramref name="modelId"/>, whose vectors are
+    /// <paramref name="dimension"/> long (both may be left out for the platform's default). A collection keeps its
+    /// recogniser: moving a gallery to another model means enrolling the photos again into a new collection.
+    /// </summary>
+    public Task<CollectionView> CreateCollectionAsync(string name, string? description, string? modelId, int? dimension, CancellationToken cancellationToken = default) =>
+        SendAsync<CollectionView>(HttpMethod.Post, "v1/collections", () => JsonContent.Create(new { name, description, modelId, dimension }, options: Json), cancellationToken);
+
     /// <summary>Every collection of the key's tenant, all pages read.</summary>
     public async Task<IReadOnlyList<CollectionView>> ListCollectionsAsync(CancellationToken cancellationToken = default)
     {

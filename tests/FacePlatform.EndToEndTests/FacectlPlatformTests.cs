@@ -55,6 +55,36 @@ public sealed class FacectlPlatformTests(PlatformFixture platform) : IDisposable
     }
 
     [Fact]
+    public async Task Re_enrolment_into_another_recogniser_is_a_new_collection_and_an_existing_one_keeps_its_model()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+        var people = _work.CreateSubdirectory("people");
+        Copy(Identity("amy", "amy1.png"), people, "amy");
+        Copy(Identity("sheldon", "sheldon1.png"), people, "sheldon");
+        Copy(Identity("sheldon", "sheldon2.png"), people, "sheldon");
+
+        var original = await FacectlAsync(key, ["enroll-folder", people.FullName, "--collection", "cast", "--state", State, "--report", Report("cast.csv")]);
+        var moved = await FacectlAsync(key, ["enroll-folder", people.FullName, "--collection", "cast-mobileface", "--model", "mobileface", "--dimension", "256", "--state", State, "--report", Report("moved.csv")]);
+        var mixed = await FacectlAsync(key, ["enroll-folder", people.FullName, "--collection", "cast", "--model", "mobileface", "--dimension", "256", "--state", State, "--report", Report("mixed.csv")]);
+
+        Assert.True(original.ExitCode == 0, original.Output);
+        Assert.True(moved.ExitCode == 0, moved.Output);
+        Assert.Contains("enrolled 3, already enrolled 0, skipped 0 (done before), refused 0, failed 0", moved.Output, StringComparison.Ordinal);
+        Assert.Equal(2, mixed.ExitCode);
+        Assert.Contains("keeps its recogniser", mixed.Output, StringComparison.Ordinal);
+        using var client = new FacePlatformRestClient(Options(key));
+        var collections = (await client.ListCollectionsAsync()).ToDictionary(c => c.Name);
+        Assert.Equal(["cast", "cast-mobileface"], collections.Keys.Order());
+        Assert.Equal("faceres", collections["cast"].ModelId);
+        Assert.Equal(3, collections["cast"].FaceCount);
+        Assert.Equal("mobileface", collections["cast-mobileface"].ModelId);
+        Assert.Equal(256, collections["cast-mobileface"].Dimension);
+        Assert.Equal(3, collections["cast-mobileface"].FaceCount);
+        var probe = await client.SearchAsync(collections["cast-mobileface"].Id, await File.ReadAllBytesAsync(Identity("sheldon", "sheldon3.png")), topK: 1, threshold: 0.1f);
+        Assert.Equal("sheldon", Assert.Single(Assert.Single(probe.Faces).Matches).ExternalId);
+    }
+
+    [Fact]
     public async Task Collections_search_and_verify_work_with_url_and_key_options()
     {
         var (_, key) = await platform.NewTenantAsync();

@@ -30,7 +30,7 @@ internal sealed class AttributeModels(
     {
         var directory = ModelDirectory.Resolve(models.Value.Directory);
         var catalog = ModelCatalog.Open(directory, inference.Value, telemetry, loggers);
-        var predictor = PipelineFactory.CreateAttributes(catalog, recognition.Value.DefaultModel, recognition.Value.AgeReadout, recognition.Value, attributes.Value.AgeGenderModel);
+        var predictor = PipelineFactory.CreateAttributes(catalog, recognition.Value.DefaultModel, recognition.Value.AgeReadout, recognition.Value, attributes.Value.AgeGenderModel, attributes.Value.AgeGenderVariant);
         // Open every session now, so the first call does not pay for it and readiness means ready.
         foreach (var id in predictor.ModelIds)
         {

@@ -28,7 +28,12 @@ internal static class EnrollFolderCommand
         var report = new Option<string?>("--report") { Description = "Per-file report of photos not enrolled: .csv or .json (default: <collection>.enroll-report.csv)" };
         var parallel = new Option<int>("--parallel") { Description = "Photos sent at once", DefaultValueFactory = _ => 4 };
         var largest = new Option<bool>("--largest-face") { Description = "Take the largest face of a photo that shows several, instead of refusing it" };
-        var command = platform.AddTo(new Command("enroll-folder", "Enrol a folder tree of people (ROOT/<name>/*.jpg) into a collection, resumably") { root, collection, state, report, parallel, largest });
+        var model = new Option<string?>("--model")
+        {
+            Description = "Recogniser of the collection this creates (default: the platform's); re-enrolment into a new model is this folder enrolled into a new collection with --model",
+        };
+        var dimension = new Option<int?>("--dimension") { Description = "Length of --model's vectors (required with a model other than the platform's default)" };
+        var command = platform.AddTo(new Command("enroll-folder", "Enrol a folder tree of people (ROOT/<name>/*.jpg) into a collection, resumably") { root, collection, state, report, parallel, largest, model, dimension });
         command.SetAction((parse, token) => platform.RunAsync(parse, client =>
         {
             var collectionName = parse.GetRequiredValue(collection);
@@ -37,12 +42,12 @@ internal static class EnrollFolderCommand
                 parse.GetRequiredValue(root), collectionName,
                 parse.GetValue(state) ?? $"{safeName}.enroll-state.jsonl",
                 parse.GetValue(report) ?? $"{safeName}.enroll-report.csv",
-                Math.Max(1, parse.GetValue(parallel)), parse.GetValue(largest)), token);
+                Math.Max(1, parse.GetValue(parallel)), parse.GetValue(largest), parse.GetValue(model), parse.GetValue(dimension)), token);
         }));
         return command;
     }
 
-    private sealed record Settings(DirectoryInfo Root, string Collection, string StatePath, string ReportPath, int Parallel, bool LargestFace);
+    private sealed record Settings(DirectoryInfo Root, string Collection, string StatePath, string ReportPath, int Parallel, bool LargestFace, string? Model, int? Dimension);
 
     private sealed record Photo(string File, string FullPath, string Person);
 
@@ -56,7 +61,16 @@ internal static class EnrollFolderCommand
 
         var photos = Scan(settings.Root);
         var collection = await CollectionsCommand.FindAsync(client, settings.Collection, token)
-            ?? await client.CreateCollectionAsync(settings.Collection, $"enrolled from {settings.Root.Name} by facectl", token);
+            ?? await client.CreateCollectionAsync(settings.Collection, $"enrolled from {settings.Root.Name} by facectl", settings.Model, settings.Dimension, token);
+        // A collection keeps the recogniser it was created with (vectors of different models never mix): asking for
+        // another model names a new collection, never a conversion of this one.
+        if (!string.IsNullOrEmpty(settings.Model) && !string.Equals(collection.ModelId, settings.Model, StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine($"[enroll-folder] collection {collection.Name} ({collection.Id}) embeds with {collection.ModelId}, not {settings.Model}; " +
+                "a collection keeps its recogniser: enrol into a new collection name with --model to move to another model");
+            return 2;
+        }
+
         using var state = EnrollmentState.Open(settings.StatePath);
         var done = state.Records.Where(r => r.CollectionId == collection.Id)
             .GroupBy(r => (r.File, r.Sha256)).ToDictionary(g => g.Key, g => g.Last());

@@ -12,7 +12,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var eval = new Command("eval", "Measure accuracy on labelled photos") { Verify(), Detect(), AttributesCommand(), SmallFacesCommand.Create(), OpenSetCommands.Calibrate(), OpenSetCommands.Identify(), EvalReportCommand.Create(), FaceApiAgeGenderCommand.Create() };
+        var eval = new Command("eval", "Measure accuracy on labelled photos") { Verify(), Detect(), AttributesCommand(), SmallFacesCommand.Create(), OpenSetCommands.Calibrate(), OpenSetCommands.Identify(), EvalReportCommand.Create(), FaceApiAgeGenderCommand.Create(), AgeGenderEvalCommand.Create() };
         return eval;
     }
 
@@ -70,7 +70,7 @@ internal static class EvalCommand
         var result = run.Metrics;
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"model={run.Model} crop={run.Crop} photos={run.Photos} no_face={run.NoFace} pairs={run.Scored.Count} genuine={run.Scored.Count(s => s.Same)} impostor={run.Scored.Count(s => !s.Same)}"));
+            $"model={run.Model} crop={run.Crop} photos={run.Photos} no_face={run.NoFace} pairs={run.Scored.Count} genuine={run.Scored.Count(s => s.Same)} impostor={run.Scored.Count(s => !s.Same)} seconds={run.Elapsed.TotalSeconds:F1} photos_per_s={run.Photos / Math.Max(1e-9, run.Elapsed.TotalSeconds):F2}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"accuracy_10fold={result.Accuracy:F4} (±{result.AccuracyStd:F4}) auc={result.Auc:F4} tar@far1e-2={result.TarAt1e2:F4} tar@far1e-3={result.TarAt1e3:F4} threshold={result.Threshold:F4}"));
@@ -118,7 +118,7 @@ internal static class EvalCommand
         var run = await EvalRuns.DetectAsync(pipeline, photos, PrintDetection, token, greyscale);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"photos={photos.Count} exact_count={run.ExactCount}/{run.WithCount} faces_expected={run.FacesExpected} faces_found={run.FacesFound}"));
+            $"photos={photos.Count} exact_count={run.ExactCount}/{run.WithCount} faces_expected={run.FacesExpected} faces_found={run.FacesFound} seconds={run.Elapsed.TotalSeconds:F1} photos_per_s={photos.Count / Math.Max(1e-9, run.Elapsed.TotalSeconds):F2}"));
         if (run.Boxes > 0)
         {
             Console.WriteLine(string.Create(

@@ -84,7 +84,7 @@ internal static class EvalReportCommand
     }
 
     /// <summary>At most <paramref name="limit"/> photos of each data set (manifest folder), evenly spaced so every part of a sorted manifest is seen.</summary>
-    private static List<LabelledPhoto> Sample(List<LabelledPhoto> photos, int limit) =>
+    internal static List<LabelledPhoto> Sample(List<LabelledPhoto> photos, int limit) =>
         [.. photos.GroupBy(p => p.DataSet).SelectMany(set =>
         {
             var list = set.ToList();

@@ -147,7 +147,10 @@ internal sealed class InProcessPipeline : IAsyncDisposable
 
         // As in the services: a model made by facectl train answers age and gender when Attributes__AgeGenderModel names it.
         var trained = Environment.GetEnvironmentVariable("Attributes__AgeGenderModel");
-        var analyzer = PipelineFactory.CreateAnalyzer(catalog, detection, recognition, telemetry: telemetry, model: model, trainedModel: string.IsNullOrEmpty(trained) ? null : trained);
+        // ... and the age and gender variant Attributes__AgeGender names (docs/accuracy.md, "Age and gender variants").
+        var ageGender = Environment.GetEnvironmentVariable("Attributes__AgeGender") is { Length: > 0 } variant ? Vision.Attributes.AgeGenderVariant.Parse(variant) : null;
+        var analyzer = PipelineFactory.CreateAnalyzer(
+            catalog, detection, recognition, telemetry: telemetry, model: model, trainedModel: string.IsNullOrEmpty(trained) ? null : trained, ageGender: ageGender);
         return new InProcessPipeline(catalog, analyzer, telemetry);
     }
 

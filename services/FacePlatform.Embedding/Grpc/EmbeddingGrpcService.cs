@@ -102,7 +102,8 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
                 {
                     face.Embedding = new Contracts.V1.Embedding { ModelId = recognition.Embedding.ModelId };
                     face.Embedding.Values.AddRange(recognition.Embedding.Vector);
-                    if (recognition.AgeGender is { } ageGender)
+                    // Another configured variant (Attributes__AgeGender) is the attributes service's to answer.
+                    if (recognition.AgeGender is { } ageGender && models.RecogniserAnswersAgeGender)
                     {
                         var ageRange = Vision.Attributes.AgeRange.For(ageGender.Age);
                         face.Attributes = new Contracts.V1.Attributes

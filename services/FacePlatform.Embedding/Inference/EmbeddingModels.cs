@@ -25,6 +25,7 @@ internal sealed class EmbeddingModels(
     private readonly ConcurrentDictionary<string, FaceRecogniser> _recognisers = new(StringComparer.Ordinal);
     private ModelCatalog? _catalog;
     private FaceDetector? _detector;
+    private bool? _recogniserAnswersAgeGender;
 
     public RecognitionOptions Recognition => recognition.Value;
 
@@ -42,6 +43,12 @@ internal sealed class EmbeddingModels(
         var name = string.IsNullOrEmpty(model) ? recognition.Value.DefaultModel : model;
         return _recognisers.GetOrAdd(name, n => PipelineFactory.CreateRecogniser(catalog, recognition.Value, n, attributes.Value.AgeGenderModel));
     }
+
+    /// <summary>
+    /// True when the recogniser's pass answers the served age and gender (<see cref="AttributesOptions.RecogniserPassAnswersAgeGender"/>);
+    /// otherwise the attributes service computes them by <see cref="AttributesOptions.AgeGender"/>.
+    /// </summary>
+    public bool RecogniserAnswersAgeGender => _recogniserAnswersAgeGender ??= attributes.Value.RecogniserPassAnswersAgeGender;
 
     /// <summary>
     /// True when <paramref name="model"/> is a recogniser of the manifest or a trained projection this service is

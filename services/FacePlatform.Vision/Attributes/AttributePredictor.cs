@@ -24,7 +24,8 @@ public sealed class AttributePredictor
     private readonly ModelRunner? _emotion;
     private readonly ModelRunner? _antispoof;
     private readonly ModelRunner? _liveness;
-    private readonly AgeReadout _readout;
+    private readonly AgeGenderEstimator _estimator;
+    private readonly AgeGenderVariant _variant;
     private readonly FaceRecogniser? _trained;
 
     /// <summary>Creates the predictor; any model may be absent.</summary>
@@ -34,30 +35,51 @@ public sealed class AttributePredictor
     /// <param name="liveness">Liveness model.</param>
     /// <param name="readout">How FaceRes's age bins are read.</param>
     /// <param name="trained">A recogniser with trained heads: when given, age and gender come from its heads (on its embedding of the crop) instead of <paramref name="ageGender"/>.</param>
-    public AttributePredictor(ModelRunner? ageGender, ModelRunner? emotion, ModelRunner? antispoof, ModelRunner? liveness, AgeReadout readout = AgeReadout.Expected, FaceRecogniser? trained = null)
+    /// <param name="gear">GEAR, for the variants that use it.</param>
+    /// <param name="variant">How age and gender are computed (default: FaceRes as the recogniser's pass gives it).</param>
+    /// <exception cref="InvalidOperationException">The variant needs a model that is absent.</exception>
+    public AttributePredictor(
+        ModelRunner? ageGender, ModelRunner? emotion, ModelRunner? antispoof, ModelRunner? liveness, AgeReadout readout = AgeReadout.Expected, FaceRecogniser? trained = null,
+        ModelRunner? gear = null, AgeGenderVariant? variant = null)
     {
         _trained = trained;
         _ageGender = trained is null ? ageGender : null;
         _emotion = emotion;
         _antispoof = antispoof;
         _liveness = liveness;
-        _readout = readout;
+        _variant = variant ?? AgeGenderVariant.Default;
+        _estimator = new AgeGenderEstimator(_ageGender, trained is null ? gear : null, readout);
+        if (trained is null && _variant != AgeGenderVariant.Default && !_estimator.Supports(_variant))
+        {
+            throw new InvalidOperationException($"Age and gender by '{_variant}' need {string.Join(" and ", AgeGenderEstimator.SourcesOf(_variant).Select(s => s.ToString().ToLowerInvariant()))}, which the model directory lacks.");
+        }
     }
+
+    /// <summary>How age and gender are computed.</summary>
+    public AgeGenderVariant AgeGenderVariant => _variant;
 
     /// <summary>Ids of the models present.</summary>
     public IEnumerable<string> ModelIds => new[] { _ageGender, _trained?.Runner, _emotion, _antispoof, _liveness }.Where(r => r is not null).Select(r => r!.Model.Name)
-        .Concat(_trained?.Heads is { } heads ? [heads.ModelId] : []);
+        .Concat(_trained?.Heads is { } heads ? [heads.ModelId] : [])
+        .Concat(_trained is null && _estimator.Supports(_variant) ? _estimator.ModelIdsFor(_variant) : [])
+        .Distinct(StringComparer.Ordinal);
 
     /// <summary>
     /// Predicts <paramref name="include"/> for every crop. When <paramref name="known"/> gives a face's age and gender
-    /// (from the recogniser's own pass), FaceRes is not run again.
+    /// (from the recogniser's own pass) and the variant is that pass (<see cref="AgeGenderVariant.IsRecogniserPass"/>),
+    /// FaceRes is not run again; another variant computes its own.
     /// </summary>
     public async Task<IReadOnlyList<FaceAttributes>> PredictAsync(
         IReadOnlyList<FramedCrop> crops, AttributeKinds include, IReadOnlyList<AgeGender?>? known = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(crops);
+        if (_trained is null && !_variant.IsRecogniserPass)
+        {
+            known = null;
+        }
+
         var needAgeGender = (include & (AttributeKinds.Age | AttributeKinds.Gender)) != 0 && (known is null || known.Any(k => k is null));
-        var ageGenderTask = needAgeGender && _ageGender is not null ? RunAsync(_ageGender, crops, cancellationToken) : null;
+        var ageGenderTask = needAgeGender && _trained is null && _estimator.Supports(_variant) ? _estimator.EstimateAsync(crops, _variant, cancellationToken) : null;
         var trainedTask = needAgeGender && _trained is not null ? EmbedForAsync(_trained, crops, cancellationToken) : null;
         var emotionTask = (include & AttributeKinds.Emotion) != 0 && _emotion is not null ? RunAsync(_emotion, crops, cancellationToken) : null;
         var livenessWanted = (include & AttributeKinds.Liveness) != 0;
@@ -72,9 +94,8 @@ public sealed class AttributePredictor
             var ageGender = known?[i];
             if (ageGender is null && ageGenderTask is not null)
             {
-                var o = ageGenderTask.Result;
-                ageGender = AgeGender.From(o.Row("age", i), o.Row("gender", i)[0], _readout);
-                models.Add(_ageGender!.Model.Name);
+                ageGender = ageGenderTask.Result[i];
+                models.AddRange(_estimator.ModelIdsFor(_variant));
             }
             else if (ageGender is null && trainedTask is not null)
             {

@@ -21,7 +21,9 @@ public static class InferenceServiceCollectionExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultModel), "Recognition:DefaultModel is required")
             .Validate(o => !o.ProjectionModels.Any(string.IsNullOrWhiteSpace), "Recognition:ProjectionModels lists model ids; an empty one names no model")
             .ValidateOnStart();
-        services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section);
+        services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section)
+            .Validate(o => Attributes.AgeGenderVariant.TryParse(o.AgeGender, out _), "Attributes:AgeGender must be faceres, gear or ensemble, then optionally +flip and @SCALE (0.5 to 2), e.g. ensemble+flip")
+            .ValidateOnStart();
         services.AddSingleton<InferenceTelemetry>();
         return services;
     }

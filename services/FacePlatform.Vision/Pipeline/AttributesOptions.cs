@@ -13,4 +13,23 @@ public sealed class AttributesOptions
     /// model.
     /// </summary>
     public string? AgeGenderModel { get; set; }
+
+    /// <summary>
+    /// How the pretrained models answer age and gender, <c>SOURCE[+flip][@SCALE]</c> (<see cref="Attributes.AgeGenderVariant"/>):
+    /// <c>faceres</c> (default: FaceRes's answer from the recogniser's own pass, nothing run twice), <c>gear</c>,
+    /// <c>ensemble</c> (their mean), each optionally with flip test-time augmentation (<c>+flip</c>) and a crop zoom
+    /// (<c>@0.85</c>). Chosen by measurement on utkface-dev, docs/accuracy.md ("Age and gender variants"). Ignored for
+    /// faces that <see cref="AgeGenderModel"/> answers.
+    /// </summary>
+    public string AgeGender { get; set; } = "faceres";
+
+    /// <summary><see cref="AgeGender"/> parsed.</summary>
+    /// <exception cref="FormatException">It names no variant (refused at start by validation).</exception>
+    public Attributes.AgeGenderVariant AgeGenderVariant => Attributes.AgeGenderVariant.Parse(AgeGender);
+
+    /// <summary>
+    /// True when the recogniser's own pass gives the served age and gender (the default variant, or trained heads on
+    /// it): the embedding service then returns them with the embedding; otherwise the attributes service computes them.
+    /// </summary>
+    public bool RecogniserPassAnswersAgeGender => !string.IsNullOrEmpty(AgeGenderModel) || AgeGenderVariant.IsRecogniserPass;
 }

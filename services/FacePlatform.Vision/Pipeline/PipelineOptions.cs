@@ -110,10 +110,12 @@ public static class PipelineFactory
 
     /// <summary>
     /// The attribute models present in the catalogue; age and gender from <paramref name="ageGenderModel"/>, or from
-    /// the trained heads <paramref name="trainedModel"/> on top of the recogniser they were trained on.
+    /// the trained heads <paramref name="trainedModel"/> on top of the recogniser they were trained on; the pretrained
+    /// models' answers by <paramref name="variant"/> (default: FaceRes as its embedding pass gives them).
     /// </summary>
     public static AttributePredictor CreateAttributes(
-        ModelCatalog catalog, string ageGenderModel = "faceres", AgeReadout readout = AgeReadout.Expected, RecognitionOptions? recognition = null, string? trainedModel = null)
+        ModelCatalog catalog, string ageGenderModel = "faceres", AgeReadout readout = AgeReadout.Expected, RecognitionOptions? recognition = null, string? trainedModel = null,
+        AgeGenderVariant? variant = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         FaceRecogniser? trained = null;
@@ -123,21 +125,23 @@ public static class PipelineFactory
             trained = CreateRecogniser(catalog, recognition ?? new RecognitionOptions(), heads.Backbone, trainedModel);
         }
 
+        variant ??= AgeGenderVariant.Default;
+        var gear = AgeGenderEstimator.SourcesOf(variant).Contains(AgeGenderSource.Gear) ? catalog.Find("gear") : null;
         return new AttributePredictor(
-            catalog.Find(ageGenderModel), catalog.Find("emotion"), catalog.Find("antispoof"), catalog.Find("liveness"), readout, trained);
+            catalog.Find(ageGenderModel), catalog.Find("emotion"), catalog.Find("antispoof"), catalog.Find("liveness"), readout, trained, gear, variant);
     }
 
     /// <summary>The whole in-process pipeline.</summary>
     public static FaceAnalyzer CreateAnalyzer(
         ModelCatalog catalog, DetectionOptions detection, RecognitionOptions recognition, ImageLimits? limits = null, InferenceTelemetry? telemetry = null, string? model = null,
-        string? trainedModel = null)
+        string? trainedModel = null, AgeGenderVariant? ageGender = null)
     {
         ArgumentNullException.ThrowIfNull(recognition);
         var recogniser = CreateRecogniser(catalog, recognition, model, trainedModel);
         return new FaceAnalyzer(
             CreateDetector(catalog, detection),
             recogniser,
-            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.BackboneId : recognition.DefaultModel, recognition.AgeReadout, recognition, trainedModel),
+            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.BackboneId : recognition.DefaultModel, recognition.AgeReadout, recognition, trainedModel, ageGender),
             limits,
             telemetry);
     }
