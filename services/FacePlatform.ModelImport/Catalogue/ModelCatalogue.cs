@@ -32,6 +32,12 @@ public sealed record CatalogueEntry(string Name, string Task, string Description
     public string GraphPath => $"package/models/{Name}.json";
 }
 
+/// <summary>A reduced-precision copy of a catalogue model the importer writes (docs/models.md, "Variants").</summary>
+/// <param name="Name">Model id of the variant (its own id: its embeddings are not the base model's).</param>
+/// <param name="Of">The catalogue model it is made from.</param>
+/// <param name="Precision"><c>int8</c> (<see cref="Conversion.ModelVariants.Int8Static"/>) or <c>fp16</c> (<see cref="Conversion.ModelVariants.Float16"/>).</param>
+public sealed record VariantSpec(string Name, string Of, string Precision);
+
 /// <summary>
 /// The one place that lists the pretrained models FacePlatform imports and what their inputs and outputs mean. The
 /// facts come from Human 3.3.6's source and the reference harness (<c>../shared/reference/human-harness</c>,
@@ -169,6 +175,20 @@ public static class ModelCatalogue
             "LivenessNet (leokwu/livenessnet) on a 32x32 crop.",
             Unit,
             [new("Identity", "live", "softmax [live, spoof]; Human reports live = round(100 out[0])/100")]),
+    ];
+
+    /// <summary>
+    /// Reduced-precision variants, written after their base models. Only FaceRes: it is a chain of
+    /// <c>Conv → Clip(0, 6)</c>, so every activation range is known without calibration data and 26 of its 27
+    /// convolutions run as QLinearConv (2× faster at batch 1 on this CPU). BlazeFace's activations are unbounded ReLUs
+    /// (no int8 without calibration photos), and on ONNX Runtime's CPU provider fp16 ran slower than float for both
+    /// (no fp16 convolution kernels on x86: docs/benchmarks.md, "Precision variants"); the fp16 FaceRes is kept for GPU
+    /// nodes and for the measurement.
+    /// </summary>
+    public static IReadOnlyList<VariantSpec> Variants { get; } =
+    [
+        new("faceres-int8", "faceres", "int8"),
+        new("faceres-fp16", "faceres", "fp16"),
     ];
 
     /// <summary>
