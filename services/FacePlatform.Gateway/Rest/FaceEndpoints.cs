@@ -21,6 +21,11 @@ internal static class FaceEndpoints
         "none, auto, low, medium or high (like Rekognition's QualityFilter; default: the gateway's QualityGate:Default, none). " +
         "Faces below the level are left out, each listed with its reasons: too_small, blurry, not_frontal, low_confidence.");
 
+    /// <summary>The <c>profile</c> field of every photo call (the names live in the embedding service's Profiles options).</summary>
+    internal static readonly PhotoField ProfileField = new(
+        "profile",
+        "accurate (default) or fast: fast uses the int8 recogniser where no collection fixes the model, and no mesh stage (docs/benchmarks.md, Profiles). Unknown names are 400.");
+
     /// <summary>Body of analyse.</summary>
     internal static readonly PhotoBody AnalyzeBody = new(
         Photo,
@@ -28,7 +33,8 @@ internal static class FaceEndpoints
         new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
         new PhotoField("attributes", "Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all). Only what is asked runs."),
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20; smaller sizes cost more time).", Type: JsonSchemaType.Integer));
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20; smaller sizes cost more time).", Type: JsonSchemaType.Integer),
+        ProfileField);
 
     /// <summary>Body of batch analysis (multipart only: the files are read one at a time).</summary>
     internal static readonly PhotoBody BatchAnalyzeBody = new(
@@ -37,13 +43,15 @@ internal static class FaceEndpoints
         new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
         new PhotoField("attributes", "Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all)."),
         new PhotoField("maxFaces", "At most this many faces per photo, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels.", Type: JsonSchemaType.Integer));
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels.", Type: JsonSchemaType.Integer),
+        ProfileField);
 
     /// <summary>Body of detect-only.</summary>
     internal static readonly PhotoBody DetectBody = new(
         Photo,
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20).", Type: JsonSchemaType.Integer));
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20).", Type: JsonSchemaType.Integer),
+        ProfileField);
 
     private const string EmbeddingNote =
         " A vector from an earlier answer, as its `embedding` was shown: {\"model\": \"faceres\", \"vector\": [...]} (in multipart, that JSON as text).";
@@ -156,7 +164,8 @@ internal static class FaceEndpoints
             request.Field("include") is { } include ? [include] : [],
             request.IntField("maxFaces"),
             request.IntField("minFaceSize"),
-            request.Field("attributes") is { } attributes ? [attributes] : null);
+            request.Field("attributes") is { } attributes ? [attributes] : null,
+            request.Field("profile"));
         var image = gate.Check(request.Image("image"));
         var answer = await faces.AnalyzeAsync(caller.TenantId, image, options, http.RequestAborted);
         return TypedResults.Ok(AnalyzeView.From(answer, options.CollectionId is not null, options.WantsLandmarks));
@@ -184,7 +193,8 @@ internal static class FaceEndpoints
             request.Field("include") is { } include ? [include] : [],
             request.IntField("maxFaces"),
             request.IntField("minFaceSize"),
-            request.Field("attributes") is { } attributes ? [attributes] : null);
+            request.Field("attributes") is { } attributes ? [attributes] : null,
+            request.Field("profile"));
         var results = await faces.AnalyzeBatchAsync(caller.TenantId, files.Count, (i, cancellationToken) => OpenAsync(files[i], gate, cancellationToken),
             options, http.RequestAborted);
         var items = results.Select((r, i) => new BatchAnalyzeItemView(i, files[i].FileName,
@@ -220,7 +230,7 @@ internal static class FaceEndpoints
     {
         var request = await PhotoRequest.ReadAsync(http.Request, gate);
         var image = gate.Check(request.Image("image"));
-        var answer = await faces.DetectFacesAsync(image, request.IntField("maxFaces"), request.IntField("minFaceSize"), http.RequestAborted);
+        var answer = await faces.DetectFacesAsync(image, request.IntField("maxFaces"), request.IntField("minFaceSize"), http.RequestAborted, request.Field("profile"));
         return TypedResults.Ok(AnalyzeView.From(answer, searched: false, landmarks: true));
     }
 
@@ -241,7 +251,7 @@ internal static class FaceEndpoints
         var image = request.OptionalImage("image") is { } bytes ? gate.Check(bytes) : null;
         var reference = FaceReference.From(EmbeddingView.Parse(request.Field("embedding"), "embedding"), request.Field("faceId"), "embedding / faceId");
         var answer = await faces.SearchAsync(caller.TenantId, collectionId, image, reference, request.IntField("topK"),
-            request.FloatField("threshold"), request.IntField("maxFaces"), http.RequestAborted, request.Field("qualityFilter"));
+            request.FloatField("threshold"), request.IntField("maxFaces"), http.RequestAborted, request.Field("qualityFilter"), request.Field("profile"));
         return TypedResults.Ok(SearchView.From(answer));
     }
 

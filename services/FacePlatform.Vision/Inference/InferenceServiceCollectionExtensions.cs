@@ -21,6 +21,9 @@ public static class InferenceServiceCollectionExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.DefaultModel), "Recognition:DefaultModel is required")
             .ValidateOnStart();
         services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section);
+        services.AddOptions<ProfileOptions>().BindConfiguration(ProfileOptions.Section)
+            .Validate(o => o.Profiles.ContainsKey(o.Default), "Profiles:Default must name a configured profile")
+            .ValidateOnStart();
         services.AddSingleton<InferenceTelemetry>();
         return services;
     }
