@@ -21,11 +21,6 @@ internal static class FaceEndpoints
         "none, auto, low, medium or high (like Rekognition's QualityFilter; default: the gateway's QualityGate:Default, none). " +
         "Faces below the level are left out, each listed with its reasons: too_small, blurry, not_frontal, low_confidence.");
 
-    /// <summary>The <c>profile</c> field of every photo call (the names live in the embedding service's Profiles options).</summary>
-    internal static readonly PhotoField ProfileField = new(
-        "profile",
-        "accurate (default) or fast: fast uses the int8 recogniser where no collection fixes the model, and no mesh stage (docs/benchmarks.md, Profiles). Unknown names are 400.");
-
     /// <summary>Body of analyse.</summary>
     internal static readonly PhotoBody AnalyzeBody = new(
         Photo,
@@ -33,8 +28,7 @@ internal static class FaceEndpoints
         new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
         new PhotoField("attributes", "Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all). Only what is asked runs."),
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20; smaller sizes cost more time).", Type: JsonSchemaType.Integer),
-        ProfileField);
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20; smaller sizes cost more time).", Type: JsonSchemaType.Integer));
 
     /// <summary>Body of batch analysis (multipart only: the files are read one at a time).</summary>
     internal static readonly PhotoBody BatchAnalyzeBody = new(
@@ -43,15 +37,13 @@ internal static class FaceEndpoints
         new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
         new PhotoField("attributes", "Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all)."),
         new PhotoField("maxFaces", "At most this many faces per photo, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels.", Type: JsonSchemaType.Integer),
-        ProfileField);
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels.", Type: JsonSchemaType.Integer));
 
     /// <summary>Body of detect-only.</summary>
     internal static readonly PhotoBody DetectBody = new(
         Photo,
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20).", Type: JsonSchemaType.Integer),
-        ProfileField);
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20).", Type: JsonSchemaType.Integer));
 
     private const string EmbeddingNote =
         " A vector from an earlier answer, as its `embedding` was shown: {\"model\": \"faceres\", \"vector\": [...]} (in multipart, that JSON as text).";
