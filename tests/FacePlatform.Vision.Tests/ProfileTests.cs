@@ -7,7 +7,7 @@ namespace FacePlatform.Vision.Tests;
 public sealed class ProfileTests
 {
     [Fact]
-    public void An_empty_name_is_the_default_profile_and_fast_uses_the_int8_recogniser_without_the_mesh()
+    public void An_empty_name_is_the_default_profile_and_fast_uses_the_int8_recogniser()
     {
         var profiles = new ProfileOptions();
 
@@ -18,7 +18,8 @@ public sealed class ProfileTests
         Assert.Null(accurate.Recogniser);
         Assert.Equal("fast", fastName);
         Assert.Equal("faceres-int8", fast.Recogniser);
-        Assert.Equal(string.Empty, fast.Apply(new DetectionOptions()).Mesh);
+        Assert.Equal("facemesh", fast.Apply(new DetectionOptions()).Mesh);
+        Assert.Equal(string.Empty, new InferenceProfile { Mesh = false }.Apply(new DetectionOptions()).Mesh);
     }
 
     [Fact]

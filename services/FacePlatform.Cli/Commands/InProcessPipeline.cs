@@ -31,7 +31,7 @@ internal sealed class InProcessPipeline : IAsyncDisposable
 
     public static Option<string?> ProfileOption { get; } = new("--profile")
     {
-        Description = "Profile: accurate (default) or fast (int8 recogniser, no mesh); explicit options override it",
+        Description = "Profile: accurate (default) or fast (int8 recogniser); explicit options override it",
     };
 
     public static Option<string> ProviderOption { get; } = new("--provider")

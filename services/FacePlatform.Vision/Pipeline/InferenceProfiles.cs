@@ -55,8 +55,10 @@ public sealed class ProfileOptions
     public const string Accurate = "accurate";
 
     /// <summary>
-    /// int8 FaceRes for requests without a collection (2.4× faster per face on the CPU, embedding cosine ≥ 0.99 with
-    /// the float model), no mesh stage; detection tiles as configured.
+    /// int8 FaceRes for requests without a collection (2–3× faster per face on the CPU, embedding cosine ≥ 0.99 with
+    /// the float model); detection as configured. Dropping the mesh stage was measured too and not kept: ~1.3 ms per
+    /// face, a gain lost in the noise of two rounds, and without its face-presence check 90 candidates passed on the
+    /// reference photos where the mesh keeps the 78 faces the harness finds (docs/benchmarks.md, "Profiles").
     /// </summary>
     public const string Fast = "fast";
 
@@ -67,7 +69,7 @@ public sealed class ProfileOptions
     public Dictionary<string, InferenceProfile> Profiles { get; init; } = new(StringComparer.Ordinal)
     {
         [Accurate] = new InferenceProfile(),
-        [Fast] = new InferenceProfile { Recogniser = "faceres-int8", Mesh = false },
+        [Fast] = new InferenceProfile { Recogniser = "faceres-int8" },
     };
 
     /// <summary>The profile called <paramref name="name"/> (empty: <see cref="Default"/>).</summary>
