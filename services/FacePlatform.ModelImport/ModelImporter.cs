@@ -49,8 +49,9 @@ public sealed class ModelImporter
     /// <summary>Runs the import.</summary>
     public async Task<IReadOnlyList<ImportedModel>> ImportAsync(CancellationToken cancellationToken = default)
     {
-        var selected = _options.Only is { Count: > 0 } only
-            ? [.. only.Select(ModelCatalogue.Get)]
+        var only = _options.Only is { Count: > 0 } names ? names : null;
+        var selected = only is not null
+            ? [.. only.Where(n => ModelCatalogue.Variants.All(v => v.Name != n)).Select(ModelCatalogue.Get)]
             : ModelCatalogue.Models;
         var directory = Path.GetFullPath(_options.ModelsDirectory);
         Directory.CreateDirectory(directory);
@@ -77,6 +78,24 @@ public sealed class ModelImporter
             }
         }
 
+        var variantsWritten = 0;
+        foreach (var variant in ModelCatalogue.Variants.Where(v => only is null || only.Contains(v.Name) || selected.Any(m => m.Name == v.Of)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (entries.GetValueOrDefault(variant.Of) is not { } baseEntry)
+            {
+                continue;
+            }
+
+            if (_options.Force || !IsCurrentVariant(directory, entries.GetValueOrDefault(variant.Name), baseEntry))
+            {
+                var (entry, imported) = WriteVariant(variant, baseEntry, directory);
+                entries[variant.Name] = entry;
+                report.Add(imported);
+                variantsWritten++;
+            }
+        }
+
         // Calibrations are measured data, not conversion output: they are brought up to date without converting again.
         var calibrated = 0;
         foreach (var (name, calibration) in ModelCatalogue.Calibrations)
@@ -98,11 +117,12 @@ public sealed class ModelImporter
             }
         }
 
-        // Catalogue models first in catalogue order, then anything else the manifest held (operator-registered models).
-        var ordered = ModelCatalogue.Models.Where(m => entries.ContainsKey(m.Name)).Select(m => entries[m.Name])
-            .Concat(entries.Values.Where(e => ModelCatalogue.Models.All(m => m.Name != e.Name)))
+        // Catalogue models first in catalogue order, their variants, then anything else the manifest held (operator-registered models).
+        var owned = ModelCatalogue.Models.Select(m => m.Name).Concat(ModelCatalogue.Variants.Select(v => v.Name)).ToList();
+        var ordered = owned.Where(entries.ContainsKey).Select(n => entries[n])
+            .Concat(entries.Values.Where(e => !owned.Contains(e.Name)))
             .ToList();
-        if (pending.Count > 0 || calibrated > 0 || existing.Count != ordered.Count)
+        if (pending.Count > 0 || variantsWritten > 0 || calibrated > 0 || existing.Count != ordered.Count)
         {
             ModelManifest.Write(directory, new ModelManifestDocument(ModelManifest.CurrentSchemaVersion, ordered));
         }
@@ -174,6 +194,69 @@ public sealed class ModelImporter
             : System.Text.Json.JsonSerializer.Serialize(a, ManifestJsonContext.Default.ModelParity)
                 == System.Text.Json.JsonSerializer.Serialize(b, ManifestJsonContext.Default.ModelParity);
 
+    /// <summary>
+    /// Writes a reduced-precision variant of <paramref name="baseEntry"/> (already in <paramref name="directory"/>),
+    /// checks it loads and runs, and records its parity with the base on seeded inputs.
+    /// </summary>
+    private (ModelEntry Entry, ImportedModel Report) WriteVariant(VariantSpec variant, ModelEntry baseEntry, string directory)
+    {
+        var clock = Stopwatch.StartNew();
+        var baseBytes = File.ReadAllBytes(Path.Combine(directory, baseEntry.File));
+        var baseModel = Onnx.ModelProto.Parser.ParseFrom(baseBytes);
+        var (model, method, detail) = variant.Precision switch
+        {
+            "int8" => ModelVariants.Int8Static(baseModel) is var (q, n)
+                ? (q, ModelVariants.Int8Method, $"{n} convolutions quantised")
+                : default,
+            "fp16" => (ModelVariants.Float16(baseModel), ModelVariants.Float16Method, "float16 weights"),
+            _ => throw new InvalidOperationException($"Variant '{variant.Name}': unknown precision '{variant.Precision}'."),
+        };
+        var metadata = model.MetadataProps.FirstOrDefault(p => p.Key == "faceplatform.model");
+        if (metadata is not null)
+        {
+            metadata.Value = variant.Name;
+        }
+
+        var bytes = model.ToByteArray();
+        var input = new TensorSignature(baseEntry.Input.Name, baseEntry.Input.Shape);
+        var outputs = baseEntry.Outputs.Select(o => new TensorSignature(o.Name, o.Shape)).ToList();
+        var (low, high) = (baseEntry.Input.Range[0], baseEntry.Input.Range[1]);
+        OnnxModelCheck.Verify(bytes, input, outputs, low, high);
+        var parity = VariantParity.Measure(baseBytes, bytes, input, [.. outputs.Select(o => o.Name)], low, high);
+
+        var file = variant.Name + ".onnx";
+        var path = Path.Combine(directory, file);
+        File.WriteAllBytes(path + ".tmp", bytes);
+        File.Move(path + ".tmp", path, overwrite: true);
+        var entry = baseEntry with
+        {
+            Name = variant.Name,
+            Description = $"{baseEntry.Description} {variant.Precision} variant of {baseEntry.Name} written by the importer ({detail}).",
+            File = file,
+            Sha256 = ModelManifest.Sha256Of(path),
+            Calibration = ModelCatalogue.Calibrations.GetValueOrDefault(variant.Name),
+            Parity = null,
+            Variant = new ModelVariant(
+                baseEntry.Name,
+                baseEntry.Sha256,
+                variant.Precision,
+                method,
+                $"{VariantParity.Samples} seeded uniform inputs over the input range {low}..{high}",
+                parity.MaxAbsDiff,
+                parity.MinCosine),
+        };
+        _log(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{variant.Name}: {detail}, {bytes.Length / 1e6:F1} MB, min cosine with {baseEntry.Name} {parity.MinCosine:F4}, {clock.Elapsed.TotalSeconds:F1} s"));
+        return (entry, new ImportedModel(variant.Name, true, clock.Elapsed, bytes.Length));
+    }
+
+    private static bool IsCurrentVariant(string directory, ModelEntry? entry, ModelEntry baseEntry) =>
+        entry?.Variant is { } variant
+        && string.Equals(variant.OfSha256, baseEntry.Sha256, StringComparison.OrdinalIgnoreCase)
+        && File.Exists(Path.Combine(directory, entry.File))
+        && string.Equals(ModelManifest.Sha256Of(Path.Combine(directory, entry.File)), entry.Sha256, StringComparison.OrdinalIgnoreCase);
+
     private static bool SameCalibration(ModelCalibration? a, ModelCalibration? b) =>
         a is null || b is null
             ? a is null && b is null
@@ -189,7 +272,8 @@ public sealed class ModelImporter
     private static void WriteChecksums(string directory, IReadOnlyList<ModelEntry> entries)
     {
         var path = Path.Combine(directory, ChecksumFileName);
-        var catalogue = ModelCatalogue.Models.Select(m => entries.FirstOrDefault(e => e.Name == m.Name)).ToList();
+        var catalogue = ModelCatalogue.Models.Select(m => m.Name).Concat(ModelCatalogue.Variants.Select(v => v.Name))
+            .Select(n => entries.FirstOrDefault(e => e.Name == n)).ToList();
         if (catalogue.Any(e => e is null))
         {
             // Only a complete import earns the checksum file the scripts treat as "nothing to do".

@@ -106,6 +106,33 @@ public sealed class ApiFeatureTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_profile_is_chosen_per_request_and_an_unknown_one_is_refused_naming_the_known_ones()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+
+        var fast = await PostAsync("/v1/analyze?profile=fast&include=embeddings", key, Photos.Form(Photos.Obama1));
+        var accurate = await platform.FaceClient.AnalyzeAsync(
+            new AnalyzeRequest { Image = Image(Photos.Obama1), Include = { "embeddings" }, Profile = "accurate" }, PlatformFixture.WithKey(key));
+        using var rest = await Http.SendAsync(Send("/v1/analyze?profile=turbo", key, Photos.Form(Photos.Obama1)));
+        var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.DetectFacesAsync(
+            new DetectFacesRequest { Image = Image(Photos.Obama1), Profile = "turbo" }, PlatformFixture.WithKey(key)).ResponseAsync);
+
+        // fast: the int8 recogniser; accurate: the float one. Both find the same face.
+        var fastModels = fast.GetProperty("modelIds").EnumerateArray().Select(m => m.GetString()).ToList();
+        Assert.Contains("faceres-int8", fastModels);
+        Assert.DoesNotContain("faceres", fastModels);
+        Assert.Contains("faceres", accurate.ModelIds);
+        Assert.Equal(1, fast.GetProperty("faces").GetArrayLength());
+        Assert.Single(accurate.Faces);
+        Assert.Equal(HttpStatusCode.BadRequest, rest.StatusCode);
+        var detail = (await rest.ReadProblemAsync()).GetProperty("detail").GetString()!;
+        Assert.Contains("turbo", detail, StringComparison.Ordinal);
+        Assert.Contains("accurate, fast", detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, grpc.StatusCode);
+        Assert.Contains("accurate, fast", grpc.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_face_has_a_head_pose_and_an_age_range_around_its_age()
     {
         var (_, key) = await platform.NewTenantAsync();

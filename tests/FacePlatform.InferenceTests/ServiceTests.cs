@@ -171,6 +171,25 @@ public sealed class ServiceTests(ServicesFixture services)
     }
 
     [Fact]
+    public async Task A_profile_chooses_the_recogniser_unless_the_call_names_one_and_an_unknown_profile_is_invalid()
+    {
+        var fast = await services.Embedding.DetectAndEmbedAsync(new DetectRequest { Image = Photo("openface", "adams.jpg"), Profile = "fast" });
+        var collectionBound = await services.Embedding.DetectAndEmbedAsync(
+            new DetectRequest { Image = Photo("openface", "adams.jpg"), Profile = "fast", ModelId = "faceres" });
+        var unknown = await Assert.ThrowsAsync<RpcException>(async () =>
+            await services.Embedding.DetectAsync(new DetectRequest { Image = Photo("openface", "adams.jpg"), Profile = "turbo" }));
+
+        Assert.Equal("faceres-int8", Assert.Single(fast.Faces).Embedding.ModelId);
+        Assert.Contains("facemesh", fast.ModelIds);
+        // A collection's recogniser (the gateway sends it as model_id) is never replaced by the profile's.
+        Assert.Equal("faceres", Assert.Single(collectionBound.Faces).Embedding.ModelId);
+        var cosine = fast.Faces[0].Embedding.Values.Zip(collectionBound.Faces[0].Embedding.Values, (x, y) => x * y).Sum();
+        Assert.InRange(cosine, 0.97f, 1.0001f);
+        Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
+        Assert.Contains("accurate, fast", unknown.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Concurrent_calls_are_coalesced_into_batches()
     {
         var requests = new List<int>();

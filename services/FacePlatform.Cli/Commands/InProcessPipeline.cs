@@ -29,6 +29,11 @@ internal sealed class InProcessPipeline : IAsyncDisposable
 
     public static Option<string?> RecogniserOption { get; } = new("--model") { Description = "Recogniser model id (default: faceres)" };
 
+    public static Option<string?> ProfileOption { get; } = new("--profile")
+    {
+        Description = "Profile: accurate (default) or fast (int8 recogniser); explicit options override it",
+    };
+
     public static Option<string> ProviderOption { get; } = new("--provider")
     {
         Description = "Execution provider: cpu or cuda (falls back to cpu)",
@@ -76,6 +81,7 @@ internal sealed class InProcessPipeline : IAsyncDisposable
     {
         command.Options.Add(ModelsOption);
         command.Options.Add(RecogniserOption);
+        command.Options.Add(ProfileOption);
         command.Options.Add(ProviderOption);
         command.Options.Add(ThreadsOption);
         command.Options.Add(WorkersOption);
@@ -103,7 +109,8 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         };
         var telemetry = new InferenceTelemetry();
         var catalog = ModelCatalog.Open(directory, options, telemetry, NullLoggerFactory.Instance);
-        var detection = new DetectionOptions();
+        var (_, profile) = new ProfileOptions().Resolve(parse.GetValue(ProfileOption));
+        var detection = profile.Apply(new DetectionOptions());
         if (parse.GetValue(MinFaceOption) is > 0 and var minFace)
         {
             // Look for exactly this size everywhere: as floor and as the default of every photo.
@@ -139,7 +146,7 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         }
 
         var recognition = new RecognitionOptions { CropMode = parse.GetValue(BoxCropOption) ? Vision.Alignment.CropMode.DetectorBox : parse.GetValue(UprightOption) ? Vision.Alignment.CropMode.Upright : parse.GetValue(AlignedOption) ? Vision.Alignment.CropMode.Aligned : null };
-        var model = parse.GetValue(RecogniserOption);
+        var model = parse.GetValue(RecogniserOption) ?? profile.Recogniser;
         if (parse.GetValue(TemplateOption) is { Length: > 0 } template)
         {
             recognition.Templates[string.IsNullOrEmpty(model) ? recognition.DefaultModel : model] = template;

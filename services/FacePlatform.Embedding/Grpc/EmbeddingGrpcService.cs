@@ -4,6 +4,7 @@ using FacePlatform.Vision.Alignment;
 using FacePlatform.Vision.Detection;
 using FacePlatform.Vision.Imaging;
 using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Pipeline;
 using FacePlatform.Vision.Recognition;
 using Google.Protobuf;
 using Grpc.Core;
@@ -34,8 +35,10 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
             throw new RpcException(new Status(StatusCode.InvalidArgument, "image.content is required (sha256 references are not served here)"));
         }
 
-        var recogniser = RecogniserFor(request.ModelId);
-        var minFloor = models.Detector.Options.MinFaceSize;
+        var (profileName, profile) = ProfileOf(request.Profile);
+        var recogniser = RecogniserFor(string.IsNullOrEmpty(request.ModelId) ? profile.Recogniser : request.ModelId);
+        var detector = models.DetectorFor(profileName, profile);
+        var minFloor = detector.Options.MinFaceSize;
         if (request.MinFaceSize < 0 || (request.MinFaceSize > 0 && request.MinFaceSize < minFloor))
         {
             throw new RpcException(new Status(
@@ -55,7 +58,7 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
         IReadOnlyList<FaceDetection> faces;
         using (var span = telemetry.StartStage("detect"))
         {
-            faces = await models.Detector.DetectAsync(image, request.MaxFaces, request.MinFaceSize, cancellationToken);
+            faces = await detector.DetectAsync(image, request.MaxFaces, request.MinFaceSize, cancellationToken);
             span?.SetTag(InferenceTelemetry.FaceCountAttribute, faces.Count);
         }
 
@@ -83,7 +86,7 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
                 ImageHeight = image.Height,
                 ImageSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.Span)),
             };
-            response.ModelIds.AddRange(models.DetectorModelIds);
+            response.ModelIds.AddRange(detector.ModelIds);
             if (embed)
             {
                 response.ModelIds.AddRange(recogniser.ModelIds);
@@ -174,6 +177,19 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
         }
 
         return RgbImage.Wrap(crop.Rgb.ToByteArray(), crop.Width, crop.Height);
+    }
+
+    /// <summary>The named profile, or INVALID_ARGUMENT naming the known ones.</summary>
+    private (string Name, InferenceProfile Profile) ProfileOf(string? name)
+    {
+        try
+        {
+            return models.Profiles.Resolve(name);
+        }
+        catch (UnknownProfileException ex)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
+        }
     }
 
     private FaceRecogniser RecogniserFor(string? model)

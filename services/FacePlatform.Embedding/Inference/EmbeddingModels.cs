@@ -18,11 +18,13 @@ internal sealed class EmbeddingModels(
     IOptions<DetectionOptions> detection,
     IOptions<RecognitionOptions> recognition,
     IOptions<AttributesOptions> attributes,
+    IOptions<ProfileOptions> profiles,
     InferenceTelemetry telemetry,
     ILoggerFactory loggers,
     ILogger<EmbeddingModels> logger) : BackgroundLoader(logger)
 {
     private readonly ConcurrentDictionary<string, FaceRecogniser> _recognisers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FaceDetector> _profileDetectors = new(StringComparer.Ordinal);
     private ModelCatalog? _catalog;
     private FaceDetector? _detector;
     private bool? _recogniserAnswersAgeGender;
@@ -32,6 +34,24 @@ internal sealed class EmbeddingModels(
     public FaceDetector Detector => _detector ?? throw NotReady();
 
     public IEnumerable<string> DetectorModelIds => Detector.ModelIds;
+
+    /// <summary>The named profiles (Pipeline/InferenceProfiles.cs).</summary>
+    public ProfileOptions Profiles => profiles.Value;
+
+    /// <summary>
+    /// The detector of profile <paramref name="profileName"/> (already resolved): the configured one for a profile that
+    /// changes no detection knob, else one built from the profile's settings over the same model sessions.
+    /// </summary>
+    public FaceDetector DetectorFor(string profileName, InferenceProfile profile)
+    {
+        var catalog = _catalog ?? throw NotReady();
+        if (profile.Detector is null && profile.Mesh is null && profile.MinFaceFraction is null && profile.PaddedView is null)
+        {
+            return Detector;
+        }
+
+        return _profileDetectors.GetOrAdd(profileName, _ => PipelineFactory.CreateDetector(catalog, profile.Apply(detection.Value)));
+    }
 
     /// <summary>
     /// The recogniser <paramref name="model"/> (empty: the default), its session opened on first use; with the trained

@@ -51,6 +51,7 @@ internal sealed partial class AnalysisCache(IConnectionMultiplexer redis, Gatewa
             .Append(string.Join(',', options.Include.Order(StringComparer.Ordinal))).Append('|')
             .Append(options.MaxFaces).Append('|').Append(options.MinFaceSize).Append('|')
             .Append(string.Join(',', options.Attributes.Order(StringComparer.Ordinal))).Append('|')
+            .Append(options.Profile ?? "-").Append('|')
             .Append(collection is null ? "-" : $"{collection.Id}@{collection.Version}");
         var optionsHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(parts.ToString())))[..16];
         var imageAndOptions = $"{Convert.ToHexStringLower(SHA256.HashData(image))}:{optionsHash}";

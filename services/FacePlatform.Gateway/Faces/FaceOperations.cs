@@ -17,6 +17,12 @@ internal sealed record AnalyzeOptions(string? CollectionId, IReadOnlySet<string>
     /// <summary>The attributes asked for (all of <see cref="AttributeNames"/> unless the caller chose).</summary>
     public IReadOnlySet<string> Attributes { get; private init; } = AttributeNames.ToHashSet();
 
+    /// <summary>
+    /// The named profile (<c>accurate</c>, <c>fast</c>; null = the embedding service's default). The embedding service
+    /// owns the names (Vision Pipeline/InferenceProfiles.cs) and answers an unknown one with INVALID_ARGUMENT (400).
+    /// </summary>
+    public string? Profile { get; init; }
+
     public bool WantsEmbeddings => Include.Contains("embeddings");
 
     public bool WantsLandmarks => Include.Contains("landmarks");
@@ -26,7 +32,7 @@ internal sealed record AnalyzeOptions(string? CollectionId, IReadOnlySet<string>
 
     /// <summary>Validates <paramref name="include"/> against what an analysis can add, and the attribute names.</summary>
     public static AnalyzeOptions Create(
-        string? collectionId, IEnumerable<string> include, int maxFaces, int minFaceSize, IEnumerable<string>? attributes = null)
+        string? collectionId, IEnumerable<string> include, int maxFaces, int minFaceSize, IEnumerable<string>? attributes = null, string? profile = null)
     {
         var parts = Names(include);
         var unknown = parts.Except(["embeddings", "landmarks"]).ToList();
@@ -43,6 +49,7 @@ internal sealed record AnalyzeOptions(string? CollectionId, IReadOnlySet<string>
         return new AnalyzeOptions(string.IsNullOrWhiteSpace(collectionId) ? null : collectionId, parts, maxFaces, minFaceSize)
         {
             Attributes = ChosenAttributes(Names(attributes ?? [])),
+            Profile = string.IsNullOrWhiteSpace(profile) ? null : profile.Trim(),
         };
     }
 
@@ -167,6 +174,7 @@ internal sealed partial class FaceOperations(
             MinFaceSize = options.MinFaceSize,
             IncludeCrops = options.Attributes.Count > 0,
             ModelId = collection?.ModelId ?? string.Empty,
+            Profile = options.Profile ?? string.Empty,
         };
         var detected = collection is not null || options.WantsEmbeddings || options.WantsAgeOrGender
             ? await embedding.DetectAndEmbedAsync(detectRequest, cancellationToken: cancellationToken)
@@ -268,7 +276,7 @@ internal sealed partial class FaceOperations(
     }
 
     /// <summary>Faces only: boxes, scores, landmarks, quality and pose; no recogniser or attribute model runs.</summary>
-    public async Task<AnalyzeResponse> DetectFacesAsync(GatedImage image, int maxFaces, int minFaceSize, CancellationToken cancellationToken)
+    public async Task<AnalyzeResponse> DetectFacesAsync(GatedImage image, int maxFaces, int minFaceSize, CancellationToken cancellationToken, string? profile = null)
     {
         AnalyzeOptions.Create(null, [], maxFaces, minFaceSize);
         var detected = await embedding.DetectAsync(new DetectRequest
@@ -276,6 +284,7 @@ internal sealed partial class FaceOperations(
             Image = new Image { Content = GatedImage.Wrap(image) },
             MaxFaces = maxFaces,
             MinFaceSize = minFaceSize,
+            Profile = profile?.Trim() ?? string.Empty,
         }, cancellationToken: cancellationToken);
         telemetry.FacesPerPhoto(detected.Faces.Count);
         var response = new AnalyzeResponse
@@ -382,12 +391,12 @@ internal sealed partial class FaceOperations(
     /// </summary>
     public async Task<EnrollResponse> EnrollAsync(
         string tenantId, string collectionId, string subjectId, GatedImage image, bool largest, string? requestId,
-        CancellationToken cancellationToken, string? qualityFilter = null)
+        CancellationToken cancellationToken, string? qualityFilter = null, string? profile = null)
     {
         var thresholds = quality.Thresholds(qualityFilter);
         var collection = await identity.GetCollectionAsync(
             new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
-        var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken);
+        var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken, profile: profile);
         var (passed, unindexed) = QualityGate.Split(detected.Faces, thresholds);
         if (passed.Count == 0 && unindexed.Count > 0)
         {
@@ -429,7 +438,7 @@ internal sealed partial class FaceOperations(
     /// <summary>Searches with every face of <paramref name="image"/>, or with the one vector of <paramref name="reference"/>.</summary>
     public async Task<SearchPhotoResponse> SearchAsync(
         string tenantId, string collectionId, GatedImage? image, FaceReference? reference, int topK, float? threshold, int maxFaces,
-        CancellationToken cancellationToken, string? qualityFilter = null)
+        CancellationToken cancellationToken, string? qualityFilter = null, string? profile = null)
     {
         Limits.QueryLimits.Search(topK, maxFaces);
         var thresholds = quality.Thresholds(qualityFilter);
@@ -445,7 +454,7 @@ internal sealed partial class FaceOperations(
             return await SearchByReferenceAsync(tenantId, collection, reference, topK, threshold, cancellationToken);
         }
 
-        var detected = await DetectAsync(image!, collection.ModelId, includeCrops: false, cancellationToken, maxFaces);
+        var detected = await DetectAsync(image!, collection.ModelId, includeCrops: false, cancellationToken, maxFaces, profile);
         var (passed, unsearched) = QualityGate.Split(detected.Faces, thresholds);
         var response = new SearchPhotoResponse { UnsearchedFaces = { unsearched } };
         if (passed.Count == 0)
@@ -514,10 +523,13 @@ internal sealed partial class FaceOperations(
         return (vector, null);
     }
 
-    private async Task<DetectResponse> DetectAsync(GatedImage image, string modelId, bool includeCrops, CancellationToken cancellationToken, int maxFaces = 0)
+    /// <summary>Detects and embeds with <paramref name="modelId"/> (a collection's recogniser is never replaced by the profile's).</summary>
+    private async Task<DetectResponse> DetectAsync(
+        GatedImage image, string modelId, bool includeCrops, CancellationToken cancellationToken, int maxFaces = 0, string? profile = null)
     {
         var detected = await embedding.DetectAndEmbedAsync(new DetectRequest
         {
+            Profile = profile?.Trim() ?? string.Empty,
             Image = new Image { Content = GatedImage.Wrap(image) },
             IncludeCrops = includeCrops,
             ModelId = modelId,

@@ -24,7 +24,7 @@ internal sealed class FaceGrpcService(
 {
     public override Task<AnalyzeResponse> Analyze(AnalyzeRequest request, ServerCallContext context) => Guard(() =>
         faces.AnalyzeAsync(TenantOf(context), Photo(request.Image, "image"),
-            AnalyzeOptions.Create(request.CollectionId, request.Include, request.MaxFaces, request.MinFaceSize, request.Attributes),
+            AnalyzeOptions.Create(request.CollectionId, request.Include, request.MaxFaces, request.MinFaceSize, request.Attributes, request.Profile),
             context.CancellationToken));
 
     public override Task<BatchAnalyzeResponse> BatchAnalyze(BatchAnalyzeRequest request, ServerCallContext context) => Guard(async () =>
@@ -36,7 +36,7 @@ internal sealed class FaceGrpcService(
         }
 
         var first = request.Requests[0];
-        var options = AnalyzeOptions.Create(first.CollectionId, first.Include, first.MaxFaces, first.MinFaceSize, first.Attributes);
+        var options = AnalyzeOptions.Create(first.CollectionId, first.Include, first.MaxFaces, first.MinFaceSize, first.Attributes, first.Profile);
         // The photos are already in the message (bounded by the gRPC message budget): nothing more to admit.
         var results = await faces.AnalyzeBatchAsync(TenantOf(context), request.Requests.Count,
             (i, _) => Task.FromResult<(GatedImage, IDisposable?)>((Photo(request.Requests[i].Image, $"requests[{i}].image"), null)),
@@ -49,7 +49,7 @@ internal sealed class FaceGrpcService(
     });
 
     public override Task<AnalyzeResponse> DetectFaces(DetectFacesRequest request, ServerCallContext context) => Guard(() =>
-        faces.DetectFacesAsync(Photo(request.Image, "image"), request.MaxFaces, request.MinFaceSize, context.CancellationToken));
+        faces.DetectFacesAsync(Photo(request.Image, "image"), request.MaxFaces, request.MinFaceSize, context.CancellationToken, request.Profile));
 
     public override Task<VerifyResponse> Verify(VerifyRequest request, ServerCallContext context) => Guard(() =>
         faces.VerifyAsync(TenantOf(context),
@@ -143,7 +143,7 @@ internal sealed class FaceGrpcService(
     public override Task<EnrollResponse> EnrollFace(EnrollFaceCall request, ServerCallContext context) => Guard(() =>
         faces.EnrollAsync(TenantOf(context), request.CollectionId, request.SubjectId, Photo(request.Image, "image"),
             string.Equals(request.Face, "largest", StringComparison.OrdinalIgnoreCase),
-            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken, request.QualityFilter));
+            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken, request.QualityFilter, request.Profile));
 
     [Authorize(Policies.Write)]
     public override Task<DeleteResponse> DeleteFace(FaceRef request, ServerCallContext context) =>
@@ -157,7 +157,7 @@ internal sealed class FaceGrpcService(
     public override Task<SearchPhotoResponse> Search(SearchCall request, ServerCallContext context) => Guard(() =>
         faces.SearchAsync(TenantOf(context), request.CollectionId, OptionalPhoto(request.Image, "image"),
             FaceReference.From(request.Embedding, request.FaceId, "embedding / face_id"), request.TopK,
-            request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken, request.QualityFilter));
+            request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken, request.QualityFilter, request.Profile));
 
     [Authorize(Policies.Admin)]
     public override Task<Tenant> SuspendTenant(TenantRequest request, ServerCallContext context) =>

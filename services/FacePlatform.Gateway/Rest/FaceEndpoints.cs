@@ -156,7 +156,8 @@ internal static class FaceEndpoints
             request.Field("include") is { } include ? [include] : [],
             request.IntField("maxFaces"),
             request.IntField("minFaceSize"),
-            request.Field("attributes") is { } attributes ? [attributes] : null);
+            request.Field("attributes") is { } attributes ? [attributes] : null,
+            request.Field("profile"));
         var image = gate.Check(request.Image("image"));
         var answer = await faces.AnalyzeAsync(caller.TenantId, image, options, http.RequestAborted);
         return TypedResults.Ok(AnalyzeView.From(answer, options.CollectionId is not null, options.WantsLandmarks));
@@ -184,7 +185,8 @@ internal static class FaceEndpoints
             request.Field("include") is { } include ? [include] : [],
             request.IntField("maxFaces"),
             request.IntField("minFaceSize"),
-            request.Field("attributes") is { } attributes ? [attributes] : null);
+            request.Field("attributes") is { } attributes ? [attributes] : null,
+            request.Field("profile"));
         var results = await faces.AnalyzeBatchAsync(caller.TenantId, files.Count, (i, cancellationToken) => PhotoRequest.OpenFileAsync(files[i], gate, cancellationToken),
             options, http.RequestAborted);
         var items = results.Select((r, i) => new BatchAnalyzeItemView(i, files[i].FileName,
@@ -197,7 +199,7 @@ internal static class FaceEndpoints
     {
         var request = await PhotoRequest.ReadAsync(http.Request, gate);
         var image = gate.Check(request.Image("image"));
-        var answer = await faces.DetectFacesAsync(image, request.IntField("maxFaces"), request.IntField("minFaceSize"), http.RequestAborted);
+        var answer = await faces.DetectFacesAsync(image, request.IntField("maxFaces"), request.IntField("minFaceSize"), http.RequestAborted, request.Field("profile"));
         return TypedResults.Ok(AnalyzeView.From(answer, searched: false, landmarks: true));
     }
 
@@ -218,7 +220,7 @@ internal static class FaceEndpoints
         var image = request.OptionalImage("image") is { } bytes ? gate.Check(bytes) : null;
         var reference = FaceReference.From(EmbeddingView.Parse(request.Field("embedding"), "embedding"), request.Field("faceId"), "embedding / faceId");
         var answer = await faces.SearchAsync(caller.TenantId, collectionId, image, reference, request.IntField("topK"),
-            request.FloatField("threshold"), request.IntField("maxFaces"), http.RequestAborted, request.Field("qualityFilter"));
+            request.FloatField("threshold"), request.IntField("maxFaces"), http.RequestAborted, request.Field("qualityFilter"), request.Field("profile"));
         return TypedResults.Ok(SearchView.From(answer));
     }
 

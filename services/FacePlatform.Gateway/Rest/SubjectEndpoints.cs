@@ -136,7 +136,7 @@ internal static class SubjectEndpoints
         var largest = string.Equals(request.Field("face"), "largest", StringComparison.OrdinalIgnoreCase);
         var enrolled = await faces.EnrollAsync(caller.TenantId, collectionId, subjectId, image, largest,
             http.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } key ? key : null, http.RequestAborted,
-            request.Field("qualityFilter"));
+            request.Field("qualityFilter"), request.Field("profile"));
         return TypedResults.Created($"/v1/collections/{collectionId}/subjects/{subjectId}/faces", EnrollView.From(enrolled));
     }
 

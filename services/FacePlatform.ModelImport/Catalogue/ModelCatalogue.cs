@@ -45,6 +45,12 @@ public sealed record CatalogueEntry(
     public string GraphPath => Architecture is null ? $"{Package.ModelFolder}{Name}.json" : Package.ModelFolder + Architecture.WeightsManifest;
 }
 
+/// <summary>A reduced-precision copy of a catalogue model the importer writes (docs/models.md, "Variants").</summary>
+/// <param name="Name">Model id of the variant (its own id: its embeddings are not the base model's).</param>
+/// <param name="Of">The catalogue model it is made from.</param>
+/// <param name="Precision"><c>int8</c> (<see cref="Conversion.ModelVariants.Int8Static"/>) or <c>fp16</c> (<see cref="Conversion.ModelVariants.Float16"/>).</param>
+public sealed record VariantSpec(string Name, string Of, string Precision);
+
 /// <summary>
 /// A weights-only model whose architecture lives in its package's code: the importer writes the layers itself (as a TF
 /// graph over the decoded weights) and converts that like a graph model.
@@ -278,6 +284,20 @@ public static class ModelCatalogue
             FaceApiBytes,
             [new("expressions", "expressions", "softmax over neutral, happy, sad, angry, fearful, disgusted, surprised")],
             WeightsOnly("face_expression_model-weights_manifest.json", "faceExpressionNet, faceFeatureExtractor", (w, o) => FaceApiArchitectures.FeatureNet(w, o, tiny: false, "expressions", softmax: true))),
+    ];
+
+    /// <summary>
+    /// Reduced-precision variants, written after their base models. Only FaceRes: it is a chain of
+    /// <c>Conv → Clip(0, 6)</c>, so every activation range is known without calibration data and 26 of its 27
+    /// convolutions run as QLinearConv (2× faster at batch 1 on this CPU). BlazeFace's activations are unbounded ReLUs
+    /// (no int8 without calibration photos), and on ONNX Runtime's CPU provider fp16 ran slower than float for both
+    /// (no fp16 convolution kernels on x86: docs/benchmarks.md, "Precision variants"); the fp16 FaceRes is kept for GPU
+    /// nodes and for the measurement.
+    /// </summary>
+    public static IReadOnlyList<VariantSpec> Variants { get; } =
+    [
+        new("faceres-int8", "faceres", "int8"),
+        new("faceres-fp16", "faceres", "fp16"),
     ];
 
     /// <summary>

@@ -155,6 +155,8 @@ public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<Mode
 /// (docs/accuracy.md, "Open set"); null when the model was never calibrated.</param>
 /// <param name="Parity">Imported models: how closely the ONNX model matches the original on TF.js, as measured by the
 /// parity tests (docs/models.md, "Parity with TensorFlow.js"); null where not measured.</param>
+/// <param name="Variant">For a reduced-precision copy the importer wrote of another model: which, how, and its parity
+/// with it (null for every other model).</param>
 public sealed record ModelEntry(
     string Name,
     string Task,
@@ -167,7 +169,8 @@ public sealed record ModelEntry(
     ModelStats? Stats = null,
     ModelTraining? Training = null,
     ModelCalibration? Calibration = null,
-    ModelParity? Parity = null);
+    ModelParity? Parity = null,
+    ModelVariant? Variant = null);
 
 /// <summary>
 /// An imported model's measured agreement with the original running on TensorFlow.js: the largest differences over
@@ -188,6 +191,24 @@ public sealed record ModelParity(
     double MaxRelDiff,
     string Worst,
     string MeasuredBy);
+
+
+/// <summary>A reduced-precision variant of another manifest model (docs/models.md, "Variants").</summary>
+/// <param name="Of">The model it was made from.</param>
+/// <param name="OfSha256">That model's file SHA-256 when the variant was made (a changed base makes it again).</param>
+/// <param name="Precision"><c>int8</c> or <c>fp16</c>.</param>
+/// <param name="Method">How it was made, in words.</param>
+/// <param name="ParityInput">What the parity figures were measured on.</param>
+/// <param name="ParityMaxAbsDiff">Largest absolute difference from the base model per output, on <paramref name="ParityInput"/>.</param>
+/// <param name="ParityMinCosine">Smallest cosine similarity between the base's and the variant's first output per sample.</param>
+public sealed record ModelVariant(
+    string Of,
+    string OfSha256,
+    string Precision,
+    string Method,
+    string ParityInput,
+    IReadOnlyDictionary<string, double> ParityMaxAbsDiff,
+    double ParityMinCosine);
 
 /// <summary>How a trained model (heads on a frozen recogniser's features, docs/training.md) was made.</summary>
 /// <param name="Version">Version of this model id: 1, then one more with each retraining under the same id.</param>

@@ -94,4 +94,7 @@ public sealed class DetectionOptions
 
     /// <summary>Human's crop enlargement around the detector box.</summary>
     public float CropScale { get; set; } = 1.4f;
+
+    /// <summary>A shallow copy (every setting is a value), for a profile's changed settings (Pipeline/InferenceProfiles.cs).</summary>
+    public DetectionOptions Clone() => (DetectionOptions)MemberwiseClone();
 }

@@ -24,6 +24,9 @@ public static class InferenceServiceCollectionExtensions
         services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section)
             .Validate(o => Attributes.AgeGenderVariant.TryParse(o.AgeGender, out _), "Attributes:AgeGender must be faceres, gear or ensemble, then optionally +flip and @SCALE (0.5 to 2), e.g. ensemble+flip")
             .ValidateOnStart();
+        services.AddOptions<ProfileOptions>().BindConfiguration(ProfileOptions.Section)
+            .Validate(o => o.Profiles.ContainsKey(o.Default), "Profiles:Default must name a configured profile")
+            .ValidateOnStart();
         services.AddSingleton<InferenceTelemetry>();
         return services;
     }
