@@ -78,8 +78,10 @@ public sealed class ModelImporter
             }
         }
 
+        // --only names exactly what is imported: a variant is remade with its base only when it is named too (a whole
+        // import remakes every variant whose base file changed).
         var variantsWritten = 0;
-        foreach (var variant in ModelCatalogue.Variants.Where(v => only is null || only.Contains(v.Name) || selected.Any(m => m.Name == v.Of)))
+        foreach (var variant in ModelCatalogue.Variants.Where(v => only is null || only.Contains(v.Name)))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (entries.GetValueOrDefault(variant.Of) is not { } baseEntry)
