@@ -1,5 +1,5 @@
 using System.Reflection;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Face.V1;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.AspNetCore.Server;
