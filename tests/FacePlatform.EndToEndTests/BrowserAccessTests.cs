@@ -20,8 +20,8 @@ public sealed class BrowserAccessTests(PlatformFixture platform)
         });
         var client = new Contracts.V1.FaceService.FaceServiceClient(channel);
 
-        var created = await client.CreateCollectionAsync(new Contracts.V1.CreateCollectionCall { Name = "grpc-web-text" }, PlatformFixture.WithKey(key));
-        var listed = await client.ListCollectionsAsync(new Contracts.V1.ListCollectionsCall(), PlatformFixture.WithKey(key));
+        var created = await client.CreateCollectionAsync(new Contracts.V1.CreateCollectionRequest { Name = "grpc-web-text" }, PlatformFixture.WithKey(key));
+        var listed = await client.ListCollectionsAsync(new Contracts.V1.ListCollectionsRequest(), PlatformFixture.WithKey(key));
 
         Assert.Equal(created.Id, Assert.Single(listed.Collections).Id);
     }

@@ -143,7 +143,7 @@ public sealed class DashboardQueryTests(PlatformFixture platform)
         }
 
         var failure = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.GetCollectionAsync(
-            new CollectionRef { CollectionId = Guid.NewGuid().ToString() }, PlatformFixture.WithKey(key)).ResponseAsync);
+            new GetCollectionRequest { CollectionId = Guid.NewGuid().ToString() }, PlatformFixture.WithKey(key)).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, failure.StatusCode);
     }
 

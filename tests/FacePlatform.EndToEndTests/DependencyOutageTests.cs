@@ -51,7 +51,7 @@ public sealed partial class DependencyOutageTests(OutagePlatform platform)
             Assert.NotNull(listed.Headers.RetryAfter);
 
             var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.ListCollectionsAsync(
-                new ListCollectionsCall(), PlatformFixture.WithKey(key)).ResponseAsync);
+                new ListCollectionsRequest(), PlatformFixture.WithKey(key)).ResponseAsync);
             Assert.Equal(StatusCode.Unavailable, grpc.StatusCode);
         }
         finally

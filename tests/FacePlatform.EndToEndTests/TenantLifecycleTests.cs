@@ -89,8 +89,8 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
         using var suspended = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, $"/v1/admin/tenants/{tenant}:suspend", platform.AdminKey));
         using var rest = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Get, $"/v1/collections/{collection}", key));
         var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.GetCollectionAsync(
-            new CollectionRef { CollectionId = collection }, PlatformFixture.WithKey(key)).ResponseAsync);
-        var resumed = await platform.FaceClient.ResumeTenantAsync(new TenantRequest { TenantId = tenant }, PlatformFixture.WithKey(platform.AdminKey));
+            new GetCollectionRequest { CollectionId = collection }, PlatformFixture.WithKey(key)).ResponseAsync);
+        var resumed = await platform.FaceClient.ResumeTenantAsync(new ResumeTenantRequest { TenantId = tenant }, PlatformFixture.WithKey(platform.AdminKey));
         using var after = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Get, $"/v1/collections/{collection}", key));
 
         Assert.Equal(HttpStatusCode.Forbidden, byTenantAdmin.StatusCode);

@@ -81,7 +81,7 @@ public sealed partial class AbuseTests(ReliabilityPlatform platform, ITestOutput
         for (var i = 0; i < ReliabilityPlatform.AddressBurst * 3 && !statuses.Any(s => s.StatusCode == StatusCode.ResourceExhausted); i++)
         {
             var error = await Assert.ThrowsAsync<RpcException>(() =>
-                platform.FaceClient.ListCollectionsAsync(new ListCollectionsCall(), PlatformFixture.WithKey(RandomKey())).ResponseAsync);
+                platform.FaceClient.ListCollectionsAsync(new ListCollectionsRequest(), PlatformFixture.WithKey(RandomKey())).ResponseAsync);
             statuses.Add(error);
         }
 
