@@ -32,11 +32,11 @@ public sealed partial class GrpcStatusMetricTests(PlatformFixture platform)
         };
         var gatewayClient = new Dictionary<string, string>
         {
-            ["rpc_system"] = "grpc", ["rpc_service"] = "faceplatform.v1.IdentityService", ["rpc_grpc_status_code"] = NotFound,
+            ["rpc_system"] = "grpc", ["rpc_service"] = "faceplatform.internal.v1.IdentityService", ["rpc_grpc_status_code"] = NotFound,
         };
         var identityServer = new Dictionary<string, string>
         {
-            ["rpc_service"] = "faceplatform.v1.IdentityService", ["rpc_grpc_status_code"] = NotFound,
+            ["rpc_service"] = "faceplatform.internal.v1.IdentityService", ["rpc_grpc_status_code"] = NotFound,
         };
         var before = (
             Server: Count(await ScrapeAsync(platform.Gateway), "rpc_server_duration_seconds_count", gatewayServer),
