@@ -184,8 +184,8 @@ public sealed class FaceApiTests(PlatformFixture platform)
     {
         var (_, key) = await platform.NewTenantAsync();
         var client = platform.FaceClient;
-        var collection = await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "grpc-people" }, PlatformFixture.WithKey(key));
-        var subject = await client.CreateSubjectAsync(new CreateSubjectRequest { CollectionId = collection.Id, ExternalId = "obama" }, PlatformFixture.WithKey(key));
+        var collection = (await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "grpc-people" }, PlatformFixture.WithKey(key))).Collection;
+        var subject = (await client.CreateSubjectAsync(new CreateSubjectRequest { CollectionId = collection.Id, ExternalId = "obama" }, PlatformFixture.WithKey(key))).Subject;
         await client.EnrollFaceAsync(new EnrollFaceRequest { CollectionId = collection.Id, SubjectId = subject.Id, Image = Image(Photos.Obama1) }, PlatformFixture.WithKey(key));
 
         var analysed = await client.AnalyzeAsync(new AnalyzeRequest { Image = Image(Photos.ObamaProbe), CollectionId = collection.Id }, PlatformFixture.WithKey(key));

@@ -16,10 +16,10 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
         var (_, key) = await platform.NewTenantAsync();
         var client = platform.FaceClient;
 
-        var created = await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "grpc-gallery", Description = "via gRPC" },
-            PlatformFixture.WithKey(key));
+        var created = (await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "grpc-gallery", Description = "via gRPC" },
+            PlatformFixture.WithKey(key))).Collection;
         var listed = await client.ListCollectionsAsync(new ListCollectionsRequest(), PlatformFixture.WithKey(key));
-        var got = await client.GetCollectionAsync(new GetCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(key));
+        var got = (await client.GetCollectionAsync(new GetCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(key))).Collection;
         await client.DeleteCollectionAsync(new DeleteCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(key));
         var gone = await Assert.ThrowsAsync<RpcException>(() =>
             client.GetCollectionAsync(new GetCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(key)).ResponseAsync);
@@ -43,7 +43,7 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
     {
         var (_, owner) = await platform.NewTenantAsync();
         var (_, stranger) = await platform.NewTenantAsync();
-        var created = await platform.FaceClient.CreateCollectionAsync(new CreateCollectionRequest { Name = "theirs" }, PlatformFixture.WithKey(owner));
+        var created = (await platform.FaceClient.CreateCollectionAsync(new CreateCollectionRequest { Name = "theirs" }, PlatformFixture.WithKey(owner))).Collection;
 
         var get = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.GetCollectionAsync(
             new GetCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(stranger)).ResponseAsync);

@@ -90,7 +90,7 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
         using var rest = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Get, $"/v1/collections/{collection}", key));
         var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.GetCollectionAsync(
             new GetCollectionRequest { CollectionId = collection }, PlatformFixture.WithKey(key)).ResponseAsync);
-        var resumed = await platform.FaceClient.ResumeTenantAsync(new ResumeTenantRequest { TenantId = tenant }, PlatformFixture.WithKey(platform.AdminKey));
+        var resumed = (await platform.FaceClient.ResumeTenantAsync(new ResumeTenantRequest { TenantId = tenant }, PlatformFixture.WithKey(platform.AdminKey))).Tenant;
         using var after = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Get, $"/v1/collections/{collection}", key));
 
         Assert.Equal(HttpStatusCode.Forbidden, byTenantAdmin.StatusCode);
