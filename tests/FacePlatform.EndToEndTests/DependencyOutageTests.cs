@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Grpc.Core;

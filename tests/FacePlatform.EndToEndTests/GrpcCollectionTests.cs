@@ -1,3 +1,4 @@
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
