@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Face.V1;
 using Grpc.Core;
 
 namespace FacePlatform.EndToEndTests;
