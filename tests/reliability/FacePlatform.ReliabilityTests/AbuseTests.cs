@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Grpc.Core;
 using Xunit.Abstractions;

@@ -7,6 +7,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FacePlatform.Contracts.Face.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
