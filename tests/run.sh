@@ -61,6 +61,14 @@ if [[ -x "$FP_ROOT/tests/deploy/check.sh" ]]; then
   add_summary deploy-checks "$artifacts/deploy-checks.log"
 fi
 
+# The protobuf contracts: buf lint, the public contract's independence and breaking changes against the released
+# baseline (tests/contracts/run.sh installs buf from npm beside itself).
+if [[ -x "$FP_ROOT/tests/contracts/run.sh" ]]; then
+  say "running contract checks (buf lint and breaking, protos/)"
+  "$FP_ROOT/tests/contracts/run.sh" 2>&1 | tee "$artifacts/contract-checks.log"
+  add_summary contract-checks "$artifacts/contract-checks.log"
+fi
+
 say "running .NET tests (unit, integration on ${FACEPLATFORM_POSTGRES%%;Username*} and Redis ${FACEPLATFORM_REDIS%%,*}, end-to-end)"
 FACEPLATFORM_CONFIGURATION=Release dotnet test "$FP_ROOT/FacePlatform.sln" -c Release --no-build --nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$artifacts/results" \
@@ -115,7 +123,7 @@ cleanup
 if (( failed > 0 )); then
   say "what failed:"
   awk '/^[[:space:]]*Failed FacePlatform/ { n = 12 } n > 0 { print; n-- }' "$artifacts/dotnet-test.log" 2>/dev/null | cut -c1-400
-  for log in "$artifacts/deploy-checks.log" "$artifacts/web-checks.log" "$artifacts/client-checks.log"; do
+  for log in "$artifacts/deploy-checks.log" "$artifacts/contract-checks.log" "$artifacts/web-checks.log" "$artifacts/client-checks.log"; do
     [[ -f "$log" ]] && grep -E '^FAIL ' "$log" | cut -c1-400
   done
 fi

@@ -98,7 +98,7 @@ cat <<TXT
 [up] FacePlatform is ready.
 [up]   REST API + web UI   http://localhost:$http_port/
 [up]   API docs            http://localhost:$http_port/docs   (OpenAPI: /openapi/v1.json)
-[up]   public gRPC (h2c)   localhost:${FACEPLATFORM_GRPC_PORT:-8081}   (faceplatform.v1.FaceService, reflection on)
+[up]   public gRPC (h2c)   localhost:${FACEPLATFORM_GRPC_PORT:-8081}   (faceplatform.face.v1.FaceService, reflection on)
 [up]   metrics             http://localhost:$http_port/metrics and 127.0.0.1:5181 :5182 :5183 /metrics
 [up]   internal gRPC       127.0.0.1:5101-5103, mutual TLS only (certificates in .data/pki)
 [up]   admin API key       in .data/admin-api-key (mode 600)

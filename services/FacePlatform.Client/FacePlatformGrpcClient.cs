@@ -1,3 +1,4 @@
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -10,7 +11,7 @@ using Grpc.Net.Client.Web;
 namespace FacePlatform.Client;
 
 /// <summary>
-/// The public gRPC API (<c>faceplatform.v1.FaceService</c>) with the API key in every call's metadata, a deadline on
+/// The public gRPC API (<c>faceplatform.face.v1.FaceService</c>) with the API key in every call's metadata, a deadline on
 /// every call that has none, and retries on <c>UNAVAILABLE</c> through the channel's service config (other
 /// statuses are answers and never retried). <see cref="Service"/> reaches every RPC; the methods here cover the
 /// common ones. Failures surface as <see cref="RpcException"/> with the platform's status and message.
@@ -60,8 +61,8 @@ public sealed class FacePlatformGrpcClient : IDisposable
 
     /// <summary>Creates a collection bound to the platform's default recogniser.</summary>
     public async Task<Collection> CreateCollectionAsync(string name, string description = "", CancellationToken cancellationToken = default) =>
-        await Service.CreateCollectionAsync(new CreateCollectionCall { Name = name, Description = description },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        (await Service.CreateCollectionAsync(new CreateCollectionRequest { Name = name, Description = description },
+            cancellationToken: cancellationToken).ConfigureAwait(false)).Collection;
 
     /// <summary>Every collection of the key's tenant, all pages read.</summary>
     public async Task<IReadOnlyList<Collection>> ListCollectionsAsync(CancellationToken cancellationToken = default)
@@ -70,7 +71,7 @@ public sealed class FacePlatformGrpcClient : IDisposable
         var token = string.Empty;
         do
         {
-            var page = await Service.ListCollectionsAsync(new ListCollectionsCall { Page = new PageRequest { PageSize = 500, PageToken = token } },
+            var page = await Service.ListCollectionsAsync(new ListCollectionsRequest { Page = new PageRequest { PageSize = 500, PageToken = token } },
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             all.AddRange(page.Collections);
             token = page.Page?.NextPageToken ?? string.Empty;
@@ -81,22 +82,22 @@ public sealed class FacePlatformGrpcClient : IDisposable
     }
 
     /// <summary>Deletes a collection with its subjects and faces.</summary>
-    public async Task<DeleteResponse> DeleteCollectionAsync(string collectionId, CancellationToken cancellationToken = default) =>
-        await Service.DeleteCollectionAsync(new CollectionRef { CollectionId = collectionId }, cancellationToken: cancellationToken)
+    public async Task<DeleteCollectionResponse> DeleteCollectionAsync(string collectionId, CancellationToken cancellationToken = default) =>
+        await Service.DeleteCollectionAsync(new DeleteCollectionRequest { CollectionId = collectionId }, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
 
     /// <summary>Creates a subject (a known person) in a collection.</summary>
     public async Task<Subject> CreateSubjectAsync(string collectionId, string externalId, string displayName = "", CancellationToken cancellationToken = default) =>
-        await Service.CreateSubjectAsync(new CreateSubjectCall { CollectionId = collectionId, ExternalId = externalId, DisplayName = displayName },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        (await Service.CreateSubjectAsync(new CreateSubjectRequest { CollectionId = collectionId, ExternalId = externalId, DisplayName = displayName },
+            cancellationToken: cancellationToken).ConfigureAwait(false)).Subject;
 
     /// <summary>
     /// Enrols the face of a photo for a subject. <paramref name="requestId"/> makes a retried enrolment idempotent;
     /// <paramref name="largestFace"/> takes the largest face of a photo that shows several instead of refusing it.
     /// </summary>
-    public async Task<EnrollResponse> EnrollAsync(string collectionId, string subjectId, ReadOnlyMemory<byte> photo,
+    public async Task<EnrollFaceResponse> EnrollAsync(string collectionId, string subjectId, ReadOnlyMemory<byte> photo,
         string? requestId = null, bool largestFace = false, CancellationToken cancellationToken = default) =>
-        await Service.EnrollFaceAsync(new EnrollFaceCall
+        await Service.EnrollFaceAsync(new EnrollFaceRequest
         {
             CollectionId = collectionId,
             SubjectId = subjectId,
@@ -106,10 +107,10 @@ public sealed class FacePlatformGrpcClient : IDisposable
         }, cancellationToken: cancellationToken).ConfigureAwait(false);
 
     /// <summary>Searches a collection with every face of a photo; <paramref name="topK"/> 0 = the platform's default.</summary>
-    public async Task<SearchPhotoResponse> SearchAsync(string collectionId, ReadOnlyMemory<byte> photo, int topK = 0,
+    public async Task<SearchResponse> SearchAsync(string collectionId, ReadOnlyMemory<byte> photo, int topK = 0,
         float? threshold = null, CancellationToken cancellationToken = default)
     {
-        var call = new SearchCall { CollectionId = collectionId, Image = Photo(photo), TopK = topK };
+        var call = new SearchRequest { CollectionId = collectionId, Image = Photo(photo), TopK = topK };
         if (threshold is { } value)
         {
             call.Threshold = value;

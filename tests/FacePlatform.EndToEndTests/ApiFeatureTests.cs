@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -18,17 +19,17 @@ public sealed class ApiFeatureTests(PlatformFixture platform)
 
     private static readonly Dictionary<string, string> Predict = new()
     {
-        ["rpc_service"] = "faceplatform.v1.AttributesService", ["rpc_method"] = "Predict",
+        ["rpc_service"] = "faceplatform.internal.v1.AttributesService", ["rpc_method"] = "Predict",
     };
 
     private static readonly Dictionary<string, string> DetectAndEmbed = new()
     {
-        ["rpc_service"] = "faceplatform.v1.EmbeddingService", ["rpc_method"] = "DetectAndEmbed",
+        ["rpc_service"] = "faceplatform.internal.v1.EmbeddingService", ["rpc_method"] = "DetectAndEmbed",
     };
 
     private static readonly Dictionary<string, string> DetectOnly = new()
     {
-        ["rpc_service"] = "faceplatform.v1.EmbeddingService", ["rpc_method"] = "Detect",
+        ["rpc_service"] = "faceplatform.internal.v1.EmbeddingService", ["rpc_method"] = "Detect",
     };
 
     private HttpClient Http => platform.Http;

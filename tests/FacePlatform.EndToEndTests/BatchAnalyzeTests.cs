@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -72,7 +73,7 @@ public sealed class BatchAnalyzeTests(PlatformFixture platform)
     public async Task A_batch_enrolment_enrols_each_photo_or_names_its_own_error_an_over_size_one_413()
     {
         var (_, key) = await platform.NewTenantAsync();
-        var collection = await platform.FaceClient.CreateCollectionAsync(new CreateCollectionCall { Name = "batch-enrol" }, PlatformFixture.WithKey(key));
+        var collection = (await platform.FaceClient.CreateCollectionAsync(new CreateCollectionRequest { Name = "batch-enrol" }, PlatformFixture.WithKey(key))).Collection;
         var form = new MultipartFormDataContent();
         Photos.AddFile(form, Photos.Obama1, "obama");
         Photos.AddFile(form, Photos.Corrupted, "corrupted");

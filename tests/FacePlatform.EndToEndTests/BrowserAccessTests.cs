@@ -18,12 +18,12 @@ public sealed class BrowserAccessTests(PlatformFixture platform)
             HttpVersion = HttpVersion.Version11,
             HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         });
-        var client = new Contracts.V1.FaceService.FaceServiceClient(channel);
+        var client = new Contracts.Face.V1.FaceService.FaceServiceClient(channel);
 
-        var created = await client.CreateCollectionAsync(new Contracts.V1.CreateCollectionCall { Name = "grpc-web-text" }, PlatformFixture.WithKey(key));
-        var listed = await client.ListCollectionsAsync(new Contracts.V1.ListCollectionsCall(), PlatformFixture.WithKey(key));
+        var created = await client.CreateCollectionAsync(new Contracts.Face.V1.CreateCollectionRequest { Name = "grpc-web-text" }, PlatformFixture.WithKey(key));
+        var listed = await client.ListCollectionsAsync(new Contracts.Face.V1.ListCollectionsRequest(), PlatformFixture.WithKey(key));
 
-        Assert.Equal(created.Id, Assert.Single(listed.Collections).Id);
+        Assert.Equal(created.Collection.Id, Assert.Single(listed.Collections).Id);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Face.V1;
 using Grpc.Core;
 
 namespace FacePlatform.EndToEndTests;
@@ -143,7 +143,7 @@ public sealed class DashboardQueryTests(PlatformFixture platform)
         }
 
         var failure = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.GetCollectionAsync(
-            new CollectionRef { CollectionId = Guid.NewGuid().ToString() }, PlatformFixture.WithKey(key)).ResponseAsync);
+            new GetCollectionRequest { CollectionId = Guid.NewGuid().ToString() }, PlatformFixture.WithKey(key)).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, failure.StatusCode);
     }
 

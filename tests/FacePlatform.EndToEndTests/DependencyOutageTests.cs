@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -51,7 +52,7 @@ public sealed partial class DependencyOutageTests(OutagePlatform platform)
             Assert.NotNull(listed.Headers.RetryAfter);
 
             var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.ListCollectionsAsync(
-                new ListCollectionsCall(), PlatformFixture.WithKey(key)).ResponseAsync);
+                new ListCollectionsRequest(), PlatformFixture.WithKey(key)).ResponseAsync);
             Assert.Equal(StatusCode.Unavailable, grpc.StatusCode);
         }
         finally

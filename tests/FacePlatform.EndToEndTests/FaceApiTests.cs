@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -184,12 +185,12 @@ public sealed class FaceApiTests(PlatformFixture platform)
     {
         var (_, key) = await platform.NewTenantAsync();
         var client = platform.FaceClient;
-        var collection = await client.CreateCollectionAsync(new CreateCollectionCall { Name = "grpc-people" }, PlatformFixture.WithKey(key));
-        var subject = await client.CreateSubjectAsync(new CreateSubjectCall { CollectionId = collection.Id, ExternalId = "obama" }, PlatformFixture.WithKey(key));
-        await client.EnrollFaceAsync(new EnrollFaceCall { CollectionId = collection.Id, SubjectId = subject.Id, Image = Image(Photos.Obama1) }, PlatformFixture.WithKey(key));
+        var collection = (await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "grpc-people" }, PlatformFixture.WithKey(key))).Collection;
+        var subject = (await client.CreateSubjectAsync(new CreateSubjectRequest { CollectionId = collection.Id, ExternalId = "obama" }, PlatformFixture.WithKey(key))).Subject;
+        await client.EnrollFaceAsync(new EnrollFaceRequest { CollectionId = collection.Id, SubjectId = subject.Id, Image = Image(Photos.Obama1) }, PlatformFixture.WithKey(key));
 
         var analysed = await client.AnalyzeAsync(new AnalyzeRequest { Image = Image(Photos.ObamaProbe), CollectionId = collection.Id }, PlatformFixture.WithKey(key));
-        var searched = await client.SearchAsync(new SearchCall { CollectionId = collection.Id, Image = Image(Photos.Stranger) }, PlatformFixture.WithKey(key));
+        var searched = await client.SearchAsync(new SearchRequest { CollectionId = collection.Id, Image = Image(Photos.Stranger) }, PlatformFixture.WithKey(key));
         var broken = await Assert.ThrowsAsync<RpcException>(() => client.AnalyzeAsync(
             new AnalyzeRequest { Image = Image(Photos.Corrupted) }, PlatformFixture.WithKey(key)).ResponseAsync);
 

@@ -1,3 +1,4 @@
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -6,7 +7,7 @@ using Grpc.Reflection.V1Alpha;
 
 namespace FacePlatform.EndToEndTests;
 
-/// <summary>The public gRPC API (<c>faceplatform.v1.FaceService</c>) as another service calls it.</summary>
+/// <summary>The public gRPC API (<c>faceplatform.face.v1.FaceService</c>) as another service calls it.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class GrpcCollectionTests(PlatformFixture platform)
 {
@@ -16,13 +17,13 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
         var (_, key) = await platform.NewTenantAsync();
         var client = platform.FaceClient;
 
-        var created = await client.CreateCollectionAsync(new CreateCollectionCall { Name = "grpc-gallery", Description = "via gRPC" },
-            PlatformFixture.WithKey(key));
-        var listed = await client.ListCollectionsAsync(new ListCollectionsCall(), PlatformFixture.WithKey(key));
-        var got = await client.GetCollectionAsync(new CollectionRef { CollectionId = created.Id }, PlatformFixture.WithKey(key));
-        await client.DeleteCollectionAsync(new CollectionRef { CollectionId = created.Id }, PlatformFixture.WithKey(key));
+        var created = (await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "grpc-gallery", Description = "via gRPC" },
+            PlatformFixture.WithKey(key))).Collection;
+        var listed = await client.ListCollectionsAsync(new ListCollectionsRequest(), PlatformFixture.WithKey(key));
+        var got = (await client.GetCollectionAsync(new GetCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(key))).Collection;
+        await client.DeleteCollectionAsync(new DeleteCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(key));
         var gone = await Assert.ThrowsAsync<RpcException>(() =>
-            client.GetCollectionAsync(new CollectionRef { CollectionId = created.Id }, PlatformFixture.WithKey(key)).ResponseAsync);
+            client.GetCollectionAsync(new GetCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(key)).ResponseAsync);
 
         Assert.Equal(created.Id, Assert.Single(listed.Collections).Id);
         Assert.Equal("via gRPC", got.Description);
@@ -33,7 +34,7 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
     public async Task Without_a_key_the_call_is_unauthenticated()
     {
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            platform.FaceClient.ListCollectionsAsync(new ListCollectionsCall(), PlatformFixture.WithKey(null)).ResponseAsync);
+            platform.FaceClient.ListCollectionsAsync(new ListCollectionsRequest(), PlatformFixture.WithKey(null)).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
     }
@@ -43,12 +44,12 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
     {
         var (_, owner) = await platform.NewTenantAsync();
         var (_, stranger) = await platform.NewTenantAsync();
-        var created = await platform.FaceClient.CreateCollectionAsync(new CreateCollectionCall { Name = "theirs" }, PlatformFixture.WithKey(owner));
+        var created = (await platform.FaceClient.CreateCollectionAsync(new CreateCollectionRequest { Name = "theirs" }, PlatformFixture.WithKey(owner))).Collection;
 
         var get = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.GetCollectionAsync(
-            new CollectionRef { CollectionId = created.Id }, PlatformFixture.WithKey(stranger)).ResponseAsync);
+            new GetCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(stranger)).ResponseAsync);
         var delete = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.DeleteCollectionAsync(
-            new CollectionRef { CollectionId = created.Id }, PlatformFixture.WithKey(stranger)).ResponseAsync);
+            new DeleteCollectionRequest { CollectionId = created.Id }, PlatformFixture.WithKey(stranger)).ResponseAsync);
 
         Assert.Equal(StatusCode.NotFound, get.StatusCode);
         Assert.Equal(StatusCode.NotFound, delete.StatusCode);
@@ -61,7 +62,7 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
         var reader = await platform.NewKeyAsync(tenant, "read");
 
         var error = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.CreateCollectionAsync(
-            new CreateCollectionCall { Name = "denied" }, PlatformFixture.WithKey(reader)).ResponseAsync);
+            new CreateCollectionRequest { Name = "denied" }, PlatformFixture.WithKey(reader)).ResponseAsync);
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
     }
@@ -89,7 +90,7 @@ public sealed class GrpcCollectionTests(PlatformFixture platform)
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
         var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
 
-        Assert.Contains("faceplatform.v1.FaceService", services);
+        Assert.Contains("faceplatform.face.v1.FaceService", services);
         Assert.Contains("grpc.health.v1.Health", services);
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Face.V1;
 using Grpc.Core;
 
 namespace FacePlatform.EndToEndTests;
@@ -27,16 +27,16 @@ public sealed partial class GrpcStatusMetricTests(PlatformFixture platform)
         var (_, key) = await platform.NewTenantAsync();
         var gatewayServer = new Dictionary<string, string>
         {
-            ["rpc_system"] = "grpc", ["rpc_service"] = "faceplatform.v1.FaceService", ["rpc_method"] = "GetCollection",
+            ["rpc_system"] = "grpc", ["rpc_service"] = "faceplatform.face.v1.FaceService", ["rpc_method"] = "GetCollection",
             ["rpc_grpc_status_code"] = NotFound,
         };
         var gatewayClient = new Dictionary<string, string>
         {
-            ["rpc_system"] = "grpc", ["rpc_service"] = "faceplatform.v1.IdentityService", ["rpc_grpc_status_code"] = NotFound,
+            ["rpc_system"] = "grpc", ["rpc_service"] = "faceplatform.internal.v1.IdentityService", ["rpc_grpc_status_code"] = NotFound,
         };
         var identityServer = new Dictionary<string, string>
         {
-            ["rpc_service"] = "faceplatform.v1.IdentityService", ["rpc_grpc_status_code"] = NotFound,
+            ["rpc_service"] = "faceplatform.internal.v1.IdentityService", ["rpc_grpc_status_code"] = NotFound,
         };
         var before = (
             Server: Count(await ScrapeAsync(platform.Gateway), "rpc_server_duration_seconds_count", gatewayServer),
@@ -44,7 +44,7 @@ public sealed partial class GrpcStatusMetricTests(PlatformFixture platform)
             Identity: Count(await ScrapeAsync(platform.Identity), "rpc_server_duration_seconds_count", identityServer));
 
         var failure = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.GetCollectionAsync(
-            new CollectionRef { CollectionId = Guid.NewGuid().ToString() }, PlatformFixture.WithKey(key)).ResponseAsync);
+            new GetCollectionRequest { CollectionId = Guid.NewGuid().ToString() }, PlatformFixture.WithKey(key)).ResponseAsync);
 
         Assert.Equal(StatusCode.NotFound, failure.StatusCode);
         Assert.True(await CountReachesAsync(platform.Gateway, "rpc_server_duration_seconds_count", gatewayServer, before.Server + 1),

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text.Json;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using Grpc.Core;
 using Grpc.Net.Client;

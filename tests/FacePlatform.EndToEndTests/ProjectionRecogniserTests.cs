@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Vision.Recognition;
 using Google.Protobuf;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -26,7 +27,7 @@ public sealed class QualityGateTests(PlatformFixture platform)
 
         using var refused = await Http.SendAsync(Send($"/v1/collections/{collection}/subjects/{subject}/faces", key,
             Photos.Form(SmallFaces, "image", ("face", "largest"), ("qualityFilter", "high"))));
-        var grpcRefused = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.EnrollFaceAsync(new EnrollFaceCall
+        var grpcRefused = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.EnrollFaceAsync(new EnrollFaceRequest
         {
             CollectionId = collection, SubjectId = subject, Image = Image(SmallFaces), Face = "largest", QualityFilter = "HIGH",
         }, PlatformFixture.WithKey(key)).ResponseAsync);
@@ -78,7 +79,7 @@ public sealed class QualityGateTests(PlatformFixture platform)
 
         using var rest = await Http.SendAsync(Send($"/v1/collections/{collection}/search", key, Photos.Form(Photos.Obama1, "image", ("qualityFilter", "best"))));
         var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.SearchAsync(
-            new SearchCall { CollectionId = collection, Image = Image(Photos.Obama1), QualityFilter = "strict" }, PlatformFixture.WithKey(key)).ResponseAsync);
+            new SearchRequest { CollectionId = collection, Image = Image(Photos.Obama1), QualityFilter = "strict" }, PlatformFixture.WithKey(key)).ResponseAsync);
 
         Assert.Equal(HttpStatusCode.BadRequest, rest.StatusCode);
         Assert.Contains("none, auto, low, medium, high", (await rest.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);

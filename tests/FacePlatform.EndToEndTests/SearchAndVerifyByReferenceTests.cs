@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Grpc.Core;
 
@@ -23,8 +24,8 @@ public sealed class SearchAndVerifyByReferenceTests(PlatformFixture platform)
 
         var byVector = await PostJsonAsync($"/v1/collections/{gallery.Collection}/search", key, new { embedding = probe });
         var byFace = await PostJsonAsync($"/v1/collections/{gallery.Collection}/search", key, new { faceId = gallery.KitFace });
-        var grpcByVector = await platform.FaceClient.SearchAsync(new SearchCall { CollectionId = gallery.Collection, Embedding = ToProto(probe) }, PlatformFixture.WithKey(key));
-        var grpcByFace = await platform.FaceClient.SearchAsync(new SearchCall { CollectionId = gallery.Collection, FaceId = gallery.KitFace }, PlatformFixture.WithKey(key));
+        var grpcByVector = await platform.FaceClient.SearchAsync(new SearchRequest { CollectionId = gallery.Collection, Embedding = ToProto(probe) }, PlatformFixture.WithKey(key));
+        var grpcByFace = await platform.FaceClient.SearchAsync(new SearchRequest { CollectionId = gallery.Collection, FaceId = gallery.KitFace }, PlatformFixture.WithKey(key));
 
         var vectorFace = Assert.Single(byVector.GetProperty("faces").EnumerateArray());
         Assert.Equal("obama", vectorFace.GetProperty("matches")[0].GetProperty("externalId").GetString());
@@ -49,12 +50,12 @@ public sealed class SearchAndVerifyByReferenceTests(PlatformFixture platform)
 
         using var mismatch = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, $"/v1/collections/{gallery.Collection}/search", key, new { embedding = foreign }));
         var grpcMismatch = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.SearchAsync(
-            new SearchCall { CollectionId = gallery.Collection, Embedding = ToProto(foreign) }, PlatformFixture.WithKey(key)).ResponseAsync);
+            new SearchRequest { CollectionId = gallery.Collection, Embedding = ToProto(foreign) }, PlatformFixture.WithKey(key)).ResponseAsync);
         using var verifyMismatch = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, "/v1/verify", key,
             new { embedding1 = foreign, faceId2 = gallery.KitFace, collection = gallery.Collection }));
         using var stolen = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, $"/v1/collections/{theirs}/search", otherKey, new { faceId = gallery.KitFace }));
         var grpcStolen = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.SearchAsync(
-            new SearchCall { CollectionId = theirs, FaceId = gallery.KitFace }, PlatformFixture.WithKey(otherKey)).ResponseAsync);
+            new SearchRequest { CollectionId = theirs, FaceId = gallery.KitFace }, PlatformFixture.WithKey(otherKey)).ResponseAsync);
         using var verifyStolen = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, "/v1/verify", otherKey,
             new { embedding1 = probe, faceId2 = gallery.KitFace, collection = theirs }));
 

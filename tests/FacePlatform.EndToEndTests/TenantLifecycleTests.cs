@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Grpc.Core;
 using Npgsql;
@@ -89,8 +90,8 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
         using var suspended = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, $"/v1/admin/tenants/{tenant}:suspend", platform.AdminKey));
         using var rest = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Get, $"/v1/collections/{collection}", key));
         var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.GetCollectionAsync(
-            new CollectionRef { CollectionId = collection }, PlatformFixture.WithKey(key)).ResponseAsync);
-        var resumed = await platform.FaceClient.ResumeTenantAsync(new TenantRequest { TenantId = tenant }, PlatformFixture.WithKey(platform.AdminKey));
+            new GetCollectionRequest { CollectionId = collection }, PlatformFixture.WithKey(key)).ResponseAsync);
+        var resumed = (await platform.FaceClient.ResumeTenantAsync(new ResumeTenantRequest { TenantId = tenant }, PlatformFixture.WithKey(platform.AdminKey))).Tenant;
         using var after = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Get, $"/v1/collections/{collection}", key));
 
         Assert.Equal(HttpStatusCode.Forbidden, byTenantAdmin.StatusCode);

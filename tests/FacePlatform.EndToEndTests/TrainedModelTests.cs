@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Training;
 using FacePlatform.Training.Heads;

@@ -14,7 +14,7 @@ namespace FacePlatform.Gateway.Tests;
 public sealed class RpcMetricsTests : IDisposable
 {
     private static readonly Method<string, string> GetCollection = new(
-        MethodType.Unary, "faceplatform.v1.FaceService", "GetCollection",
+        MethodType.Unary, "faceplatform.face.v1.FaceService", "GetCollection",
         Marshallers.Create(s => System.Text.Encoding.UTF8.GetBytes(s), b => System.Text.Encoding.UTF8.GetString(b)),
         Marshallers.Create(s => System.Text.Encoding.UTF8.GetBytes(s), b => System.Text.Encoding.UTF8.GetString(b)));
 
@@ -62,7 +62,7 @@ public sealed class RpcMetricsTests : IDisposable
         Assert.Equal("rpc.client.duration", name);
         Assert.True(seconds >= 0);
         Assert.Equal("grpc", tags["rpc.system"]);
-        Assert.Equal("faceplatform.v1.FaceService", tags["rpc.service"]);
+        Assert.Equal("faceplatform.face.v1.FaceService", tags["rpc.service"]);
         Assert.Equal("GetCollection", tags["rpc.method"]);
         Assert.Equal((int)StatusCode.NotFound, tags["rpc.grpc.status_code"]);
         Assert.Equal("NOT_FOUND", tags["error.type"]);
@@ -103,7 +103,7 @@ public sealed class RpcMetricsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("/faceplatform.v1.FaceService/GetCollection", "faceplatform.v1.FaceService", "GetCollection")]
+    [InlineData("/faceplatform.face.v1.FaceService/GetCollection", "faceplatform.face.v1.FaceService", "GetCollection")]
     [InlineData("/grpc.health.v1.Health/Check", "grpc.health.v1.Health", "Check")]
     [InlineData("NoSlash", "NoSlash", "")]
     public void Full_method_names_split_into_service_and_method(string full, string service, string method) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Galleries;
 using FacePlatform.Identity.Search;

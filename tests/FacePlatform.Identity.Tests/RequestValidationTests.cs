@@ -1,4 +1,4 @@
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Identity.Validation;
 using FacePlatform.ServiceDefaults.Errors;
 using Google.Protobuf.WellKnownTypes;

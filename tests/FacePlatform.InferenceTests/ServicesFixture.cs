@@ -1,6 +1,6 @@
 extern alias attributes;
 extern alias embedding;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Testing;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;

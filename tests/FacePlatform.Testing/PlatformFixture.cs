@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Face.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Xunit;

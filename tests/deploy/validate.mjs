@@ -23,7 +23,7 @@
 //                     identity request no GPU.
 //   only-gateway-exposed  Ingresses route only to the gateway's Service, never /metrics, /healthz, /readyz (no
 //                     catch-all Prefix /) nor gRPC reflection (the gRPC Ingress routes only
-//                     /faceplatform.v1.FaceService); only the gateway's Service is LoadBalancer or NodePort; the
+//                     /faceplatform.face.v1.FaceService); only the gateway's Service is LoadBalancer or NodePort; the
 //                     internal services' Services are headless.
 //   network-policies  a NetworkPolicy selects each of identity, embedding and attributes and admits their gRPC port
 //                     only from the gateway's pods; a default-deny policy covers the release.
@@ -464,7 +464,7 @@ if (mustShow) {
     for (const b of backends) if (!gatewayServices.includes(b.service?.name)) exposed.push(`${id(ing)} routes to ${b.service?.name}`);
     for (const p of (ing.spec.rules ?? []).flatMap((r) => r.http?.paths ?? [])) {
       const grpc = p.backend?.service?.port?.name === "grpc";
-      if (grpc && p.path !== "/faceplatform.v1.FaceService") exposed.push(`${id(ing)} routes gRPC ${p.path} (reflection and health must stay inside)`);
+      if (grpc && p.path !== "/faceplatform.face.v1.FaceService") exposed.push(`${id(ing)} routes gRPC ${p.path} (reflection and health must stay inside)`);
       if (!grpc && p.pathType !== "Exact" && ["/", "/metrics", "/healthz", "/readyz"].some((x) => x === "/" ? p.path === "/" : p.path.startsWith(x)))
         exposed.push(`${id(ing)} routes ${p.pathType} ${p.path}, which reaches /metrics`);
       if (!grpc && ["/metrics", "/healthz", "/readyz"].includes(p.path)) exposed.push(`${id(ing)} routes ${p.path}`);

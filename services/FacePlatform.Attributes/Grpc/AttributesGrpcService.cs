@@ -1,4 +1,5 @@
 using FacePlatform.Attributes.Inference;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Vision.Attributes;
 using FacePlatform.Vision.Imaging;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.ModelImport.Manifest;
 using FacePlatform.Vision.Attributes;
 using FacePlatform.Vision.Imaging;

@@ -1,4 +1,4 @@
-namespace FacePlatform.Contracts.V1;
+namespace FacePlatform.Contracts.Internal.V1;
 
 /// <summary>
 /// Open-set thresholds from a recogniser's calibration: the one place that turns "how often may a stranger be taken

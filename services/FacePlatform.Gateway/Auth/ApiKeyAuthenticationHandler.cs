@@ -2,7 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Gateway.Limits;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authentication;

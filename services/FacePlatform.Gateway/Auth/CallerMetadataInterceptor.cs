@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.ServiceDefaults.Audit;
 using Grpc.Core;
 using Grpc.Core.Interceptors;

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Faces;
 using FacePlatform.ServiceDefaults.Caching;

@@ -1,4 +1,4 @@
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.ServiceDefaults.Security;
 using FacePlatform.ServiceDefaults.Telemetry;
 using Grpc.Core;

@@ -1,3 +1,5 @@
+using FacePlatform.Contracts.Face.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Caching;
 using FacePlatform.Gateway.Errors;
@@ -5,6 +7,10 @@ using FacePlatform.Gateway.Imaging;
 using System.ComponentModel.DataAnnotations;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using Internal = FacePlatform.Contracts.Internal.V1;
+using IdentitySearchRequest = FacePlatform.Contracts.Internal.V1.SearchRequest;
+using IdentitySearchResponse = FacePlatform.Contracts.Internal.V1.SearchResponse;
+using SearchResponse = FacePlatform.Contracts.Face.V1.SearchResponse;
 
 namespace FacePlatform.Gateway.Faces;
 
@@ -156,7 +162,7 @@ internal sealed partial class FaceOperations(
         if (options.CollectionId is { } collectionId)
         {
             collection = await identity.GetCollectionAsync(
-                new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
+                new Internal.GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
         }
 
         var cacheKey = cache.KeyFor(tenantId, image.Bytes, options, collection);
@@ -196,8 +202,8 @@ internal sealed partial class FaceOperations(
         }
 
         var attributesTask = PredictAttributesAsync(detected, options.Attributes, response.Warnings, cancellationToken);
-        Task<SearchResponse?> searchTask = collection is null
-            ? Task.FromResult<SearchResponse?>(null)
+        Task<IdentitySearchResponse?> searchTask = collection is null
+            ? Task.FromResult<IdentitySearchResponse?>(null)
             : SearchNullableAsync(tenantId, collection.Id, detected.Faces.Select(f => f.Embedding), SearchThreshold(collection), 0, cancellationToken);
         await Task.WhenAll(attributesTask, searchTask);
         var predicted = await attributesTask;
@@ -327,7 +333,7 @@ internal sealed partial class FaceOperations(
             collection = string.IsNullOrEmpty(collectionId)
                 ? throw ApiProblemException.BadRequest("a face id or subjectId needs the collection it belongs to")
                 : await identity.GetCollectionAsync(
-                    new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
+                    new Internal.GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
         }
 
         // The model both sides are compared in: the collection's, else a given vector's, else the default recogniser.
@@ -395,7 +401,7 @@ internal sealed partial class FaceOperations(
     {
         var thresholds = quality.Thresholds(qualityFilter);
         var collection = await identity.GetCollectionAsync(
-            new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
+            new Internal.GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
         var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken, profile: profile);
         var (passed, unindexed) = QualityGate.Split(detected.Faces, thresholds);
         if (passed.Count == 0 && unindexed.Count > 0)
@@ -436,7 +442,7 @@ internal sealed partial class FaceOperations(
     }
 
     /// <summary>Searches with every face of <paramref name="image"/>, or with the one vector of <paramref name="reference"/>.</summary>
-    public async Task<SearchPhotoResponse> SearchAsync(
+    public async Task<SearchResponse> SearchAsync(
         string tenantId, string collectionId, GatedImage? image, FaceReference? reference, int topK, float? threshold, int maxFaces,
         CancellationToken cancellationToken, string? qualityFilter = null, string? profile = null)
     {
@@ -448,7 +454,7 @@ internal sealed partial class FaceOperations(
         }
 
         var collection = await identity.GetCollectionAsync(
-            new GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
+            new Internal.GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
         if (reference is not null)
         {
             return await SearchByReferenceAsync(tenantId, collection, reference, topK, threshold, cancellationToken);
@@ -456,7 +462,7 @@ internal sealed partial class FaceOperations(
 
         var detected = await DetectAsync(image!, collection.ModelId, includeCrops: false, cancellationToken, maxFaces, profile);
         var (passed, unsearched) = QualityGate.Split(detected.Faces, thresholds);
-        var response = new SearchPhotoResponse { UnsearchedFaces = { unsearched } };
+        var response = new SearchResponse { UnsearchedFaces = { unsearched } };
         if (passed.Count == 0)
         {
             response.Threshold = threshold ?? 0;
@@ -476,14 +482,14 @@ internal sealed partial class FaceOperations(
     }
 
     /// <summary>One answer entry for the one vector (no box: no photo was searched).</summary>
-    private async Task<SearchPhotoResponse> SearchByReferenceAsync(
+    private async Task<SearchResponse> SearchByReferenceAsync(
         string tenantId, Collection collection, FaceReference reference, int topK, float? threshold, CancellationToken cancellationToken)
     {
         var (query, _) = await ResolveAsync(tenantId, collection, collection.ModelId, new VerifySide(null, reference, "the query"), cancellationToken);
         var searched = await SearchEmbeddingsAsync(tenantId, collection.Id, [query], threshold ?? SearchThreshold(collection), topK, cancellationToken);
         var face = new SearchedFace { Unknown = searched.Results[0].Unknown };
         face.Matches.AddRange(searched.Results[0].Matches);
-        return new SearchPhotoResponse { Threshold = searched.Threshold, Faces = { face } };
+        return new SearchResponse { Threshold = searched.Threshold, Faces = { face } };
     }
 
     /// <summary>
@@ -558,16 +564,16 @@ internal sealed partial class FaceOperations(
     private float? SearchThreshold(Collection collection) =>
         calibrations.ThresholdFor(collection.ModelId, RateOf(collection), collection.FaceCount);
 
-    private async Task<SearchResponse?> SearchNullableAsync(
+    private async Task<IdentitySearchResponse?> SearchNullableAsync(
         string tenantId, string collectionId, IEnumerable<Contracts.V1.Embedding> queries, float? threshold, int topK,
         CancellationToken cancellationToken) =>
         await SearchEmbeddingsAsync(tenantId, collectionId, queries, threshold, topK, cancellationToken);
 
-    private async Task<SearchResponse> SearchEmbeddingsAsync(
+    private async Task<IdentitySearchResponse> SearchEmbeddingsAsync(
         string tenantId, string collectionId, IEnumerable<Contracts.V1.Embedding> queries, float? threshold, int topK,
         CancellationToken cancellationToken)
     {
-        var request = new SearchRequest
+        var request = new IdentitySearchRequest
         {
             TenantId = tenantId,
             CollectionId = collectionId,

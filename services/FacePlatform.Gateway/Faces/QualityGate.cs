@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Errors;
 using Microsoft.Extensions.Options;

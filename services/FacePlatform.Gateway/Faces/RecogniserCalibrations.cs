@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 
 namespace FacePlatform.Gateway.Faces;
 

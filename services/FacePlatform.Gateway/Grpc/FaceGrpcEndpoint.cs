@@ -1,5 +1,5 @@
 using System.Reflection;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Face.V1;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.AspNetCore.Server;
@@ -21,7 +21,7 @@ internal sealed class FaceGrpcEndpoint(FaceGrpcService service)
     public FaceGrpcService Service { get; } = service;
 }
 
-/// <summary>Binds every method of <c>faceplatform.v1.FaceService</c> to <see cref="FaceGrpcEndpoint"/> (see there why).</summary>
+/// <summary>Binds every method of <c>faceplatform.face.v1.FaceService</c> to <see cref="FaceGrpcEndpoint"/> (see there why).</summary>
 internal sealed class FaceGrpcMethodProvider : IServiceMethodProvider<FaceGrpcEndpoint>
 {
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<FaceGrpcEndpoint> context) =>

@@ -1,3 +1,4 @@
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Admin;
 using FacePlatform.Gateway.Auth;
@@ -6,6 +7,7 @@ using FacePlatform.Gateway.Faces;
 using FacePlatform.Gateway.Imaging;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Internal = FacePlatform.Contracts.Internal.V1;
 
 namespace FacePlatform.Gateway.Grpc;
 
@@ -17,7 +19,7 @@ namespace FacePlatform.Gateway.Grpc;
 /// </summary>
 [Authorize(Policies.Read)]
 internal sealed class FaceGrpcService(
-    IdentityService.IdentityServiceClient identity,
+    Internal.IdentityService.IdentityServiceClient identity,
     FaceOperations faces,
     ImageGate gate,
     TenantAdministration tenants) : FaceService.FaceServiceBase
@@ -48,8 +50,8 @@ internal sealed class FaceGrpcService(
         return response;
     });
 
-    public override Task<AnalyzeResponse> DetectFaces(DetectFacesRequest request, ServerCallContext context) => Guard(() =>
-        faces.DetectFacesAsync(Photo(request.Image, "image"), request.MaxFaces, request.MinFaceSize, context.CancellationToken, request.Profile));
+    public override Task<DetectFacesResponse> DetectFaces(DetectFacesRequest request, ServerCallContext context) => Guard(async () =>
+        PublicContract.Detected(await faces.DetectFacesAsync(Photo(request.Image, "image"), request.MaxFaces, request.MinFaceSize, context.CancellationToken, request.Profile)));
 
     public override Task<VerifyResponse> Verify(VerifyRequest request, ServerCallContext context) => Guard(() =>
         faces.VerifyAsync(TenantOf(context),
@@ -58,69 +60,69 @@ internal sealed class FaceGrpcService(
             request.CollectionId, request.SubjectId, request.HasThreshold ? request.Threshold : null, context.CancellationToken));
 
     [Authorize(Policies.Write)]
-    public override Task<Collection> CreateCollection(CreateCollectionCall request, ServerCallContext context) =>
-        identity.CreateCollectionAsync(new CreateCollectionRequest
+    public override async Task<CreateCollectionResponse> CreateCollection(CreateCollectionRequest request, ServerCallContext context) =>
+        PublicContract.Created(await identity.CreateCollectionAsync(new Internal.CreateCollectionRequest
         {
             TenantId = TenantOf(context),
             Name = request.Name,
             Description = request.Description,
             ModelId = request.ModelId,
             FalseAcceptRate = request.FalseAcceptRate,
-        }).ResponseAsync;
+        }));
 
-    public override Task<Collection> GetCollection(CollectionRef request, ServerCallContext context) =>
-        identity.GetCollectionAsync(new GetCollectionRequest
+    public override async Task<GetCollectionResponse> GetCollection(GetCollectionRequest request, ServerCallContext context) =>
+        PublicContract.Got(await identity.GetCollectionAsync(new Internal.GetCollectionRequest
         {
             TenantId = TenantOf(context),
             CollectionId = request.CollectionId,
-        }).ResponseAsync;
+        }));
 
-    public override Task<ListCollectionsResponse> ListCollections(ListCollectionsCall request, ServerCallContext context) =>
-        identity.ListCollectionsAsync(new ListCollectionsRequest
+    public override async Task<ListCollectionsResponse> ListCollections(ListCollectionsRequest request, ServerCallContext context) =>
+        PublicContract.Listed(await identity.ListCollectionsAsync(new Internal.ListCollectionsRequest
         {
             TenantId = TenantOf(context),
             Page = request.Page,
-        }).ResponseAsync;
+        }));
 
     [Authorize(Policies.Write)]
-    public override Task<DeleteResponse> DeleteCollection(CollectionRef request, ServerCallContext context) =>
-        identity.DeleteCollectionAsync(new DeleteCollectionRequest
+    public override async Task<DeleteCollectionResponse> DeleteCollection(DeleteCollectionRequest request, ServerCallContext context) =>
+        PublicContract.CollectionDeleted(await identity.DeleteCollectionAsync(new Internal.DeleteCollectionRequest
         {
             TenantId = TenantOf(context),
             CollectionId = request.CollectionId,
-        }).ResponseAsync;
+        }));
 
     [Authorize(Policies.Write)]
-    public override Task<Subject> CreateSubject(CreateSubjectCall request, ServerCallContext context) =>
-        identity.CreateSubjectAsync(new CreateSubjectRequest
+    public override async Task<CreateSubjectResponse> CreateSubject(CreateSubjectRequest request, ServerCallContext context) =>
+        PublicContract.Created(await identity.CreateSubjectAsync(new Internal.CreateSubjectRequest
         {
             TenantId = TenantOf(context),
             CollectionId = request.CollectionId,
             ExternalId = request.ExternalId,
             DisplayName = request.DisplayName,
             Metadata = request.Metadata,
-        }).ResponseAsync;
+        }));
 
-    public override Task<Subject> GetSubject(SubjectRef request, ServerCallContext context) =>
-        identity.GetSubjectAsync(new GetSubjectRequest
+    public override async Task<GetSubjectResponse> GetSubject(GetSubjectRequest request, ServerCallContext context) =>
+        PublicContract.Got(await identity.GetSubjectAsync(new Internal.GetSubjectRequest
         {
             TenantId = TenantOf(context),
             CollectionId = request.CollectionId,
             SubjectId = request.SubjectId,
-        }).ResponseAsync;
+        }));
 
-    public override Task<ListSubjectsResponse> ListSubjects(ListSubjectsCall request, ServerCallContext context) =>
-        identity.ListSubjectsAsync(new ListSubjectsRequest
+    public override async Task<ListSubjectsResponse> ListSubjects(ListSubjectsRequest request, ServerCallContext context) =>
+        PublicContract.Listed(await identity.ListSubjectsAsync(new Internal.ListSubjectsRequest
         {
             TenantId = TenantOf(context),
             CollectionId = request.CollectionId,
             Page = request.Page,
             Filter = request.Filter,
-        }).ResponseAsync;
+        }));
 
     [Authorize(Policies.Write)]
-    public override Task<Subject> UpdateSubject(UpdateSubjectCall request, ServerCallContext context) =>
-        identity.UpdateSubjectAsync(new UpdateSubjectRequest
+    public override async Task<UpdateSubjectResponse> UpdateSubject(UpdateSubjectRequest request, ServerCallContext context) =>
+        PublicContract.Updated(await identity.UpdateSubjectAsync(new Internal.UpdateSubjectRequest
         {
             TenantId = TenantOf(context),
             CollectionId = request.CollectionId,
@@ -128,56 +130,56 @@ internal sealed class FaceGrpcService(
             DisplayName = request.DisplayName,
             Metadata = request.Metadata,
             UpdateMask = request.UpdateMask,
-        }).ResponseAsync;
+        }));
 
     [Authorize(Policies.Write)]
-    public override Task<DeleteResponse> DeleteSubject(SubjectRef request, ServerCallContext context) =>
-        identity.DeleteSubjectAsync(new DeleteSubjectRequest
+    public override async Task<DeleteSubjectResponse> DeleteSubject(DeleteSubjectRequest request, ServerCallContext context) =>
+        PublicContract.SubjectDeleted(await identity.DeleteSubjectAsync(new Internal.DeleteSubjectRequest
         {
             TenantId = TenantOf(context),
             CollectionId = request.CollectionId,
             SubjectId = request.SubjectId,
-        }).ResponseAsync;
+        }));
 
     [Authorize(Policies.Write)]
-    public override Task<EnrollResponse> EnrollFace(EnrollFaceCall request, ServerCallContext context) => Guard(() =>
-        faces.EnrollAsync(TenantOf(context), request.CollectionId, request.SubjectId, Photo(request.Image, "image"),
+    public override Task<EnrollFaceResponse> EnrollFace(EnrollFaceRequest request, ServerCallContext context) => Guard(async () =>
+        PublicContract.Enrolled(await faces.EnrollAsync(TenantOf(context), request.CollectionId, request.SubjectId, Photo(request.Image, "image"),
             string.Equals(request.Face, "largest", StringComparison.OrdinalIgnoreCase),
-            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken, request.QualityFilter, request.Profile));
+            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId, context.CancellationToken, request.QualityFilter, request.Profile)));
 
     [Authorize(Policies.Write)]
-    public override Task<DeleteResponse> DeleteFace(FaceRef request, ServerCallContext context) =>
-        identity.DeleteFaceAsync(new DeleteFaceRequest
+    public override async Task<DeleteFaceResponse> DeleteFace(DeleteFaceRequest request, ServerCallContext context) =>
+        PublicContract.FaceDeleted(await identity.DeleteFaceAsync(new Internal.DeleteFaceRequest
         {
             TenantId = TenantOf(context),
             CollectionId = request.CollectionId,
             FaceId = request.FaceId,
-        }).ResponseAsync;
+        }));
 
-    public override Task<SearchPhotoResponse> Search(SearchCall request, ServerCallContext context) => Guard(() =>
+    public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context) => Guard(() =>
         faces.SearchAsync(TenantOf(context), request.CollectionId, OptionalPhoto(request.Image, "image"),
             FaceReference.From(request.Embedding, request.FaceId, "embedding / face_id"), request.TopK,
             request.HasThreshold ? request.Threshold : null, request.MaxFaces, context.CancellationToken, request.QualityFilter, request.Profile));
 
     [Authorize(Policies.Admin)]
-    public override Task<Tenant> SuspendTenant(TenantRequest request, ServerCallContext context) =>
-        tenants.SuspendAsync(CallerOf(context), request.TenantId, context.CancellationToken);
+    public override async Task<SuspendTenantResponse> SuspendTenant(SuspendTenantRequest request, ServerCallContext context) =>
+        PublicContract.Suspended(await tenants.SuspendAsync(CallerOf(context), request.TenantId, context.CancellationToken));
 
     [Authorize(Policies.Admin)]
-    public override Task<Tenant> ResumeTenant(TenantRequest request, ServerCallContext context) =>
-        tenants.ResumeAsync(CallerOf(context), request.TenantId, context.CancellationToken);
+    public override async Task<ResumeTenantResponse> ResumeTenant(ResumeTenantRequest request, ServerCallContext context) =>
+        PublicContract.Resumed(await tenants.ResumeAsync(CallerOf(context), request.TenantId, context.CancellationToken));
 
     [Authorize(Policies.Admin)]
-    public override Task<DeleteTenantResponse> DeleteTenant(TenantRequest request, ServerCallContext context) =>
-        tenants.DeleteAsync(CallerOf(context), request.TenantId, context.CancellationToken);
+    public override async Task<DeleteTenantResponse> DeleteTenant(DeleteTenantRequest request, ServerCallContext context) =>
+        PublicContract.TenantDeleted(await tenants.DeleteAsync(CallerOf(context), request.TenantId, context.CancellationToken));
 
     /// <summary>An empty tenant_id reads the caller's own tenant's log.</summary>
     [Authorize(Policies.Admin)]
-    public override Task<ListAuditEventsResponse> ListAuditEvents(ListAuditEventsRequest request, ServerCallContext context)
+    public override async Task<ListAuditEventsResponse> ListAuditEvents(ListAuditEventsRequest request, ServerCallContext context)
     {
         var caller = CallerOf(context);
-        return tenants.ListAuditEventsAsync(caller, request.TenantId is { Length: > 0 } id ? id : caller.TenantId,
-            request.Page ?? new PageRequest(), context.CancellationToken);
+        return PublicContract.Listed(await tenants.ListAuditEventsAsync(caller, request.TenantId is { Length: > 0 } id ? id : caller.TenantId,
+            request.Page ?? new PageRequest(), context.CancellationToken));
     }
 
     private GatedImage Photo(Image? image, string name) =>

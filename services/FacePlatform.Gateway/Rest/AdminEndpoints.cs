@@ -1,3 +1,4 @@
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Admin;
 using FacePlatform.Gateway.Auth;

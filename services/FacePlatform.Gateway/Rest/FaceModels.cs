@@ -1,6 +1,9 @@
 using System.Text.Json;
+using FacePlatform.Contracts.Face.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
+using SearchResponse = FacePlatform.Contracts.Face.V1.SearchResponse;
 
 namespace FacePlatform.Gateway.Rest;
 
@@ -192,7 +195,7 @@ public sealed record SearchedFaceView(BoxView? Box, IReadOnlyList<MatchView> Mat
 /// <summary>Search answer: one entry per searched face; the faces the quality filter left out, with their reasons.</summary>
 public sealed record SearchView(float Threshold, IReadOnlyList<SearchedFaceView> Faces, IReadOnlyList<UnindexedFaceView> UnsearchedFaces)
 {
-    internal static SearchView From(SearchPhotoResponse r) => new(
+    internal static SearchView From(SearchResponse r) => new(
         r.Threshold, r.Faces.Select(f => new SearchedFaceView(BoxView.From(f.Box), f.Matches.Select(MatchView.From).ToList(), f.Unknown)).ToList(),
         r.UnsearchedFaces.Select(UnindexedFaceView.From).ToList());
 }

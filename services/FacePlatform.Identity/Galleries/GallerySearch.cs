@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Search;
 using FacePlatform.Identity.Storage;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Audit;
 using FacePlatform.Identity.Keys;

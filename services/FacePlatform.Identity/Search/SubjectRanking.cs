@@ -1,3 +1,4 @@
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 
 namespace FacePlatform.Identity.Search;

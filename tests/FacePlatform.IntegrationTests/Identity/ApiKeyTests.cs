@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using Grpc.Core;
 using Npgsql;
 

@@ -1,4 +1,4 @@
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Identity.Search;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Testing;
 using Grpc.Core;
 using Npgsql;

@@ -1,4 +1,5 @@
 using System.Collections;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Identity.Storage;
 using FacePlatform.Identity.Validation;

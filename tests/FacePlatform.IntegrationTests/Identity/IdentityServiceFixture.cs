@@ -1,4 +1,4 @@
-using FacePlatform.Contracts.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Testing;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;

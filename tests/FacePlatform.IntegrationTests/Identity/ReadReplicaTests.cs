@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Testing;
 using Grpc.Core;

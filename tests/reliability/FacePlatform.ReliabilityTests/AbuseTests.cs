@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using FacePlatform.Contracts.Face.V1;
 using FacePlatform.Contracts.V1;
 using Grpc.Core;
 using Xunit.Abstractions;
@@ -81,7 +82,7 @@ public sealed partial class AbuseTests(ReliabilityPlatform platform, ITestOutput
         for (var i = 0; i < ReliabilityPlatform.AddressBurst * 3 && !statuses.Any(s => s.StatusCode == StatusCode.ResourceExhausted); i++)
         {
             var error = await Assert.ThrowsAsync<RpcException>(() =>
-                platform.FaceClient.ListCollectionsAsync(new ListCollectionsCall(), PlatformFixture.WithKey(RandomKey())).ResponseAsync);
+                platform.FaceClient.ListCollectionsAsync(new ListCollectionsRequest(), PlatformFixture.WithKey(RandomKey())).ResponseAsync);
             statuses.Add(error);
         }
 

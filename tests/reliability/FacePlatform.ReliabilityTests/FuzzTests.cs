@@ -7,6 +7,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FacePlatform.Contracts.Face.V1;
+using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
@@ -19,7 +21,7 @@ namespace FacePlatform.ReliabilityTests;
 /// <summary>
 /// No input gives a 5xx: malformed values (NUL, lone surrogates, huge strings, wrong JSON types, negative, huge and
 /// non-finite numbers, bad ids and page tokens, wrong content types, empty and broken bodies) go to every REST operation
-/// the running gateway's OpenAPI document lists and to every method of <c>faceplatform.v1.FaceService</c>, enumerated
+/// the running gateway's OpenAPI document lists and to every method of <c>faceplatform.face.v1.FaceService</c>, enumerated
 /// from its descriptor with messages built through protobuf reflection, so operations added later are fuzzed too.
 /// The cases are generated from a fixed seed; the counts go to the test output and to <c>.data/reliability/fuzz.json</c>.
 /// </summary>
