@@ -126,19 +126,7 @@ public sealed class ProjectionRecogniserTests(TrainedModelPlatform platform)
         return new ServedEmbedding(embedding.GetProperty("model").GetString()!, [.. embedding.GetProperty("vector").EnumerateArray().Select(v => v.GetSingle())]);
     }
 
-    private async Task<JsonElement> PostAsync(string path, string key, HttpContent content)
-    {
-        using var answer = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, path, key).WithContent(content));
-        var body = await answer.Content.ReadAsStringAsync();
-        Assert.True(answer.IsSuccessStatusCode, $"{path}: {(int)answer.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+    private Task<JsonElement> PostAsync(string path, string key, HttpContent content) => PlatformFixture.PostAsync(Http, path, key, content);
 
-    private async Task<JsonElement> PostJsonAsync(string path, string key, object body)
-    {
-        using var answer = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, path, key, body));
-        var text = await answer.Content.ReadAsStringAsync();
-        Assert.True(answer.IsSuccessStatusCode, $"{path}: {(int)answer.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private Task<JsonElement> PostJsonAsync(string path, string key, object body) => PlatformFixture.PostJsonAsync(Http, path, key, body);
 }

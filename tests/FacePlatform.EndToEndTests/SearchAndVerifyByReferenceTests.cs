@@ -138,21 +138,7 @@ public sealed class SearchAndVerifyByReferenceTests(PlatformFixture platform)
     private async Task<string> CreateCollectionAsync(string key, string name) =>
         (await PostJsonAsync("/v1/collections", key, new { name })).GetProperty("id").GetString()!;
 
-    private async Task<JsonElement> PostAsync(string path, string key, HttpContent content)
-    {
-        var request = PlatformFixture.Request(HttpMethod.Post, path, key);
-        request.Content = content;
-        using var answer = await Http.SendAsync(request);
-        var body = await answer.Content.ReadAsStringAsync();
-        Assert.True(answer.IsSuccessStatusCode, $"{path}: {(int)answer.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+    private Task<JsonElement> PostAsync(string path, string key, HttpContent content) => PlatformFixture.PostAsync(Http, path, key, content);
 
-    private async Task<JsonElement> PostJsonAsync(string path, string key, object body)
-    {
-        using var answer = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, path, key, body));
-        var text = await answer.Content.ReadAsStringAsync();
-        Assert.True(answer.IsSuccessStatusCode, $"{path}: {(int)answer.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private Task<JsonElement> PostJsonAsync(string path, string key, object body) => PlatformFixture.PostJsonAsync(Http, path, key, body);
 }

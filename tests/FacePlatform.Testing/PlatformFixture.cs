@@ -108,6 +108,34 @@ public class PlatformFixture : IAsyncLifetime
             DisposeHttpClient = true,
         });
 
+    /// <summary>
+    /// Posts <paramref name="content"/> with an API key and returns the JSON answer; anything but a success fails the
+    /// test with the path, status and body.
+    /// </summary>
+    public static async Task<JsonElement> PostAsync(HttpClient http, string path, string key, HttpContent content)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var request = Request(HttpMethod.Post, path, key);
+        request.Content = content;
+        return await SucceededAsync(http, path, request);
+    }
+
+    /// <summary>Posts <paramref name="body"/> as JSON with an API key and returns the JSON answer (as <see cref="PostAsync"/>).</summary>
+    public static async Task<JsonElement> PostJsonAsync(HttpClient http, string path, string key, object body)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var request = Request(HttpMethod.Post, path, key, body);
+        return await SucceededAsync(http, path, request);
+    }
+
+    private static async Task<JsonElement> SucceededAsync(HttpClient http, string path, HttpRequestMessage request)
+    {
+        using var answer = await http.SendAsync(request);
+        var text = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.IsSuccessStatusCode, $"{path}: {(int)answer.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     /// <summary>A REST request with an API key.</summary>
     public static HttpRequestMessage Request(HttpMethod method, string path, string? key, object? body = null)
     {
