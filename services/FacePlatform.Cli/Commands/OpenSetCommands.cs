@@ -160,7 +160,7 @@ internal static class OpenSetCommands
         var photos = sets.SelectMany(s => s.Photos).Concat(strangers).ToList();
         var embeddings = await EmbedAsync(pipeline.Analyzer, photos.Select(p => p.Path).ToList(), parse.GetValue(InProcessPipeline.ParallelOption), token);
         var byPath = photos.Select((p, i) => (p.Path, Embedding: embeddings[i])).GroupBy(x => x.Path).ToDictionary(g => g.Key, g => g.First().Embedding);
-        var calibration = pipeline.Analyzer.Recogniser.Runner.Model.Entry.Calibration;
+        var calibration = pipeline.Analyzer.Recogniser.Calibration;
         if (calibration is null && fixedThreshold is null)
         {
             Console.Error.WriteLine($"the manifest entry of {pipeline.Analyzer.Recogniser.ModelId} has no calibration: pass --threshold, or calibrate it (facectl eval calibrate, then facectl models import)");

@@ -152,6 +152,8 @@ public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<Mode
 /// <param name="Training">How a model made by <c>facectl train</c> was trained (null for imported models).</param>
 /// <param name="Calibration">Recognisers only: the similarity thresholds measured at stated false-accept rates
 /// (docs/accuracy.md, "Open set"); null when the model was never calibrated.</param>
+/// <param name="Stage">Which pipeline stage class serves the model and the crop it expects (docs/models.md, "Adding a
+/// model family"); null in manifests written before it existed, where the family follows from the task and name.</param>
 public sealed record ModelEntry(
     string Name,
     string Task,
@@ -163,7 +165,25 @@ public sealed record ModelEntry(
     IReadOnlyList<ModelOutput> Outputs,
     ModelStats? Stats = null,
     ModelTraining? Training = null,
-    ModelCalibration? Calibration = null);
+    ModelCalibration? Calibration = null,
+    ModelStage? Stage = null);
+
+/// <summary>
+/// How the pipeline uses a model: the family names the class that implements its stage (a detector, a recogniser or an
+/// attribute predictor, bound in <c>FacePlatform.Vision.Pipeline.ModelFamilies</c>); with <see cref="ModelInput"/> it
+/// is the model's whole input contract.
+/// </summary>
+/// <param name="Family">Family id, e.g. <c>blazeface</c>, <c>faceres</c>, <c>arcface</c>, <c>emotion</c>.</param>
+/// <param name="Template">Recognisers and attribute models: the face framing of the crop they were trained on
+/// (<c>arcface</c>, <c>human-box</c>, <c>arcface@SCALE</c>); null: the family's.</param>
+/// <param name="Crop">Recognisers: how the crop is cut, <c>aligned</c>, <c>upright</c> or <c>detector-box</c>; null: the family's.</param>
+/// <param name="Parameters">Family-specific settings (e.g. flip test-time augmentation, ensemble members, the model a
+/// wrapper reads), as strings the family's class parses; null: none.</param>
+public sealed record ModelStage(
+    string Family,
+    string? Template = null,
+    string? Crop = null,
+    IReadOnlyDictionary<string, string>? Parameters = null);
 
 /// <summary>How a trained model (heads on a frozen recogniser's features, docs/training.md) was made.</summary>
 /// <param name="Version">Version of this model id: 1, then one more with each retraining under the same id.</param>

@@ -55,68 +55,70 @@ public sealed class RecognitionOptions
     }
 }
 
-/// <summary>Builds the pipeline's parts from a <see cref="ModelCatalog"/>.</summary>
+/// <summary>
+/// Builds the pipeline's stages from a <see cref="ModelCatalog"/> through the <see cref="ModelFamilies"/> registry
+/// (default: <see cref="ModelFamilies.BuiltIn"/>): the one place that turns settings and manifest entries into stages,
+/// for the services, facectl and the trainer alike.
+/// </summary>
 public static class PipelineFactory
 {
-    /// <summary>The detector (with the mesh when configured and present).</summary>
-    public static FaceDetector CreateDetector(ModelCatalog catalog, DetectionOptions options)
+    /// <summary>The models that answer attributes beside age and gender, in the order their answers are reported.</summary>
+    public static IReadOnlyList<string> AttributeModels { get; } = ["emotion", "antispoof", "liveness"];
+
+    /// <summary>The detector <see cref="DetectionOptions.Detector"/> (with the mesh when configured and present).</summary>
+    public static IFaceDetector CreateDetector(ModelCatalog catalog, DetectionOptions options, ModelFamilies? families = null)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new FaceDetector(catalog.Get(options.Detector), catalog.Find(options.Mesh), options);
+        var context = Context(catalog, families, options, null, null);
+        return context.Families.CreateDetector(context, options.Detector);
     }
 
     /// <summary>
     /// The recogniser <paramref name="model"/> (default: <see cref="RecognitionOptions.DefaultModel"/>), with the trained
     /// heads <paramref name="trainedModel"/> when they were trained on it (other recognisers are returned as they are).
     /// </summary>
-    public static FaceRecogniser CreateRecogniser(ModelCatalog catalog, RecognitionOptions options, string? model = null, string? trainedModel = null)
+    /// <exception cref="ArgumentException">The model's family serves no recogniser.</exception>
+    public static IFaceRecogniser CreateRecogniser(ModelCatalog catalog, RecognitionOptions options, string? model = null, string? trainedModel = null, ModelFamilies? families = null)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        var name = string.IsNullOrEmpty(model) ? options.DefaultModel : model;
-        var entry = catalog.Manifest[name];
-        if (!entry.Task.Contains("face-embedding", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"Model '{name}' is a {entry.Task} model, not a recogniser.", nameof(model));
-        }
-
-        var heads = string.IsNullOrEmpty(trainedModel) ? null : TrainedHeads.Open(catalog, trainedModel);
-        return new FaceRecogniser(
-            catalog.Get(name), options.TemplateFor(name), options.CropModeFor(name), options.AgeReadout, heads?.Backbone == name ? heads : null);
+        var context = Context(catalog, families, null, options, new AttributesOptions { AgeGenderModel = trainedModel });
+        return context.Families.CreateRecogniser(context, string.IsNullOrEmpty(model) ? options.DefaultModel : model);
     }
 
     /// <summary>
-    /// The attribute models present in the catalogue; age and gender from <paramref name="ageGenderModel"/>, or from
-    /// the trained heads <paramref name="trainedModel"/> on top of the recogniser they were trained on.
+    /// The attribute stages present in the catalogue: age and gender from <paramref name="ageGenderModel"/>, or from the
+    /// trained heads <paramref name="trainedModel"/> on top of the recogniser they were trained on; then
+    /// <see cref="AttributeModels"/>.
     /// </summary>
     public static AttributePredictor CreateAttributes(
-        ModelCatalog catalog, string ageGenderModel = "faceres", AgeReadout readout = AgeReadout.Expected, RecognitionOptions? recognition = null, string? trainedModel = null)
+        ModelCatalog catalog, string ageGenderModel = "faceres", RecognitionOptions? recognition = null, string? trainedModel = null, ModelFamilies? families = null)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
-        FaceRecogniser? trained = null;
-        if (!string.IsNullOrEmpty(trainedModel))
-        {
-            var heads = TrainedHeads.Open(catalog, trainedModel);
-            trained = CreateRecogniser(catalog, recognition ?? new RecognitionOptions(), heads.Backbone, trainedModel);
-        }
-
-        return new AttributePredictor(
-            catalog.Find(ageGenderModel), catalog.Find("emotion"), catalog.Find("antispoof"), catalog.Find("liveness"), readout, trained);
+        var context = Context(catalog, families, null, recognition, new AttributesOptions { AgeGenderModel = trainedModel });
+        var ageGender = string.IsNullOrEmpty(trainedModel) ? ageGenderModel : trainedModel;
+        var stages = new[] { ageGender }.Concat(AttributeModels)
+            .Where(name => catalog.Manifest.Find(name) is { } entry && context.Families.IsAttributePredictor(entry))
+            .Select(name => context.Families.CreateAttributes(context, name));
+        return new AttributePredictor(stages);
     }
 
     /// <summary>The whole in-process pipeline.</summary>
     public static FaceAnalyzer CreateAnalyzer(
         ModelCatalog catalog, DetectionOptions detection, RecognitionOptions recognition, ImageLimits? limits = null, InferenceTelemetry? telemetry = null, string? model = null,
-        string? trainedModel = null)
+        string? trainedModel = null, ModelFamilies? families = null)
     {
         ArgumentNullException.ThrowIfNull(recognition);
-        var recogniser = CreateRecogniser(catalog, recognition, model, trainedModel);
+        var recogniser = CreateRecogniser(catalog, recognition, model, trainedModel, families);
         return new FaceAnalyzer(
-            CreateDetector(catalog, detection),
+            CreateDetector(catalog, detection, families),
             recogniser,
-            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.ModelId : recognition.DefaultModel, recognition.AgeReadout, recognition, trainedModel),
+            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.ModelId : recognition.DefaultModel, recognition, trainedModel, families),
             limits,
             telemetry);
+    }
+
+    private static StageContext Context(ModelCatalog catalog, ModelFamilies? families, DetectionOptions? detection, RecognitionOptions? recognition, AttributesOptions? attributes)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new StageContext(catalog, families ?? ModelFamilies.BuiltIn, detection ?? new DetectionOptions(), recognition ?? new RecognitionOptions(), attributes ?? new AttributesOptions());
     }
 }

@@ -2,6 +2,7 @@ using FacePlatform.Vision.Alignment;
 using FacePlatform.Vision.Detection;
 using FacePlatform.Vision.Imaging;
 using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Pipeline;
 using FacePlatform.Vision.Tensors;
 
 namespace FacePlatform.Vision.Recognition;
@@ -15,7 +16,7 @@ public sealed record Recognition(FaceEmbedding Embedding, AgeGender? AgeGender);
 /// A recogniser: aligns faces to its template at its input size and embeds batches of aligned crops. A multi-task
 /// model (outputs <c>embedding</c>, <c>age</c>, <c>gender</c>) answers age and gender from the same pass.
 /// </summary>
-public sealed class FaceRecogniser
+public sealed class FaceRecogniser : IFaceRecogniser
 {
     private readonly ModelRunner _runner;
     private readonly bool _ownAgeGender;
@@ -42,10 +43,17 @@ public sealed class FaceRecogniser
         _ownAgeGender = runner.Model.Entry.Outputs.Any(o => o.Name == "age") && runner.Model.Entry.Outputs.Any(o => o.Name == "gender");
         IsMultiTask = _ownAgeGender || (heads is { HasAge: true, HasGender: true });
         AgeGenderModelIds = heads is null ? [ModelId] : heads is { HasAge: true, HasGender: true } ? [heads.ModelId] : [ModelId, heads.ModelId];
+        ModelIds = heads is null ? [ModelId] : [ModelId, heads.ModelId];
     }
 
     /// <summary>Model id.</summary>
     public string ModelId => _runner.Model.Name;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ModelIds { get; }
+
+    /// <inheritdoc />
+    public FacePlatform.ModelImport.Manifest.ModelCalibration? Calibration => _runner.Model.Entry.Calibration;
 
     /// <summary>Square input side.</summary>
     public int InputSize => _runner.Model.InputWidth;
