@@ -73,13 +73,23 @@ public sealed class ModelImporter
         }
 
         // Calibrations are measured data, not conversion output: they are brought up to date without converting again.
-        var calibrated = 0;
+        var updatedInPlace = 0;
         foreach (var (name, calibration) in ModelCatalogue.Calibrations)
         {
             if (entries.TryGetValue(name, out var entry) && !SameCalibration(entry.Calibration, calibration))
             {
                 entries[name] = entry with { Calibration = calibration };
-                calibrated++;
+                updatedInPlace++;
+            }
+        }
+
+        // The stage (family and crop contract) is declared data too: entries written before it existed get it in place.
+        foreach (var model in ModelCatalogue.Models)
+        {
+            if (entries.TryGetValue(model.Name, out var entry) && !SameStage(entry.Stage, model.ManifestStage))
+            {
+                entries[model.Name] = entry with { Stage = model.ManifestStage };
+                updatedInPlace++;
             }
         }
 
@@ -87,7 +97,7 @@ public sealed class ModelImporter
         var ordered = ModelCatalogue.Models.Where(m => entries.ContainsKey(m.Name)).Select(m => entries[m.Name])
             .Concat(entries.Values.Where(e => ModelCatalogue.Models.All(m => m.Name != e.Name)))
             .ToList();
-        if (pending.Count > 0 || calibrated > 0 || existing.Count != ordered.Count)
+        if (pending.Count > 0 || updatedInPlace > 0 || existing.Count != ordered.Count)
         {
             ModelManifest.Write(directory, new ModelManifestDocument(ModelManifest.CurrentSchemaVersion, ordered));
         }
@@ -144,7 +154,8 @@ public sealed class ModelImporter
                 model.Input.Scale,
                 model.Input.Offset),
             [.. model.Outputs.Zip(result.Outputs).Select(p => new ModelOutput(p.Second.Name, p.Second.Shape, p.First.Meaning, p.First.Source))],
-            new ModelStats(TfjsToOnnxConverter.Opset, result.Parameters, result.Flops));
+            new ModelStats(TfjsToOnnxConverter.Opset, result.Parameters, result.Flops),
+            Stage: model.ManifestStage);
         _log(string.Create(
             CultureInfo.InvariantCulture,
             $"{model.Name}: {graph.Nodes.Count} TF nodes → {result.Model.Graph.Node.Count} ONNX nodes, {result.Parameters:N0} parameters, {result.Flops / 1e6:F1} MFLOPs, {bytes.Length / 1e6:F1} MB, {clock.Elapsed.TotalSeconds:F1} s"));
@@ -156,6 +167,11 @@ public sealed class ModelImporter
             ? a is null && b is null
             : System.Text.Json.JsonSerializer.Serialize(a, ManifestJsonContext.Default.ModelCalibration)
                 == System.Text.Json.JsonSerializer.Serialize(b, ManifestJsonContext.Default.ModelCalibration);
+
+    private static bool SameStage(ModelStage? a, ModelStage b) =>
+        a is not null && a.Family == b.Family && a.Template == b.Template && a.Crop == b.Crop
+        && (a.Parameters ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal)
+            .SequenceEqual((b.Parameters ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal));
 
     private static bool IsCurrent(string directory, ModelEntry? entry, NpmPackageReference package) =>
         entry is not null

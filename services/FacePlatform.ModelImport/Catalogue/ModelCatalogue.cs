@@ -26,10 +26,14 @@ public sealed record OutputSpec(string Source, string Name, string Meaning);
 /// <param name="Description">What the model does.</param>
 /// <param name="Input">Input normalisation.</param>
 /// <param name="Outputs">Outputs in ONNX order.</param>
-public sealed record CatalogueEntry(string Name, string Task, string Description, InputSpec Input, IReadOnlyList<OutputSpec> Outputs)
+/// <param name="Stage">The pipeline stage that serves it (family, crop contract); null: <see cref="Manifest.ModelStage.Implied"/>.</param>
+public sealed record CatalogueEntry(string Name, string Task, string Description, InputSpec Input, IReadOnlyList<OutputSpec> Outputs, Manifest.ModelStage? Stage = null)
 {
     /// <summary>The graph file inside the package.</summary>
     public string GraphPath => $"package/models/{Name}.json";
+
+    /// <summary>The stage written to the manifest.</summary>
+    public Manifest.ModelStage ManifestStage => Stage ?? Manifest.ModelStage.Implied(Name, Task);
 }
 
 /// <summary>

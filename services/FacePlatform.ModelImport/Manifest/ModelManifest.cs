@@ -183,7 +183,35 @@ public sealed record ModelStage(
     string Family,
     string? Template = null,
     string? Crop = null,
-    IReadOnlyDictionary<string, string>? Parameters = null);
+    IReadOnlyDictionary<string, string>? Parameters = null)
+{
+    /// <summary>
+    /// The stage a model of <paramref name="task"/> called <paramref name="name"/> has when its entry does not say: the
+    /// rule of the models imported before <c>stage</c> existed (the importer writes it for them now; manifests written
+    /// earlier are read with it). FaceRes is Human's detector-box crop, other recognisers ArcFace-aligned crops, the
+    /// attribute models Human's framing.
+    /// </summary>
+    public static ModelStage Implied(string name, string task)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(task);
+        return task switch
+        {
+            "face-detection" => new("blazeface"),
+            "face-landmarks" => new("facemesh"),
+            "iris-landmarks" => new("iris"),
+            "trained-heads" => new("trained-heads"),
+            "age+gender+race" => new("gear", "human-box"),
+            "emotion" => new("emotion", "human-box"),
+            "anti-spoofing" => new("antispoof", "human-box"),
+            "liveness" => new("liveness", "human-box"),
+            _ when task.Contains("face-embedding", StringComparison.Ordinal) => name.StartsWith("faceres", StringComparison.Ordinal)
+                ? new("faceres", "human-box", "detector-box")
+                : new("arcface", "arcface", "aligned"),
+            _ => new(task),
+        };
+    }
+}
 
 /// <summary>How a trained model (heads on a frozen recogniser's features, docs/training.md) was made.</summary>
 /// <param name="Version">Version of this model id: 1, then one more with each retraining under the same id.</param>

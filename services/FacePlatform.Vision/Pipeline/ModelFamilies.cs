@@ -128,20 +128,7 @@ public sealed class ModelFamilies
             return stage.Family;
         }
 
-        return model.Task switch
-        {
-            "face-detection" => "blazeface",
-            "face-landmarks" => "facemesh",
-            "iris-landmarks" => "iris",
-            TrainedHeads.Task => TrainedHeads.Task,
-            "age+gender+race" => "gear",
-            "emotion" => "emotion",
-            "anti-spoofing" => "antispoof",
-            "liveness" => "liveness",
-            var task when task.Contains("face-embedding", StringComparison.Ordinal) =>
-                model.Name.StartsWith("faceres", StringComparison.Ordinal) ? "faceres" : "arcface",
-            var task => task,
-        };
+        return ModelStage.Implied(model.Name, model.Task).Family;
     }
 
     /// <summary>The family of <paramref name="model"/>, or null when none of that name is registered.</summary>
