@@ -88,7 +88,7 @@ public sealed class CalibrationTests : IDisposable
     }
 
     [Fact]
-    public async Task The_importer_writes_the_calibration_into_an_up_to_date_manifest_without_converting()
+    public async Task The_importer_writes_the_calibration_and_stage_into_an_up_to_date_manifest_without_converting()
     {
         // A manifest whose faceres entry is current (same package, file hash matches) but has no calibration.
         Directory.CreateDirectory(_directory);
@@ -112,5 +112,7 @@ public sealed class CalibrationTests : IDisposable
         var written = ModelManifest.Load(_directory)["faceres"].Calibration;
         Assert.NotNull(written);
         Assert.Equal(ModelCatalogue.Calibrations["faceres"].Thresholds, written.Thresholds);
+        // The entry predates the stage field: it gets FaceRes's family and crop contract in place.
+        Assert.Equal(new ModelStage("faceres", "human-box", "detector-box"), ModelManifest.Load(_directory)["faceres"].Stage);
     }
 }
