@@ -53,11 +53,20 @@ public sealed class StageSeamTests
         Assert.True(families.IsAttributePredictor(Entry("faceres", "face-embedding+age+gender")));
         Assert.True(families.IsRecogniser(Entry("mobilefacenet", "face-embedding")));
         Assert.False(families.IsAttributePredictor(Entry("mobilefacenet", "face-embedding")));
-        Assert.False(families.IsRecogniser(Entry("my-heads", "trained-heads")));
+        // Trained heads serve a recogniser too: one with a projection head is the recogniser of its own (the factory
+        // refuses heads without one; the embedding service also requires it in Recognition:ProjectionModels).
+        Assert.True(families.IsRecogniser(Entry("my-heads", "trained-heads")));
         Assert.True(families.IsAttributePredictor(Entry("my-heads", "trained-heads")));
         foreach (var (name, task) in new[] { ("emotion", "emotion"), ("antispoof", "anti-spoofing"), ("liveness", "liveness") })
         {
             Assert.True(families.IsAttributePredictor(Entry(name, task)), name);
+        }
+
+        // face-api.js models are families of their own that no class serves yet, whatever their task says.
+        foreach (var (name, task) in new[] { ("faceapi-ssd", "face-detection"), ("faceapi-expression", "emotion"), ("faceapi-recognition", "face-descriptor") })
+        {
+            Assert.Equal(name, ModelFamilies.FamilyOf(Entry(name, task)));
+            Assert.Null(families.FamilyFor(Entry(name, task)));
         }
     }
 
