@@ -99,13 +99,26 @@ public sealed class ModelImporter
         }
 
         // Calibrations are measured data, not conversion output: they are brought up to date without converting again.
-        var calibrated = 0;
+        var updatedInPlace = 0;
         foreach (var (name, calibration) in ModelCatalogue.Calibrations)
         {
             if (entries.TryGetValue(name, out var entry) && !SameCalibration(entry.Calibration, calibration))
             {
                 entries[name] = entry with { Calibration = calibration };
-                calibrated++;
+                updatedInPlace++;
+            }
+        }
+
+        // The stage (family and crop contract) is declared data too: entries written before it existed get it in place.
+        // A variant is served by its base's stage class on the same crop, so it takes its base's stage.
+        var stages = ModelCatalogue.Models.Select(m => (m.Name, Stage: m.ManifestStage))
+            .Concat(ModelCatalogue.Variants.Select(v => (v.Name, Stage: ModelCatalogue.Get(v.Of).ManifestStage)));
+        foreach (var (name, stage) in stages)
+        {
+            if (entries.TryGetValue(name, out var entry) && !SameStage(entry.Stage, stage))
+            {
+                entries[name] = entry with { Stage = stage };
+                updatedInPlace++;
             }
         }
 
@@ -115,7 +128,7 @@ public sealed class ModelImporter
             if (entries.TryGetValue(name, out var entry) && !SameParity(entry.Parity, parity))
             {
                 entries[name] = entry with { Parity = parity };
-                calibrated++;
+                updatedInPlace++;
             }
         }
 
@@ -124,7 +137,7 @@ public sealed class ModelImporter
         var ordered = owned.Where(entries.ContainsKey).Select(n => entries[n])
             .Concat(entries.Values.Where(e => !owned.Contains(e.Name)))
             .ToList();
-        if (pending.Count > 0 || variantsWritten > 0 || calibrated > 0 || existing.Count != ordered.Count)
+        if (pending.Count > 0 || variantsWritten > 0 || updatedInPlace > 0 || existing.Count != ordered.Count)
         {
             ModelManifest.Write(directory, new ModelManifestDocument(ModelManifest.CurrentSchemaVersion, ordered));
         }
@@ -183,7 +196,8 @@ public sealed class ModelImporter
                 model.Input.Scale,
                 model.Input.Offset),
             [.. model.Outputs.Zip(result.Outputs).Select(p => new ModelOutput(p.Second.Name, p.Second.Shape, p.First.Meaning, p.First.Source))],
-            new ModelStats(TfjsToOnnxConverter.Opset, result.Parameters, result.Flops));
+            new ModelStats(TfjsToOnnxConverter.Opset, result.Parameters, result.Flops),
+            Stage: model.ManifestStage);
         _log(string.Create(
             CultureInfo.InvariantCulture,
             $"{model.Name}: {graph.Nodes.Count} TF nodes → {result.Model.Graph.Node.Count} ONNX nodes, {result.Parameters:N0} parameters, {result.Flops / 1e6:F1} MFLOPs, {bytes.Length / 1e6:F1} MB, {clock.Elapsed.TotalSeconds:F1} s"));
@@ -238,6 +252,7 @@ public sealed class ModelImporter
             Sha256 = ModelManifest.Sha256Of(path),
             Calibration = ModelCatalogue.Calibrations.GetValueOrDefault(variant.Name),
             Parity = null,
+            Stage = ModelCatalogue.Get(variant.Of).ManifestStage,
             Variant = new ModelVariant(
                 baseEntry.Name,
                 baseEntry.Sha256,
@@ -264,6 +279,11 @@ public sealed class ModelImporter
             ? a is null && b is null
             : System.Text.Json.JsonSerializer.Serialize(a, ManifestJsonContext.Default.ModelCalibration)
                 == System.Text.Json.JsonSerializer.Serialize(b, ManifestJsonContext.Default.ModelCalibration);
+
+    private static bool SameStage(ModelStage? a, ModelStage b) =>
+        a is not null && a.Family == b.Family && a.Template == b.Template && a.Crop == b.Crop
+        && (a.Parameters ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal)
+            .SequenceEqual((b.Parameters ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal));
 
     private static bool IsCurrent(string directory, ModelEntry? entry, NpmPackageReference package) =>
         entry is not null

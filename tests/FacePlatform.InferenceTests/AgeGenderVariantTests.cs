@@ -16,7 +16,7 @@ public sealed class AgeGenderVariantTests(PipelineFixture pipeline)
     {
         var (crop, recognised) = await CropAsync();
         using var image = crop.Image;
-        var estimator = new AgeGenderEstimator(pipeline.Analyzer.Recogniser.Runner, pipeline.Catalog.Find("gear"));
+        var estimator = new AgeGenderEstimator(pipeline.Catalog.Get(pipeline.Analyzer.Recogniser.ModelId), pipeline.Catalog.Find("gear"));
 
         var estimated = (await estimator.EstimateAsync([crop], AgeGenderVariant.Default))[0];
 
@@ -33,7 +33,7 @@ public sealed class AgeGenderVariantTests(PipelineFixture pipeline)
         var (crop, _) = await CropAsync();
         using var image = crop.Image;
         using var mirror = Mirror(image);
-        var estimator = new AgeGenderEstimator(pipeline.Analyzer.Recogniser.Runner, pipeline.Catalog.Find("gear"));
+        var estimator = new AgeGenderEstimator(pipeline.Catalog.Get(pipeline.Analyzer.Recogniser.ModelId), pipeline.Catalog.Find("gear"));
         var variant = AgeGenderVariant.Parse(text);
 
         var answer = (await estimator.EstimateAsync([crop], variant))[0];
@@ -63,8 +63,8 @@ public sealed class AgeGenderVariantTests(PipelineFixture pipeline)
     [Fact]
     public void A_variant_whose_model_is_missing_is_refused_when_the_predictor_is_built()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new AttributePredictor(
-            pipeline.Analyzer.Recogniser.Runner, null, null, null, gear: null, variant: AgeGenderVariant.Parse("ensemble")));
+        var error = Assert.Throws<InvalidOperationException>(() => new AgeGenderVariantPredictor(
+            new AgeGenderEstimator(pipeline.Catalog.Get(pipeline.Analyzer.Recogniser.ModelId), gear: null), AgeGenderVariant.Parse("ensemble")));
 
         Assert.Contains("gear", error.Message, StringComparison.Ordinal);
     }

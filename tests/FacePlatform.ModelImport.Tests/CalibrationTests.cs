@@ -88,7 +88,7 @@ public sealed class CalibrationTests : IDisposable
     }
 
     [Fact]
-    public async Task The_importer_writes_the_calibration_into_an_up_to_date_manifest_without_converting()
+    public async Task The_importer_writes_the_calibration_and_stage_into_an_up_to_date_manifest_without_converting()
     {
         // A manifest whose faceres entry is current (same package, file hash matches) but has no calibration.
         Directory.CreateDirectory(_directory);
@@ -103,7 +103,21 @@ public sealed class CalibrationTests : IDisposable
             new ModelSource(package.Licence, package.Name, package.Version, package.Integrity),
             new ModelInput("input", [-1, 224, 224, 3], "NHWC", "RGB", [0, 1], "RGB pixel / 255", 1 / 255.0, 0),
             [new ModelOutput("embedding", [-1, 1024], "embedding")]);
-        ModelManifest.Write(_directory, new ModelManifestDocument(ModelManifest.CurrentSchemaVersion, [entry]));
+        // Its variants are current too (made from this file), so nothing is converted or quantised; they predate the
+        // stage field as well.
+        var variants = ModelCatalogue.Variants.Where(v => v.Of == "faceres").Select(v =>
+        {
+            File.WriteAllBytes(Path.Combine(_directory, v.Name + ".onnx"), [8, 8, 8]);
+            return entry with
+            {
+                Name = v.Name,
+                File = v.Name + ".onnx",
+                Sha256 = ModelManifest.Sha256Of(Path.Combine(_directory, v.Name + ".onnx")),
+                Variant = new ModelVariant("faceres", entry.Sha256, v.Precision, "stand-in", "none", new Dictionary<string, double>(), 1),
+            };
+        }).ToList();
+        Assert.NotEmpty(variants);
+        ModelManifest.Write(_directory, new ModelManifestDocument(ModelManifest.CurrentSchemaVersion, [entry, .. variants]));
 
         var report = await new ModelImporter(new ModelImportOptions(_directory, Path.Combine(_directory, "cache"), ["faceres"]), _ => { })
             .ImportAsync();
@@ -112,5 +126,12 @@ public sealed class CalibrationTests : IDisposable
         var written = ModelManifest.Load(_directory)["faceres"].Calibration;
         Assert.NotNull(written);
         Assert.Equal(ModelCatalogue.Calibrations["faceres"].Thresholds, written.Thresholds);
+        // The entry predates the stage field: it gets FaceRes's family and crop contract in place.
+        Assert.Equal(new ModelStage("faceres", "human-box", "detector-box"), ModelManifest.Load(_directory)["faceres"].Stage);
+        // A variant takes its base's stage.
+        foreach (var variant in variants)
+        {
+            Assert.Equal(new ModelStage("faceres", "human-box", "detector-box"), ModelManifest.Load(_directory)[variant.Name].Stage);
+        }
     }
 }

@@ -48,7 +48,7 @@ internal sealed class AttributesGrpcService(AttributeModels models, InferenceTel
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"crops[{i}]: width and height must be 1..1024 and rgb width·height·3 bytes"));
             }
 
-            var template = models.Recognition.TemplateFor(string.IsNullOrEmpty(crop.ModelId) ? models.Recognition.DefaultModel : crop.ModelId);
+            var template = models.TemplateFor(string.IsNullOrEmpty(crop.ModelId) ? models.Recognition.DefaultModel : crop.ModelId);
             crops.Add(new FramedCrop(RgbImage.Wrap(crop.Rgb.ToByteArray(), crop.Width, crop.Height), template));
         }
 

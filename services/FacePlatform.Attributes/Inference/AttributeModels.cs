@@ -21,8 +21,16 @@ internal sealed class AttributeModels(
     ILogger<AttributeModels> logger) : BackgroundLoader(logger)
 {
     private AttributePredictor? _predictor;
+    private ModelCatalog? _catalog;
 
     public RecognitionOptions Recognition => recognition.Value;
+
+    /// <summary>
+    /// The framing of crops cut for recogniser <paramref name="model"/>: its manifest entry's (or its family's) when the
+    /// manifest lists it, else the rule by name (<see cref="RecognitionOptions.TemplateFor"/>).
+    /// </summary>
+    public Vision.Alignment.AlignmentTemplate TemplateFor(string model) =>
+        _catalog?.Manifest.Find(model) is { } entry ? ModelFamilies.BuiltIn.TemplateFor(entry, recognition.Value) : recognition.Value.TemplateFor(model);
 
     public AttributePredictor Predictor => _predictor ?? throw NotReady();
 
@@ -30,13 +38,15 @@ internal sealed class AttributeModels(
     {
         var directory = ModelDirectory.Resolve(models.Value.Directory);
         var catalog = ModelCatalog.Open(directory, inference.Value, telemetry, loggers);
-        var predictor = PipelineFactory.CreateAttributes(catalog, recognition.Value.DefaultModel, recognition.Value.AgeReadout, recognition.Value, attributes.Value.AgeGenderModel, attributes.Value.AgeGenderVariant);
+        var predictor = PipelineFactory.CreateAttributes(
+            catalog, recognition.Value.DefaultModel, recognition.Value, attributes.Value.AgeGenderModel, variant: attributes.Value.AgeGenderVariant);
         // Open every session now, so the first call does not pay for it and readiness means ready.
         foreach (var id in predictor.ModelIds)
         {
             _ = catalog.Get(id);
         }
 
+        _catalog = catalog;
         _predictor = predictor;
         return (catalog, $"{string.Join(", ", predictor.ModelIds)} from {directory}");
     }

@@ -68,13 +68,13 @@ internal static class AgeGenderEvalCommand
 
         await using var pipeline = InProcessPipeline.Create(parse);
         var analyzer = pipeline.Analyzer;
-        if (!analyzer.Recogniser.ModelId.StartsWith("faceres", StringComparison.Ordinal))
+        if (analyzer.Recogniser is not FaceRecogniser own || !own.ModelId.StartsWith("faceres", StringComparison.Ordinal))
         {
             Console.Error.WriteLine($"eval age-gender reads FaceRes and GEAR on the faceres crop; --model {analyzer.Recogniser.ModelId} has none");
             return 2;
         }
 
-        var estimator = new AgeGenderEstimator(analyzer.Recogniser.Runner, pipeline.Catalog.Find("gear"), analyzer.Recogniser.AgeReadout);
+        var estimator = new AgeGenderEstimator(own.Runner, pipeline.Catalog.Find("gear"), own.AgeReadout);
         var missing = variants.Where(v => !estimator.Supports(v)).ToList();
         if (missing.Count > 0)
         {

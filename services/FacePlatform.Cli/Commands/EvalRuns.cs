@@ -67,7 +67,7 @@ internal static class EvalRuns
                     var faces = await analyzer.Detector.DetectAsync(image, 1, 0, ct);
                     if (faces.Count > 0)
                     {
-                        embeddings[i] = (await analyzer.Recogniser.EmbedHumanCropsAsync(image, faces, ct))[0].Embedding;
+                        embeddings[i] = (await HumanCropRecogniser(analyzer).EmbedHumanCropsAsync(image, faces, ct))[0].Embedding;
                     }
                 }
                 else
@@ -177,14 +177,19 @@ internal static class EvalRuns
         return new AttributeRun(outcomes, clock.Elapsed);
     }
 
+    /// <summary>Human's own crop is a FaceRes comparison: the recogniser class that reproduces it.</summary>
+    private static FaceRecogniser HumanCropRecogniser(FaceAnalyzer analyzer) =>
+        analyzer.Recogniser as FaceRecogniser ?? throw new InvalidOperationException($"Human's crop is reproduced for the built-in recognisers only, not for '{analyzer.Recogniser.ModelId}'.");
+
     private static async Task<float> HumanReadoutAsync(FaceAnalyzer analyzer, RgbImage crop, CancellationToken token)
     {
-        if (!analyzer.Recogniser.IsMultiTask)
+        // Human's readout exists for FaceRes's own age bins only.
+        if (analyzer.Recogniser is not FaceRecogniser { IsMultiTask: true } own)
         {
             return float.NaN;
         }
 
-        var human = new FaceRecogniser(analyzer.Recogniser.Runner, analyzer.Recogniser.Template, analyzer.Recogniser.Mode, AgeReadout.Human);
+        var human = new FaceRecogniser(own.Runner, own.Template, own.Mode, AgeReadout.Human);
         return (await human.EmbedAsync([crop], token))[0].AgeGender!.Age;
     }
 }

@@ -4,16 +4,16 @@ using FacePlatform.Embedding.Inference;
 using FacePlatform.Vision.Alignment;
 using FacePlatform.Vision.Detection;
 using FacePlatform.Vision.Imaging;
+using FacePlatform.Vision.Attributes;
 using FacePlatform.Vision.Inference;
 using FacePlatform.Vision.Pipeline;
-using FacePlatform.Vision.Recognition;
 using Google.Protobuf;
 using Grpc.Core;
 
 namespace FacePlatform.Embedding.Grpc;
 
 /// <summary>
-/// Detection, alignment and embedding. Every face of a photo goes through each model in one batch; concurrent calls
+/// Detection, alignment and embedding, through the shared pipeline (<see cref="FaceAnalyzer"/>). Every face of a photo goes through each model in one batch; concurrent calls
 /// are coalesced by the model runners; a full queue answers RESOURCE_EXHAUSTED. Photos are decoded through the
 /// <see cref="DecodeGate"/> (header checked, pixels taken from the process-wide budget), and <c>min_face_size</c> below
 /// the configured floor is INVALID_ARGUMENT.
@@ -56,95 +56,80 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
 
         using var admitted = decoded;
         var image = admitted.Image;
-        IReadOnlyList<FaceDetection> faces;
-        using (var span = telemetry.StartStage("detect"))
+        // The one pipeline (FaceAnalyzer) that facectl and the evaluations run too; it records the detect, align and
+        // embed spans. Age and gender come from a multi-task recogniser's own pass only: the attributes service
+        // answers the rest from the crops.
+        var analysis = await models.Analyzer.AnalyzeAsync(
+            image,
+            new AnalysisRequest
+            {
+                MaxFaces = request.MaxFaces,
+                MinFaceSize = request.MinFaceSize,
+                Embed = embed,
+                // Another configured variant (Attributes__AgeGender) is the attributes service's to answer.
+                Attributes = embed && models.RecogniserAnswersAgeGender ? AttributeKinds.Age | AttributeKinds.Gender : AttributeKinds.None,
+                KeepCrops = request.IncludeCrops,
+                Recogniser = recogniser,
+                Detector = detector,
+            },
+            cancellationToken);
+
+        var response = new DetectResponse
         {
-            faces = await detector.DetectAsync(image, request.MaxFaces, request.MinFaceSize, cancellationToken);
-            span?.SetTag(InferenceTelemetry.FaceCountAttribute, faces.Count);
+            ImageWidth = analysis.Width,
+            ImageHeight = analysis.Height,
+            ImageSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.Span)),
+        };
+        response.ModelIds.AddRange(detector.ModelIds);
+        if (embed)
+        {
+            response.ModelIds.AddRange(recogniser.ModelIds);
+
+            // The gateway turns these into the default search and verify thresholds (docs/accuracy.md, "Open set").
+            if (recogniser.Calibration is { } calibration)
+            {
+                response.Calibration = ThresholdCalibration.Create(recogniser.ModelId, calibration.Thresholds.Select(t => (t.FalseAcceptRate, t.Threshold)));
+            }
         }
 
-        telemetry.FacesPerPhoto.Record(faces.Count);
-        List<RgbImage> crops;
-        using (telemetry.StartStage("align", faces.Count))
+        foreach (var analysed in analysis.Faces)
         {
-            crops = faces.Select(f => recogniser.Align(image, f)).ToList();
-        }
-
-        try
-        {
-            IReadOnlyList<Recognition>? recognitions = null;
-            if (embed)
+            var face = ToProto(analysed.Detection, analysed.Quality);
+            if (analysed.Embedding is { } embedding)
             {
-                using (telemetry.StartStage("embed", crops.Count))
+                face.Embedding = new Contracts.V1.Embedding { ModelId = embedding.ModelId };
+                face.Embedding.Values.AddRange(embedding.Vector);
+                if (analysed.Attributes is { Age: { } age, Gender: { } gender, GenderProbability: { } probability } attributes)
                 {
-                    recognitions = await recogniser.EmbedAsync(crops, cancellationToken);
-                }
-            }
-
-            var response = new DetectResponse
-            {
-                ImageWidth = image.Width,
-                ImageHeight = image.Height,
-                ImageSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.Span)),
-            };
-            response.ModelIds.AddRange(detector.ModelIds);
-            if (embed)
-            {
-                response.ModelIds.AddRange(recogniser.ModelIds);
-
-                // The gateway turns these into the default search and verify thresholds (docs/accuracy.md, "Open set").
-                if (recogniser.Calibration is { } calibration)
-                {
-                    response.Calibration = ThresholdCalibration.Create(recogniser.ModelId, calibration.Thresholds.Select(t => (t.FalseAcceptRate, t.Threshold)));
-                }
-            }
-
-            for (var i = 0; i < faces.Count; i++)
-            {
-                var face = ToProto(faces[i], FaceQuality.Estimate(faces[i].Landmarks, crops[i], recogniser.Template));
-                if (recognitions?[i] is { } recognition)
-                {
-                    face.Embedding = new Contracts.V1.Embedding { ModelId = recognition.Embedding.ModelId };
-                    face.Embedding.Values.AddRange(recognition.Embedding.Vector);
-                    // Another configured variant (Attributes__AgeGender) is the attributes service's to answer.
-                    if (recognition.AgeGender is { } ageGender && models.RecogniserAnswersAgeGender)
+                    var ageRange = Vision.Attributes.AgeRange.For(age);
+                    face.Attributes = new Contracts.V1.Attributes
                     {
-                        var ageRange = Vision.Attributes.AgeRange.For(ageGender.Age);
-                        face.Attributes = new Contracts.V1.Attributes
-                        {
-                            Age = ageGender.Age,
-                            AgeRange = new Contracts.V1.AgeRange { Low = ageRange.Low, High = ageRange.High },
-                            Gender = new Gender { Label = ageGender.GenderLabel, Probability = ageGender.GenderProbability },
-                        };
-                        face.Attributes.ModelIds.AddRange(recogniser.AgeGenderModelIds);
-                    }
-                }
-
-                // Detect hands out crops too: an analysis that asks only for emotion or liveness needs no embedding.
-                if (request.IncludeCrops)
-                {
-                    face.Crop = new AlignedCrop
-                    {
-                        Width = crops[i].Width,
-                        Height = crops[i].Height,
-                        Rgb = ByteString.CopyFrom(crops[i].Pixels),
-                        // The crop is framed for the backbone (a projection's too): the attributes service reads its template from this.
-                        ModelId = recogniser.BackboneId,
+                        Age = age,
+                        AgeRange = new Contracts.V1.AgeRange { Low = ageRange.Low, High = ageRange.High },
+                        Gender = new Gender { Label = gender, Probability = probability },
                     };
+                    face.Attributes.ModelIds.AddRange(attributes.ModelIds);
                 }
-
-                response.Faces.Add(face);
             }
 
-            return response;
-        }
-        finally
-        {
-            foreach (var crop in crops)
+            // Detect hands out crops too: an analysis that asks only for emotion or liveness needs no embedding.
+            if (analysed.Crop is { } crop)
             {
-                crop.Dispose();
+                face.Crop = new AlignedCrop
+                {
+                    Width = analysed.CropSize,
+                    Height = analysed.CropSize,
+                    // The analysis made this array for the response alone: wrapped, not copied again.
+                    Rgb = UnsafeByteOperations.UnsafeWrap(crop),
+                    // The crop is framed for the backbone (a projection's too): the attributes service reads its template from this.
+                    ModelId = recogniser.BackboneId,
+                };
             }
+
+            response.Faces.Add(face);
         }
+
+        return response;
     }
 
     private async Task<EmbedResponse> EmbedCoreAsync(EmbedRequest request, CancellationToken cancellationToken)
@@ -193,7 +178,7 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
         }
     }
 
-    private FaceRecogniser RecogniserFor(string? model)
+    private IFaceRecogniser RecogniserFor(string? model)
     {
         if (!models.IsReady)
         {

@@ -30,19 +30,24 @@ public sealed record OutputSpec(string Source, string Name, string Meaning);
 /// <param name="Input">Input normalisation.</param>
 /// <param name="Outputs">Outputs in ONNX order.</param>
 /// <param name="Architecture">For a weights-only model: the layers, written by the importer (null: a graph model).</param>
+/// <param name="Stage">The pipeline stage that serves it (family, crop contract); null: <see cref="Manifest.ModelStage.Implied"/>.</param>
 public sealed record CatalogueEntry(
     string Name,
     string Task,
     string Description,
     InputSpec Input,
     IReadOnlyList<OutputSpec> Outputs,
-    ModelArchitecture? Architecture = null)
+    ModelArchitecture? Architecture = null,
+    Manifest.ModelStage? Stage = null)
 {
     /// <summary>The package the weights come from.</summary>
     public NpmPackageReference Package => Architecture?.Package ?? ModelCatalogue.Package;
 
     /// <summary>The graph file (or, for a weights-only model, its weights manifest) inside the package.</summary>
     public string GraphPath => Architecture is null ? $"{Package.ModelFolder}{Name}.json" : Package.ModelFolder + Architecture.WeightsManifest;
+
+    /// <summary>The stage written to the manifest.</summary>
+    public Manifest.ModelStage ManifestStage => Stage ?? Manifest.ModelStage.Implied(Name, Task);
 }
 
 /// <summary>A reduced-precision copy of a catalogue model the importer writes (docs/models.md, "Variants").</summary>

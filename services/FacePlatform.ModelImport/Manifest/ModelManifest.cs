@@ -157,6 +157,8 @@ public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<Mode
 /// parity tests (docs/models.md, "Parity with TensorFlow.js"); null where not measured.</param>
 /// <param name="Variant">For a reduced-precision copy the importer wrote of another model: which, how, and its parity
 /// with it (null for every other model).</param>
+/// <param name="Stage">Which pipeline stage class serves the model and the crop it expects (docs/models.md, "Adding a
+/// model family"); null in manifests written before it existed, where the family follows from the task and name.</param>
 public sealed record ModelEntry(
     string Name,
     string Task,
@@ -170,7 +172,8 @@ public sealed record ModelEntry(
     ModelTraining? Training = null,
     ModelCalibration? Calibration = null,
     ModelParity? Parity = null,
-    ModelVariant? Variant = null);
+    ModelVariant? Variant = null,
+    ModelStage? Stage = null);
 
 /// <summary>
 /// An imported model's measured agreement with the original running on TensorFlow.js: the largest differences over
@@ -209,6 +212,58 @@ public sealed record ModelVariant(
     string ParityInput,
     IReadOnlyDictionary<string, double> ParityMaxAbsDiff,
     double ParityMinCosine);
+
+
+/// <summary>
+/// How the pipeline uses a model: the family names the class that implements its stage (a detector, a recogniser or an
+/// attribute predictor, bound in <c>FacePlatform.Vision.Pipeline.ModelFamilies</c>); with <see cref="ModelInput"/> it
+/// is the model's whole input contract.
+/// </summary>
+/// <param name="Family">Family id, e.g. <c>blazeface</c>, <c>faceres</c>, <c>arcface</c>, <c>emotion</c>.</param>
+/// <param name="Template">Recognisers and attribute models: the face framing of the crop they were trained on
+/// (<c>arcface</c>, <c>human-box</c>, <c>arcface@SCALE</c>); null: the family's.</param>
+/// <param name="Crop">Recognisers: how the crop is cut, <c>aligned</c>, <c>upright</c> or <c>detector-box</c>; null: the family's.</param>
+/// <param name="Parameters">Family-specific settings (e.g. flip test-time augmentation, ensemble members, the model a
+/// wrapper reads), as strings the family's class parses; null: none.</param>
+public sealed record ModelStage(
+    string Family,
+    string? Template = null,
+    string? Crop = null,
+    IReadOnlyDictionary<string, string>? Parameters = null)
+{
+    /// <summary>
+    /// The stage a model of <paramref name="task"/> called <paramref name="name"/> has when its entry does not say: the
+    /// rule of the models imported before <c>stage</c> existed (the importer writes it for them now; manifests written
+    /// earlier are read with it). FaceRes is Human's detector-box crop, other recognisers ArcFace-aligned crops, the
+    /// attribute models Human's framing. face-api.js models (<c>faceapi-*</c>) are each a family of their own that no
+    /// stage class serves yet (issue 17), whatever their task says.
+    /// </summary>
+    public static ModelStage Implied(string name, string task)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(task);
+        if (name.StartsWith("faceapi-", StringComparison.Ordinal))
+        {
+            return new(name);
+        }
+
+        return task switch
+        {
+            "face-detection" => new("blazeface"),
+            "face-landmarks" => new("facemesh"),
+            "iris-landmarks" => new("iris"),
+            "trained-heads" => new("trained-heads"),
+            "age+gender+race" => new("gear", "human-box"),
+            "emotion" => new("emotion", "human-box"),
+            "anti-spoofing" => new("antispoof", "human-box"),
+            "liveness" => new("liveness", "human-box"),
+            _ when task.Contains("face-embedding", StringComparison.Ordinal) => name.StartsWith("faceres", StringComparison.Ordinal)
+                ? new("faceres", "human-box", "detector-box")
+                : new("arcface", "arcface", "aligned"),
+            _ => new(task),
+        };
+    }
+}
 
 /// <summary>How a trained model (heads on a frozen recogniser's features, docs/training.md) was made.</summary>
 /// <param name="Version">Version of this model id: 1, then one more with each retraining under the same id.</param>

@@ -2,6 +2,7 @@ using System.Drawing;
 using FacePlatform.Vision.Geometry;
 using FacePlatform.Vision.Imaging;
 using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Pipeline;
 using FacePlatform.Vision.Tensors;
 
 namespace FacePlatform.Vision.Detection;
@@ -11,7 +12,7 @@ namespace FacePlatform.Vision.Detection;
 /// the face mesh on Human's 192² crop of each candidate, which both rejects false hits (as Human does) and gives
 /// accurate eyes, nose and mouth corners for alignment.
 /// </summary>
-public sealed class FaceDetector
+public sealed class FaceDetector : IFaceDetector
 {
     private const int MeshSize = 192;
     private const int MeshPoints = 468;

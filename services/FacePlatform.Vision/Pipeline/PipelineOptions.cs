@@ -63,15 +63,22 @@ public sealed class RecognitionOptions
     }
 }
 
-/// <summary>Builds the pipeline's parts from a <see cref="ModelCatalog"/>.</summary>
+/// <summary>
+/// Builds the pipeline's stages from a <see cref="ModelCatalog"/> through the <see cref="ModelFamilies"/> registry
+/// (default: <see cref="ModelFamilies.BuiltIn"/>): the one place that turns settings and manifest entries into stages,
+/// for the services, facectl and the trainer alike.
+/// </summary>
 public static class PipelineFactory
 {
-    /// <summary>The detector (with the mesh when configured and present).</summary>
-    public static FaceDetector CreateDetector(ModelCatalog catalog, DetectionOptions options)
+    /// <summary>The models that answer attributes beside age and gender, in the order their answers are reported.</summary>
+    public static IReadOnlyList<string> AttributeModels { get; } = ["emotion", "antispoof", "liveness"];
+
+    /// <summary>The detector <see cref="DetectionOptions.Detector"/> (with the mesh when configured and present).</summary>
+    public static IFaceDetector CreateDetector(ModelCatalog catalog, DetectionOptions options, ModelFamilies? families = null)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new FaceDetector(catalog.Get(options.Detector), catalog.Find(options.Mesh), options);
+        var context = Context(catalog, families, options, null, null);
+        return context.Families.CreateDetector(context, options.Detector);
     }
 
     /// <summary>
@@ -80,69 +87,67 @@ public static class PipelineFactory
     /// A model made by <c>facectl train</c> with a projection head is the recogniser of its own: its backbone's crop
     /// and pass, and the projection as the embedding.
     /// </summary>
-    public static FaceRecogniser CreateRecogniser(ModelCatalog catalog, RecognitionOptions options, string? model = null, string? trainedModel = null)
+    /// <exception cref="ArgumentException">The model's family serves no recogniser.</exception>
+    public static IFaceRecogniser CreateRecogniser(ModelCatalog catalog, RecognitionOptions options, string? model = null, string? trainedModel = null, ModelFamilies? families = null)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        var name = string.IsNullOrEmpty(model) ? options.DefaultModel : model;
-        TrainedHeads? projection = null;
-        if (string.Equals(catalog.Manifest[name].Task, TrainedHeads.Task, StringComparison.Ordinal))
-        {
-            projection = TrainedHeads.Open(catalog, name);
-            if (!projection.HasProjection)
-            {
-                throw new ArgumentException($"Trained model '{name}' has no projection head, so it is not a recogniser.", nameof(model));
-            }
-
-            name = projection.Backbone;
-        }
-
-        var entry = catalog.Manifest[name];
-        if (!entry.Task.Contains("face-embedding", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"Model '{name}' is a {entry.Task} model, not a recogniser.", nameof(model));
-        }
-
-        var heads = string.IsNullOrEmpty(trainedModel) ? null : TrainedHeads.Open(catalog, trainedModel);
-        return new FaceRecogniser(
-            catalog.Get(name), options.TemplateFor(name), options.CropModeFor(name), options.AgeReadout, heads?.Backbone == name ? heads : null, projection);
+        var context = Context(catalog, families, null, options, new AttributesOptions { AgeGenderModel = trainedModel });
+        return context.Families.CreateRecogniser(context, string.IsNullOrEmpty(model) ? options.DefaultModel : model);
     }
 
     /// <summary>
-    /// The attribute models present in the catalogue; age and gender from <paramref name="ageGenderModel"/>, or from
-    /// the trained heads <paramref name="trainedModel"/> on top of the recogniser they were trained on; the pretrained
-    /// models' answers by <paramref name="variant"/> (default: FaceRes as its embedding pass gives them).
+    /// The attribute stages present in the catalogue: age and gender from <paramref name="ageGenderModel"/> (by
+    /// <paramref name="variant"/>; default: FaceRes as its embedding pass gives them), or from the trained heads
+    /// <paramref name="trainedModel"/> on top of the recogniser they were trained on; then <see cref="AttributeModels"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The variant needs a model the catalogue lacks.</exception>
     public static AttributePredictor CreateAttributes(
-        ModelCatalog catalog, string ageGenderModel = "faceres", AgeReadout readout = AgeReadout.Expected, RecognitionOptions? recognition = null, string? trainedModel = null,
+        ModelCatalog catalog, string ageGenderModel = "faceres", RecognitionOptions? recognition = null, string? trainedModel = null, ModelFamilies? families = null,
         AgeGenderVariant? variant = null)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
-        FaceRecogniser? trained = null;
-        if (!string.IsNullOrEmpty(trainedModel))
+        var context = Context(catalog, families, null, recognition, new AttributesOptions { AgeGenderModel = trainedModel });
+        variant ??= AgeGenderVariant.Default;
+        var byVariant = string.IsNullOrEmpty(trainedModel) && variant != AgeGenderVariant.Default;
+        var ageGender = string.IsNullOrEmpty(trainedModel) ? ageGenderModel : trainedModel;
+        var stages = (byVariant ? AttributeModels : new[] { ageGender }.Concat(AttributeModels))
+            .Where(name => catalog.Manifest.Find(name) is { } entry && context.Families.IsAttributePredictor(entry))
+            .Select(name => context.Families.CreateAttributes(context, name));
+        if (byVariant)
         {
-            var heads = TrainedHeads.Open(catalog, trainedModel);
-            trained = CreateRecogniser(catalog, recognition ?? new RecognitionOptions(), heads.Backbone, trainedModel);
+            // A variant other than the recogniser's pass: the estimator over FaceRes and/or GEAR answers every face.
+            var gear = AgeGenderEstimator.SourcesOf(variant).Contains(AgeGenderSource.Gear) ? catalog.Find("gear") : null;
+            var estimator = new AgeGenderEstimator(catalog.Find(ageGenderModel), gear, context.Recognition.AgeReadout);
+            stages = stages.Prepend(new AgeGenderVariantPredictor(estimator, variant));
         }
 
-        variant ??= AgeGenderVariant.Default;
-        var gear = AgeGenderEstimator.SourcesOf(variant).Contains(AgeGenderSource.Gear) ? catalog.Find("gear") : null;
-        return new AttributePredictor(
-            catalog.Find(ageGenderModel), catalog.Find("emotion"), catalog.Find("antispoof"), catalog.Find("liveness"), readout, trained, gear, variant);
+        return new AttributePredictor(stages, usesRecogniserAgeGender: !byVariant || variant.IsRecogniserPass);
     }
 
     /// <summary>The whole in-process pipeline.</summary>
     public static FaceAnalyzer CreateAnalyzer(
         ModelCatalog catalog, DetectionOptions detection, RecognitionOptions recognition, ImageLimits? limits = null, InferenceTelemetry? telemetry = null, string? model = null,
-        string? trainedModel = null, AgeGenderVariant? ageGender = null)
+        string? trainedModel = null, AgeGenderVariant? ageGender = null, ModelFamilies? families = null)
     {
         ArgumentNullException.ThrowIfNull(recognition);
-        var recogniser = CreateRecogniser(catalog, recognition, model, trainedModel);
+        var recogniser = CreateRecogniser(catalog, recognition, model, trainedModel, families);
         return new FaceAnalyzer(
-            CreateDetector(catalog, detection),
+            CreateDetector(catalog, detection, families),
             recogniser,
-            CreateAttributes(catalog, recogniser.IsMultiTask ? recogniser.BackboneId : recognition.DefaultModel, recognition.AgeReadout, recognition, trainedModel, ageGender),
+            CreateAttributes(catalog, AgeGenderModelOf(recogniser, recognition), recognition, trainedModel, families, ageGender),
             limits,
             telemetry);
+    }
+
+    /// <summary>
+    /// The model whose pretrained age and gender heads answer beside <paramref name="recogniser"/>: its own model when it
+    /// is multi-task (for a projection, its backbone), else <see cref="RecognitionOptions.DefaultModel"/>.
+    /// </summary>
+    private static string AgeGenderModelOf(IFaceRecogniser recogniser, RecognitionOptions recognition) =>
+        recogniser.IsMultiTask ? recogniser.BackboneId : recognition.DefaultModel;
+
+    private static StageContext Context(ModelCatalog catalog, ModelFamilies? families, DetectionOptions? detection, RecognitionOptions? recognition, AttributesOptions? attributes)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new StageContext(catalog, families ?? ModelFamilies.BuiltIn, detection ?? new DetectionOptions(), recognition ?? new RecognitionOptions(), attributes ?? new AttributesOptions());
     }
 }

@@ -2,6 +2,7 @@ using FacePlatform.Vision.Alignment;
 using FacePlatform.Vision.Detection;
 using FacePlatform.Vision.Imaging;
 using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Pipeline;
 using FacePlatform.Vision.Tensors;
 
 namespace FacePlatform.Vision.Recognition;
@@ -17,7 +18,7 @@ public sealed record Recognition(FaceEmbedding Embedding, AgeGender? AgeGender);
 /// trained projection (<c>facectl train --heads projection</c>) it is a recogniser of its own, named after the trained
 /// model: the backbone's crop and pass, then the projection of the backbone's embedding, L2-normalised.
 /// </summary>
-public sealed class FaceRecogniser
+public sealed class FaceRecogniser : IFaceRecogniser
 {
     private readonly ModelRunner _runner;
     private readonly bool _ownAgeGender;
