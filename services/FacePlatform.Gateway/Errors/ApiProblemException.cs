@@ -35,4 +35,13 @@ internal sealed class ApiProblemException(int httpStatus, StatusCode grpcStatus,
 
     public static ApiProblemException Unprocessable(string detail) =>
         new(StatusCodes.Status422UnprocessableEntity, StatusCode.FailedPrecondition, "Unprocessable photo", detail);
+
+    /// <summary>
+    /// The gateway's GC heap (hard-limited, 256 MiB by default) had no room for this request's photo at this moment:
+    /// the heap is shared with the photos already admitted, so this passes as they finish. 429 / RESOURCE_EXHAUSTED
+    /// like an exhausted photo budget, so that clients retry instead of treating it as a server fault.
+    /// </summary>
+    public static ApiProblemException MemoryFull() =>
+        new(StatusCodes.Status429TooManyRequests, StatusCode.ResourceExhausted, "Too busy",
+            "the gateway has no memory free for this request now (other photos hold it); retry shortly");
 }

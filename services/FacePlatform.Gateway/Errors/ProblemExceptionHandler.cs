@@ -13,6 +13,14 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is OutOfMemoryException)
+        {
+            // The heap hard limit refused an allocation (MemoryBoundsTests saw it under 16 hostile clients: a large
+            // JSON photo's buffers while gRPC messages held the heap). Logged, and answered as the busy refusal it is.
+            LogMemoryFull(logger, context.Request.Path, exception);
+            exception = ApiProblemException.MemoryFull();
+        }
+
         var (status, title, detail) = exception switch
         {
             ApiProblemException problem => (problem.HttpStatus, problem.Title, problem.Message),
@@ -61,6 +69,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         StatusCode.Internal or StatusCode.Unknown => "an internal service failed; it has been logged",
         _ => rpc.Status.Detail,
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {Path} found the GC heap full; answered 429")]
+    private static partial void LogMemoryFull(ILogger logger, PathString path, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request {Path} failed")]
     private static partial void LogFailure(ILogger logger, PathString path, Exception exception);

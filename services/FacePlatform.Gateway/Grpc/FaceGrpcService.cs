@@ -216,5 +216,10 @@ internal sealed class FaceGrpcService(
         {
             throw problem.ToRpcException();
         }
+        catch (OutOfMemoryException)
+        {
+            // The heap hard limit refused an allocation while other photos held the heap: busy, not broken.
+            throw ApiProblemException.MemoryFull().ToRpcException();
+        }
     }
 }

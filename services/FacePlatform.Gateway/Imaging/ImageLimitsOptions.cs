@@ -25,11 +25,10 @@ internal sealed class ImageLimitsOptions
     public long MaxImageBytesInFlight { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>
-    /// The in-flight budget fits at most half the GC heap the process may use: the gateway's runtimeconfig caps its heap
-    /// at 256 MiB (<c>System.GC.HeapHardLimit</c> in FacePlatform.Gateway.csproj, so that its resident memory stays
-    /// under 512 MB under hostile input, docs/reliability.md), and the photos admitted are live objects of that heap;
-    /// a larger budget without a larger limit (<c>DOTNET_GCHeapHardLimit</c>) would turn a burst into out-of-memory
-    /// failures instead of 429s, so the gateway does not start with it.
+    /// The in-flight budget fits at most half the GC heap the process may use (the machine's or container's memory, or
+    /// a <c>DOTNET_GCHeapHardLimit</c> an operator sets), since the photos admitted are live objects of that heap; a
+    /// larger budget would turn a burst into out-of-memory failures instead of 429s, so the gateway does not start
+    /// with it. A 256-MiB limit was measured too tight for the 128-MB budget (docs/reliability.md, "gRPC messages").
     /// </summary>
     public static bool FitsTheHeap(ImageLimitsOptions options) =>
         options.MaxImageBytesInFlight <= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
