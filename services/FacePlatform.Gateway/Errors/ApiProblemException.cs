@@ -37,9 +37,10 @@ internal sealed class ApiProblemException(int httpStatus, StatusCode grpcStatus,
         new(StatusCodes.Status422UnprocessableEntity, StatusCode.FailedPrecondition, "Unprocessable photo", detail);
 
     /// <summary>
-    /// The gateway's GC heap (hard-limited, 256 MiB by default) had no room for this request's photo at this moment:
-    /// the heap is shared with the photos already admitted, so this passes as they finish. 429 / RESOURCE_EXHAUSTED
-    /// like an exhausted photo budget, so that clients retry instead of treating it as a server fault.
+    /// The gateway's GC heap (as large as the runtime or an operator's DOTNET_GCHeapHardLimit allows) had no room for
+    /// this request's photo now: the heap is shared with the photos already admitted, so this passes as they finish.
+    /// 429 / RESOURCE_EXHAUSTED like an exhausted photo budget, so that clients retry instead of treating it as a
+    /// server fault.
     /// </summary>
     public static ApiProblemException MemoryFull() =>
         new(StatusCodes.Status429TooManyRequests, StatusCode.ResourceExhausted, "Too busy",
