@@ -12,30 +12,35 @@ namespace FacePlatform.Cli.Commands;
 /// <c>facectl eval age-gender DATA [--variants LIST]</c>: every age and gender variant (source, flip test-time
 /// augmentation, crop scale; <see cref="AgeGenderVariant"/>) on the same detected faces in one run — age MAE and
 /// gender accuracy by age band and by gender, the AgeRange's coverage, and each variant's speed — so the served
-/// default (<c>Attributes__AgeGender</c>) is chosen by measurement (docs/accuracy.md).
+/// default (<c>Attributes__AgeGender</c>) is chosen by measurement (docs/accuracy.md). With <c>--labels FILE</c>
+/// (identity,gender,source rows, e.g. tests/data/identity-gender.csv) photos labelled only with an identity get that
+/// person's gender, so gender is also measured on photos no model was trained on; photos without an age count for
+/// gender only.
 /// </summary>
 internal static class AgeGenderEvalCommand
 {
     /// <summary>The variants measured when none are named.</summary>
-    public const string DefaultVariants = "faceres,faceres+flip,faceres@0.85,faceres@1.15,gear,gear+flip,ensemble,ensemble+flip";
+    public const string DefaultVariants = "faceres,faceres+flip,gear,ensemble,faceapi,faceapi+flip,faceapi@1.2,faceapi@1.4,faceres+faceapi,faceres/faceapi";
 
     /// <summary>The bands of labelled age the issue asks for.</summary>
     private static readonly (string Name, int Low, int High)[] Bands = [("0-19", 0, 19), ("20-39", 20, 39), ("40-59", 40, 59), ("60-79", 60, 79), ("80+", 80, int.MaxValue)];
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // NaN where a run has no photo for a figure (e.g. age on photos labelled with gender only).
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static Command Create()
     {
         var data = new Argument<string[]>("DATA") { Description = "Data set folders with manifest.json holding age and gender labels (e.g. ../shared/data/faces/utkface-dev)", Arity = ArgumentArity.OneOrMore };
         var variants = new Option<string>("--variants")
         {
-            Description = "Comma-separated variants SOURCE[+flip][@SCALE], SOURCE = faceres, gear or ensemble",
+            Description = "Comma-separated variants: " + AgeGenderVariant.Spelling,
             DefaultValueFactory = _ => DefaultVariants,
         };
         var limit = new Option<int?>("--limit") { Description = "At most this many photos per data set, evenly spaced over its manifest (default: all)" };
         var timed = new Option<int>("--timed") { Description = "Faces timed one by one per variant for its speed", DefaultValueFactory = _ => 100 };
         var json = new Option<string?>("--json") { Description = "Also write the figures (and every face's answers) to this JSON file" };
-        var command = new Command("age-gender", "Age and gender variants (source, flip TTA, crop scale) on labelled photos: error by age band and gender, speed") { data, variants, limit, timed, json };
+        var labels = new Option<string?>("--labels") { Description = "CSV of identity,gender,source: photos labelled with such an identity and no gender get its gender (e.g. tests/data/identity-gender.csv)" };
+        var command = new Command("age-gender", "Age and gender variants (source, flip TTA, crop scale) on labelled photos: error by age band and gender, speed") { data, variants, limit, timed, json, labels };
         InProcessPipeline.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -43,7 +48,7 @@ internal static class AgeGenderEvalCommand
             {
                 if (!AgeGenderVariant.TryParse(text, out _))
                 {
-                    result.AddError($"--variants: '{text}' is not SOURCE[+flip][@SCALE] with SOURCE faceres, gear or ensemble and SCALE {AgeGenderVariant.MinCropScale}-{AgeGenderVariant.MaxCropScale}");
+                    result.AddError($"--variants: '{text}' is not {AgeGenderVariant.Spelling}");
                 }
             }
 
@@ -51,16 +56,26 @@ internal static class AgeGenderEvalCommand
             {
                 result.AddError("--limit must be at least 1");
             }
+
+            if (result.GetValue(labels) is { } file && !File.Exists(file))
+            {
+                result.AddError($"--labels: no file {file}");
+            }
         });
         command.SetAction((parse, token) => RunAsync(
             parse, parse.GetRequiredValue(data), [.. parse.GetRequiredValue(variants).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(AgeGenderVariant.Parse).Distinct()],
-            parse.GetValue(limit), parse.GetValue(timed), parse.GetValue(json), token));
+            parse.GetValue(limit), parse.GetValue(timed), parse.GetValue(json), parse.GetValue(labels), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, string[] data, List<AgeGenderVariant> variants, int? limit, int timed, string? jsonPath, CancellationToken token)
+    private static async Task<int> RunAsync(ParseResult parse, string[] data, List<AgeGenderVariant> variants, int? limit, int timed, string? jsonPath, string? labelsPath, CancellationToken token)
     {
-        var photos = EvalRuns.AttributePhotos(LabelledPhoto.Load(data)).Where(p => p.Age is not null && p.Gender is not null).ToList();
+        var genders = labelsPath is null ? [] : IdentityGenders.Load(labelsPath);
+        // A photo at several resolutions or in several formats (one same_photo_group) counts once: its first listing.
+        var photos = EvalRuns.AttributePhotos(LabelledPhoto.Load(data).Select(p => p.Gender is null && p.Identity is { } id && genders.TryGetValue(id, out var g) ? p with { Gender = g } : p))
+            .Where(p => p.Gender is not null)
+            .GroupBy(p => p.SamePhotoGroup ?? p.Path, StringComparer.Ordinal).Select(g => g.First())
+            .ToList();
         if (limit is { } n)
         {
             photos = EvalReportCommand.Sample(photos, n);
@@ -74,19 +89,20 @@ internal static class AgeGenderEvalCommand
             return 2;
         }
 
-        var estimator = new AgeGenderEstimator(own.Runner, pipeline.Catalog.Find("gear"), own.AgeReadout);
+        var estimator = new AgeGenderEstimator(
+            own.Runner, pipeline.Catalog.Find("gear"), own.AgeReadout, pipeline.Catalog.Find(AgeGenderEstimator.FaceApiModel));
         var missing = variants.Where(v => !estimator.Supports(v)).ToList();
         if (missing.Count > 0)
         {
-            Console.Error.WriteLine($"the model directory lacks what {string.Join(", ", missing)} need (faceres and gear)");
+            Console.Error.WriteLine($"the model directory lacks what {string.Join(", ", missing)} need (faceres, gear, {AgeGenderEstimator.FaceApiModel})");
             return 2;
         }
 
         // Each single model at each scale is read once per face, with the mirror image when a variant flips it; the
         // variants are combinations of these readings (AgeGenderEstimator.Combine, the code the services run).
-        var readings = variants.SelectMany(v => AgeGenderEstimator.SourcesOf(v).Select(s => (Source: s, v.CropScale, v.Flip)))
-            .GroupBy(r => (r.Source, r.CropScale)).Select(g => (g.Key.Source, g.Key.CropScale, Mirrored: g.Any(r => r.Flip))).ToList();
-        Console.WriteLine($"age-gender: {photos.Count} photos, {variants.Count} variants from {readings.Count} readings ({string.Join(", ", readings.Select(r => $"{r.Source.ToString().ToLowerInvariant()}@{r.CropScale.ToString(CultureInfo.InvariantCulture)}{(r.Mirrored ? "+mirror" : string.Empty)}"))})");
+        var readings = variants.SelectMany(AgeGenderEstimator.ReadingsOf)
+            .GroupBy(r => (r.Source, r.CropScale)).Select(g => (g.Key.Source, g.Key.CropScale, Mirrored: g.Any(r => r.Mirrored))).ToList();
+        Console.WriteLine($"age-gender: {photos.Count} photos ({photos.Count(p => p.Age is not null)} with an age), {variants.Count} variants from {readings.Count} readings ({string.Join(", ", readings.Select(r => $"{AgeGenderVariant.NameOf(r.Source)}@{r.CropScale.ToString(CultureInfo.InvariantCulture)}{(r.Mirrored ? "+mirror" : string.Empty)}"))})");
 
         var faces = new FaceAnswers?[photos.Count];
         var timedCrops = new List<FramedCrop>();
@@ -110,7 +126,7 @@ internal static class AgeGenderEvalCommand
                         read[(source, scale)] = await estimator.ReadAsync([crop!], source, scale, mirrored, ct);
                     }
 
-                    faces[i] = new FaceAnswers(photos[i], variants.Select(v => AgeGenderEstimator.Combine(v, [.. AgeGenderEstimator.SourcesOf(v).Select(s => (s, read[(s, v.CropScale)]))])[0]).ToList());
+                    faces[i] = new FaceAnswers(photos[i], variants.Select(v => AgeGenderEstimator.Combine(v, key => read[key])[0]).ToList());
                     lock (timedCrops)
                     {
                         if (timedCrops.Count < timed)
@@ -165,6 +181,7 @@ internal static class AgeGenderEvalCommand
         }
 
         Print(results, found.Count, photos.Count);
+        PrintIdentities(variants, found);
         if (jsonPath is not null)
         {
             var faceRows = found.Select(f => new
@@ -181,8 +198,10 @@ internal static class AgeGenderEvalCommand
         return 0;
     }
 
-    private static VariantFigures Figures(AgeGenderVariant variant, List<(LabelledPhoto Photo, AgeGender Answer)> faces, double secondsPerFace, double detectSeconds)
+    private static VariantFigures Figures(AgeGenderVariant variant, List<(LabelledPhoto Photo, AgeGender Answer)> all, double secondsPerFace, double detectSeconds)
     {
+        // Age figures from the photos labelled with an age; gender figures from all.
+        var faces = all.Where(f => f.Photo.Age is not null).ToList();
         static double Mae(IEnumerable<(LabelledPhoto Photo, AgeGender Answer)> xs) => xs.Select(x => (double)Math.Abs(x.Answer.Age - x.Photo.Age!.Value)).DefaultIfEmpty(double.NaN).Average();
         static double Bias(IEnumerable<(LabelledPhoto Photo, AgeGender Answer)> xs) => xs.Select(x => (double)(x.Answer.Age - x.Photo.Age!.Value)).DefaultIfEmpty(double.NaN).Average();
         static double GenderAccuracy(IEnumerable<(LabelledPhoto Photo, AgeGender Answer)> xs) => xs.Select(x => x.Answer.GenderLabel == x.Photo.Gender ? 1.0 : 0.0).DefaultIfEmpty(double.NaN).Average();
@@ -194,14 +213,14 @@ internal static class AgeGenderEvalCommand
         var ranges = faces.Select(f => (f.Photo.Age!.Value, Range: AgeRange.For(f.Answer.Age))).ToList();
         return new VariantFigures(
             variant.ToString(),
-            faces.Count,
+            all.Count,
             Mae(faces),
-            bands.Where(b => b.Faces > 0).Average(b => b.AgeMae),
-            bands.Where(b => b.Faces > 0).Max(b => b.AgeMae),
-            GenderAccuracy(faces),
-            GenderAccuracy(faces.Where(f => f.Photo.Gender == "male")),
-            GenderAccuracy(faces.Where(f => f.Photo.Gender == "female")),
-            ranges.Count(r => r.Item1 >= r.Range.Low && r.Item1 <= r.Range.High) / (double)Math.Max(1, ranges.Count),
+            bands.Where(b => b.Faces > 0).Select(b => b.AgeMae).DefaultIfEmpty(double.NaN).Average(),
+            bands.Where(b => b.Faces > 0).Select(b => b.AgeMae).DefaultIfEmpty(double.NaN).Max(),
+            GenderAccuracy(all),
+            GenderAccuracy(all.Where(f => f.Photo.Gender == "male")),
+            GenderAccuracy(all.Where(f => f.Photo.Gender == "female")),
+            ranges.Count == 0 ? double.NaN : ranges.Count(r => r.Item1 >= r.Range.Low && r.Item1 <= r.Range.High) / (double)ranges.Count,
             ranges.Select(r => (double)(r.Range.High - r.Range.Low)).DefaultIfEmpty(double.NaN).Average(),
             secondsPerFace * 1000,
             1 / (detectSeconds + secondsPerFace),
@@ -224,6 +243,25 @@ internal static class AgeGenderEvalCommand
         }
 
         Console.WriteLine($"faces={faces}/{photos}");
+    }
+
+    /// <summary>Per identity (photos labelled with one), each variant's gender accuracy: which people a variant gets wrong.</summary>
+    private static void PrintIdentities(List<AgeGenderVariant> variants, List<FaceAnswers> faces)
+    {
+        var people = faces.Where(f => f.Photo.Identity is not null).GroupBy(f => f.Photo.Identity!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        if (people.Count == 0)
+        {
+            return;
+        }
+
+        Console.WriteLine($"identity | gender | photos | {string.Join(" | ", variants)} (photos answered with the labelled gender)");
+        foreach (var person in people)
+        {
+            var photos = person.ToList();
+            Console.WriteLine($"{person.Key} | {photos[0].Photo.Gender} | {photos.Count} | {string.Join(" | ", variants.Select((_, v) => photos.Count(f => f.Answers[v].GenderLabel == f.Photo.Gender)))}");
+        }
+
+        Console.WriteLine($"people: {people.Count}; all correct per variant: {string.Join(", ", variants.Select((variant, v) => $"{variant} {people.Count(p => p.All(f => f.Answers[v].GenderLabel == f.Photo.Gender))}"))}");
     }
 
     private sealed record FaceAnswers(LabelledPhoto Photo, IReadOnlyList<AgeGender> Answers);

@@ -13,8 +13,9 @@ namespace FacePlatform.Vision.Attributes;
 public sealed record AgeGenderReading(IReadOnlyList<AgeGender> Plain, IReadOnlyList<AgeGender>? Mirrored);
 
 /// <summary>
-/// Age and gender by an <see cref="AgeGenderVariant"/>: FaceRes and/or GEAR on the face's crop re-cut at the variant's
-/// scale, optionally with its mirror image in the same batch, combined by plain means (nothing fitted).
+/// Age and gender by an <see cref="AgeGenderVariant"/>: FaceRes, GEAR and/or face-api's age-gender net on the face's
+/// crop re-cut at the variant's scale, optionally with its mirror image in the same batch, combined by plain means
+/// (nothing fitted); a mixed variant takes the age from one part and the gender from the other.
 /// </summary>
 public sealed class AgeGenderEstimator
 {
@@ -26,92 +27,149 @@ public sealed class AgeGenderEstimator
     // (0.5, 0.45): within 6 % of Human's framing on either axis.
     private const float GearSide = 0.85f, GearCentreY = 0.45f;
 
+    // face-api.js cuts its age-gender input from the detection box itself (padded to a square, resized to 112²), not
+    // from the box ×1.4 of Human's framing: its scale 1 is the centre square of side 1/1.4 of that framing (the detector
+    // box). Wider crops are measured as faceapi@1.2 and faceapi@1.4 (docs/accuracy.md, "Age and gender variants").
+    private const float FaceApiSide = 1 / 1.4f;
+
     private readonly ModelRunner? _faceRes;
     private readonly ModelRunner? _gear;
+    private readonly ModelRunner? _faceApi;
     private readonly AgeReadout _readout;
 
-    /// <summary>Creates the estimator; either model may be absent (variants that need it are then refused).</summary>
+    /// <summary>Creates the estimator; any model may be absent (variants that need it are then refused).</summary>
     /// <param name="faceRes">FaceRes (outputs <c>age</c> over 100 bins and <c>gender</c>).</param>
     /// <param name="gear">GEAR (outputs <c>age</c> over 7 groups and <c>gender</c> [male, female]).</param>
     /// <param name="readout">How FaceRes's age bins are read.</param>
-    public AgeGenderEstimator(ModelRunner? faceRes, ModelRunner? gear, AgeReadout readout = AgeReadout.Expected)
+    /// <param name="faceApi">face-api's age-gender net (outputs <c>age</c> in years and <c>gender</c> [male, female]).</param>
+    public AgeGenderEstimator(ModelRunner? faceRes, ModelRunner? gear, AgeReadout readout = AgeReadout.Expected, ModelRunner? faceApi = null)
     {
         _faceRes = faceRes;
         _gear = gear;
+        _faceApi = faceApi;
         _readout = readout;
     }
 
+    /// <summary>The manifest id of face-api's age-gender net.</summary>
+    public const string FaceApiModel = "faceapi-age-gender";
+
+    /// <summary>The manifest id each single model is loaded from (FaceRes: the recogniser's own model, named by the caller).</summary>
+    public static string? ModelNameOf(AgeGenderSource model) => model switch
+    {
+        AgeGenderSource.Gear => "gear",
+        AgeGenderSource.FaceApi => FaceApiModel,
+        _ => null,
+    };
+
     /// <summary>True when the models <paramref name="variant"/> needs are present.</summary>
-    public bool Supports(AgeGenderVariant variant)
+    public bool Supports(AgeGenderVariant variant) => MissingFor(variant).Count == 0;
+
+    /// <summary>The models <paramref name="variant"/> needs that are not loaded (manifest ids where fixed, else source names).</summary>
+    public IReadOnlyList<string> MissingFor(AgeGenderVariant variant)
     {
         ArgumentNullException.ThrowIfNull(variant);
-        return SourcesOf(variant).All(s => RunnerFor(s) is not null);
+        return [.. SourcesOf(variant).Where(s => RunnerFor(s) is null).Select(s => ModelNameOf(s) ?? AgeGenderVariant.NameOf(s))];
     }
 
     /// <summary>The model ids that answer <paramref name="variant"/>.</summary>
     public IReadOnlyList<string> ModelIdsFor(AgeGenderVariant variant)
     {
         ArgumentNullException.ThrowIfNull(variant);
-        return [.. SourcesOf(variant).Select(s => RunnerFor(s)?.Model.Name ?? s.ToString().ToLowerInvariant())];
+        return [.. SourcesOf(variant).Select(s => RunnerFor(s)?.Model.Name ?? AgeGenderVariant.NameOf(s))];
     }
 
-    /// <summary>The single models a variant combines: FaceRes, GEAR, or both.</summary>
+    /// <summary>The single models a variant runs (both parts of a mixed one), each once.</summary>
     public static IReadOnlyList<AgeGenderSource> SourcesOf(AgeGenderVariant variant)
     {
         ArgumentNullException.ThrowIfNull(variant);
-        return variant.Source switch
-        {
-            AgeGenderSource.Ensemble => [AgeGenderSource.FaceRes, AgeGenderSource.Gear],
-            var single => [single],
-        };
+        return AgeGenderVariant.SingleModels(variant.Source | (variant.Gender?.Source ?? 0));
     }
 
-    /// <summary>Age and gender of every crop by <paramref name="variant"/>, each model's crops in one batch.</summary>
+    /// <summary>
+    /// The readings <paramref name="variant"/> combines: each single model at each crop scale once, with the mirror
+    /// images when a part that uses it flips.
+    /// </summary>
+    public static IReadOnlyList<(AgeGenderSource Source, float CropScale, bool Mirrored)> ReadingsOf(AgeGenderVariant variant)
+    {
+        ArgumentNullException.ThrowIfNull(variant);
+        var (age, gender) = variant.Parts;
+        return [.. new[] { age, gender }.Distinct()
+            .SelectMany(p => AgeGenderVariant.SingleModels(p.Source).Select(s => (Source: s, p.CropScale, p.Flip)))
+            .GroupBy(r => (r.Source, r.CropScale))
+            .Select(g => (g.Key.Source, g.Key.CropScale, g.Any(r => r.Flip)))];
+    }
+
+    /// <summary>Age and gender of every crop by <paramref name="variant"/>, each reading's crops in one batch.</summary>
     /// <exception cref="InvalidOperationException">A model the variant needs is not loaded.</exception>
     public async Task<IReadOnlyList<AgeGender>> EstimateAsync(IReadOnlyList<FramedCrop> crops, AgeGenderVariant variant, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(crops);
         ArgumentNullException.ThrowIfNull(variant);
-        var sources = SourcesOf(variant);
-        var readings = await Task.WhenAll(sources.Select(s => ReadAsync(crops, s, variant.CropScale, variant.Flip, cancellationToken)));
-        return Combine(variant, [.. sources.Zip(readings)]);
+        var readings = ReadingsOf(variant);
+        var read = await Task.WhenAll(readings.Select(r => ReadAsync(crops, r.Source, r.CropScale, r.Mirrored, cancellationToken)));
+        var byKey = readings.Select((r, i) => (Key: (r.Source, r.CropScale), Reading: read[i])).ToDictionary(x => x.Key, x => x.Reading);
+        return Combine(variant, key => byKey[key]);
     }
 
     /// <summary>
-    /// The answers of one single model for <paramref name="variant"/>'s readings: per model the mean of the plain and
-    /// mirrored answers when it flips, then the mean over the models.
+    /// The answers of <paramref name="variant"/> from single-model readings at crop scale 1 (a test's view of
+    /// <see cref="Combine(AgeGenderVariant, Func{ValueTuple{AgeGenderSource, float}, AgeGenderReading})"/>).
     /// </summary>
     public static IReadOnlyList<AgeGender> Combine(AgeGenderVariant variant, IReadOnlyList<(AgeGenderSource Source, AgeGenderReading Reading)> readings)
     {
-        ArgumentNullException.ThrowIfNull(variant);
         ArgumentNullException.ThrowIfNull(readings);
-        var parts = SourcesOf(variant).Select(s =>
-        {
-            var reading = readings.First(r => r.Source == s).Reading;
-            if (!variant.Flip)
-            {
-                return reading.Plain;
-            }
-
-            var mirrored = reading.Mirrored ?? throw new ArgumentException($"The {s} reading has no mirrored answers, which {variant} needs.", nameof(readings));
-            return Mean([reading.Plain, mirrored]);
-        }).ToList();
-        return parts.Count == 1 ? parts[0] : Mean(parts);
+        return Combine(variant, key => readings.First(r => r.Source == key.Item1).Reading);
     }
 
     /// <summary>
-    /// One model (<see cref="AgeGenderSource.FaceRes"/> or <see cref="AgeGenderSource.Gear"/>) on the crops at
+    /// The answers of <paramref name="variant"/> from its readings (<paramref name="reading"/>: a single model at a crop
+    /// scale): per model the mean of the plain and mirrored answers when the part flips, then the mean over the part's
+    /// models; a mixed variant takes the age from its age part and the male probability from its gender part.
+    /// </summary>
+    public static IReadOnlyList<AgeGender> Combine(AgeGenderVariant variant, Func<(AgeGenderSource Source, float CropScale), AgeGenderReading> reading)
+    {
+        ArgumentNullException.ThrowIfNull(variant);
+        ArgumentNullException.ThrowIfNull(reading);
+        var (agePart, genderPart) = variant.Parts;
+        var age = CombinePart(agePart, reading);
+        if (variant.Gender is null)
+        {
+            return age;
+        }
+
+        var gender = CombinePart(genderPart, reading);
+        return [.. age.Zip(gender, (a, g) => new AgeGender(a.Age, g.MaleProbability))];
+    }
+
+    private static IReadOnlyList<AgeGender> CombinePart(AgeGenderVariant part, Func<(AgeGenderSource Source, float CropScale), AgeGenderReading> reading)
+    {
+        var answers = AgeGenderVariant.SingleModels(part.Source).Select(s =>
+        {
+            var read = reading((s, part.CropScale));
+            if (!part.Flip)
+            {
+                return read.Plain;
+            }
+
+            var mirrored = read.Mirrored ?? throw new ArgumentException($"The {AgeGenderVariant.NameOf(s)} reading has no mirrored answers, which {part} needs.", nameof(reading));
+            return Mean([read.Plain, mirrored]);
+        }).ToList();
+        return answers.Count == 1 ? answers[0] : Mean(answers);
+    }
+
+    /// <summary>
+    /// One model (<see cref="AgeGenderSource.FaceRes"/>, <see cref="AgeGenderSource.Gear"/> or <see cref="AgeGenderSource.FaceApi"/>) on the crops at
     /// <paramref name="cropScale"/>, and on their mirror images in the same batch when <paramref name="mirrored"/>.
     /// </summary>
     public async Task<AgeGenderReading> ReadAsync(IReadOnlyList<FramedCrop> crops, AgeGenderSource model, float cropScale, bool mirrored, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(crops);
-        if (model == AgeGenderSource.Ensemble)
+        if (AgeGenderVariant.SingleModels(model).Count != 1)
         {
-            throw new ArgumentException("An ensemble is read model by model.", nameof(model));
+            throw new ArgumentException("Several models are read model by model.", nameof(model));
         }
 
-        var runner = RunnerFor(model) ?? throw new InvalidOperationException($"The {model.ToString().ToLowerInvariant()} model is not loaded; age and gender by it cannot be served.");
+        var runner = RunnerFor(model) ?? throw new InvalidOperationException($"The {AgeGenderVariant.NameOf(model)} model is not loaded; age and gender by it cannot be served.");
         if (crops.Count == 0)
         {
             return new AgeGenderReading([], mirrored ? [] : null);
@@ -141,8 +199,8 @@ public sealed class AgeGenderEstimator
     }
 
     /// <summary>
-    /// The model's input pixel → the crop's pixel: Human's face framing at the input size (GEAR: its sub-square of
-    /// it), zoomed by <paramref name="cropScale"/> about the centre. Every step keeps the vertical centre line, so the
+    /// The model's input pixel → the crop's pixel: Human's face framing at the input size (GEAR, face-api: their
+    /// sub-squares of it), zoomed by <paramref name="cropScale"/> about the centre. Every step keeps the vertical centre line, so the
     /// mirror image of the crop gives the mirror image of the input.
     /// </summary>
     private static SimilarityTransform InputToCrop(FramedCrop crop, AgeGenderSource model, int size, float cropScale)
@@ -151,6 +209,10 @@ public sealed class AgeGenderEstimator
         if (model == AgeGenderSource.Gear)
         {
             framing = framing.Compose(new SimilarityTransform(GearSide, 0, (0.5f - (GearSide / 2)) * size, (GearCentreY - (GearSide / 2)) * size));
+        }
+        else if (model == AgeGenderSource.FaceApi)
+        {
+            framing = framing.Compose(new SimilarityTransform(FaceApiSide, 0, (1 - FaceApiSide) / 2 * size, (1 - FaceApiSide) / 2 * size));
         }
 
         var half = size / 2f;
@@ -162,6 +224,13 @@ public sealed class AgeGenderEstimator
         if (model == AgeGenderSource.FaceRes)
         {
             return AgeGender.From(outputs.Row("age", i), outputs.Row("gender", i)[0], _readout);
+        }
+
+        if (model == AgeGenderSource.FaceApi)
+        {
+            // face-api.js: the age regression as it is, male when the softmax's first value is above 0.5.
+            var softmax = outputs.Row("gender", i);
+            return new AgeGender(outputs.Row("age", i)[0], softmax[0] / MathF.Max(softmax[0] + softmax[1], float.Epsilon));
         }
 
         var groups = outputs.Row("age", i);
@@ -181,6 +250,7 @@ public sealed class AgeGenderEstimator
     {
         AgeGenderSource.FaceRes => _faceRes,
         AgeGenderSource.Gear => _gear,
+        AgeGenderSource.FaceApi => _faceApi,
         _ => null,
     };
 

@@ -140,7 +140,7 @@ public sealed class SpoofScorePredictor(ModelRunner runner, bool live) : IFaceAt
 }
 
 /// <summary>
-/// Age and gender by an <see cref="AgeGenderVariant"/> (<c>Attributes:AgeGender</c>): FaceRes and/or GEAR at the
+/// Age and gender by an <see cref="AgeGenderVariant"/> (<c>Attributes:AgeGender</c>): FaceRes, GEAR and/or face-api's net at the
 /// variant's crop scale, with mirror images when it flips, combined by <see cref="AgeGenderEstimator"/>.
 /// </summary>
 public sealed class AgeGenderVariantPredictor : IFaceAttributePredictor
@@ -155,9 +155,9 @@ public sealed class AgeGenderVariantPredictor : IFaceAttributePredictor
     {
         ArgumentNullException.ThrowIfNull(estimator);
         ArgumentNullException.ThrowIfNull(variant);
-        if (!estimator.Supports(variant))
+        if (estimator.MissingFor(variant) is { Count: > 0 } missing)
         {
-            throw new InvalidOperationException($"Age and gender by '{variant}' need {string.Join(" and ", AgeGenderEstimator.SourcesOf(variant).Select(s => s.ToString().ToLowerInvariant()))}, which the model directory lacks.");
+            throw new InvalidOperationException($"Age and gender by '{variant}' need {string.Join(" and ", missing)}, which the model directory lacks (deploy/local/models.sh imports them).");
         }
 
         _estimator = estimator;

@@ -22,7 +22,7 @@ public static class InferenceServiceCollectionExtensions
             .Validate(o => !o.ProjectionModels.Any(string.IsNullOrWhiteSpace), "Recognition:ProjectionModels lists model ids; an empty one names no model")
             .ValidateOnStart();
         services.AddOptions<AttributesOptions>().BindConfiguration(AttributesOptions.Section)
-            .Validate(o => Attributes.AgeGenderVariant.TryParse(o.AgeGender, out _), "Attributes:AgeGender must be faceres, gear or ensemble, then optionally +flip and @SCALE (0.5 to 2), e.g. ensemble+flip")
+            .Validate(o => Attributes.AgeGenderVariant.TryParse(o.AgeGender, out _), "Attributes:AgeGender must be " + Attributes.AgeGenderVariant.Spelling)
             .ValidateOnStart();
         services.AddOptions<ProfileOptions>().BindConfiguration(ProfileOptions.Section)
             .Validate(o => o.Profiles.ContainsKey(o.Default), "Profiles:Default must name a configured profile")

@@ -106,6 +106,10 @@ public sealed class ModelFamilies
             return new RecogniserAgeGenderPredictor(PipelineFactory.CreateRecogniser(c.Catalog, c.Recognition, heads.Backbone, m.Name, c.Families));
         }),
         new("gear", AlignmentTemplate.HumanBox),
+        // face-api.js's age-gender net: served through Attributes:AgeGender (faceapi, in ensembles or AGE/GENDER mixes);
+        // as a stage of its own it is the plain faceapi variant on its detector-box crop.
+        new("faceapi-age-gender", AlignmentTemplate.HumanBox, Attributes: (m, c) =>
+            new AgeGenderVariantPredictor(new AgeGenderEstimator(null, null, faceApi: c.Runner(m.Name)), new AgeGenderVariant(AgeGenderSource.FaceApi))),
         new("emotion", AlignmentTemplate.HumanBox, Attributes: (m, c) => new EmotionPredictor(c.Runner(m.Name))),
         new("antispoof", AlignmentTemplate.HumanBox, Attributes: (m, c) => new SpoofScorePredictor(c.Runner(m.Name), live: false)),
         new("liveness", AlignmentTemplate.HumanBox, Attributes: (m, c) => new SpoofScorePredictor(c.Runner(m.Name), live: true)),

@@ -114,9 +114,11 @@ public static class PipelineFactory
             .Select(name => context.Families.CreateAttributes(context, name));
         if (byVariant)
         {
-            // A variant other than the recogniser's pass: the estimator over FaceRes and/or GEAR answers every face.
-            var gear = AgeGenderEstimator.SourcesOf(variant).Contains(AgeGenderSource.Gear) ? catalog.Find("gear") : null;
-            var estimator = new AgeGenderEstimator(catalog.Find(ageGenderModel), gear, context.Recognition.AgeReadout);
+            // A variant other than the recogniser's pass: the estimator over FaceRes, GEAR and/or face-api's net
+            // answers every face (only the models the variant names are opened).
+            var sources = AgeGenderEstimator.SourcesOf(variant);
+            ModelRunner? Open(AgeGenderSource model) => sources.Contains(model) ? catalog.Find(AgeGenderEstimator.ModelNameOf(model)!) : null;
+            var estimator = new AgeGenderEstimator(catalog.Find(ageGenderModel), Open(AgeGenderSource.Gear), context.Recognition.AgeReadout, Open(AgeGenderSource.FaceApi));
             stages = stages.Prepend(new AgeGenderVariantPredictor(estimator, variant));
         }
 
