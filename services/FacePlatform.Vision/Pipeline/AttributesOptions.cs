@@ -15,10 +15,12 @@ public sealed class AttributesOptions
     public string? AgeGenderModel { get; set; }
 
     /// <summary>
-    /// How the pretrained models answer age and gender, <c>SOURCE[+flip][@SCALE]</c> (<see cref="Attributes.AgeGenderVariant"/>):
-    /// <c>faceres</c> (default: FaceRes's answer from the recogniser's own pass, nothing run twice), <c>gear</c>,
-    /// <c>ensemble</c> (their mean), each optionally with flip test-time augmentation (<c>+flip</c>) and a crop zoom
-    /// (<c>@0.85</c>). Chosen by measurement on utkface-dev, docs/accuracy.md ("Age and gender variants"). Ignored for
+    /// How the pretrained models answer age and gender, <c>SOURCE[+SOURCE…][+flip][@SCALE]</c> or <c>AGE/GENDER</c>
+    /// (<see cref="Attributes.AgeGenderVariant"/>): <c>faceres</c> (default: FaceRes's answer from the recogniser's own
+    /// pass, nothing run twice), <c>gear</c>, <c>faceapi</c> (face-api.js's net), <c>ensemble</c> (= faceres+gear), the
+    /// mean of several (<c>faceres+faceapi</c>), each optionally with flip test-time augmentation (<c>+flip</c>) and a
+    /// crop zoom (<c>@1.2</c>), or age and gender from different parts (<c>faceres/faceapi</c>). Chosen by measurement
+    /// (docs/accuracy.md, "Age and gender variants" and "face-api's net served, and gender off UTKFace"). Ignored for
     /// faces that <see cref="AgeGenderModel"/> answers.
     /// </summary>
     public string AgeGender { get; set; } = "faceres";
