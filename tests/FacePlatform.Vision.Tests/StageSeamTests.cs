@@ -71,6 +71,17 @@ public sealed class StageSeamTests
     }
 
     [Fact]
+    public void Face_apis_age_gender_net_is_a_family_that_serves_age_and_gender_only()
+    {
+        var entry = Entry("faceapi-age-gender", "age+gender", new ModelStage("faceapi-age-gender"));
+
+        Assert.Equal("faceapi-age-gender", ModelFamilies.FamilyOf(entry));
+        Assert.True(ModelFamilies.BuiltIn.IsAttributePredictor(entry));
+        Assert.False(ModelFamilies.BuiltIn.IsRecogniser(entry));
+        Assert.Null(ModelFamilies.BuiltIn.FamilyFor(entry)!.Detector);
+    }
+
+    [Fact]
     public void A_new_family_is_one_registration_and_replaces_nothing_else()
     {
         var entry = Entry("resnet34-dlib", "face-embedding", new ModelStage("dlib-resnet", "arcface", "aligned"));
