@@ -20,7 +20,8 @@ namespace FacePlatform.Cli.Commands;
 internal static class AgeGenderEvalCommand
 {
     /// <summary>The variants measured when none are named.</summary>
-    public const string DefaultVariants = "faceres,faceres+flip,gear,ensemble,faceapi,faceapi+flip,faceapi@1.2,faceapi@1.4,faceres+faceapi,faceres/faceapi";
+    public const string DefaultVariants =
+        "faceres,faceres+flip,faceres@0.85,faceres@1.15,gear,gear+flip,ensemble,ensemble+flip,faceapi,faceapi+flip,faceapi@1.2,faceapi@1.4,faceres+faceapi,faceres/faceapi,ensemble+faceapi";
 
     /// <summary>The bands of labelled age the issue asks for.</summary>
     private static readonly (string Name, int Low, int High)[] Bands = [("0-19", 0, 19), ("20-39", 20, 39), ("40-59", 40, 59), ("60-79", 60, 79), ("80+", 80, int.MaxValue)];
