@@ -122,6 +122,16 @@ public sealed class ModelImporter
             }
         }
 
+        // So is the task: faceapi-recognition became a face-embedding model once the pipeline served it (issue 17).
+        foreach (var model in ModelCatalogue.Models)
+        {
+            if (entries.TryGetValue(model.Name, out var entry) && !string.Equals(entry.Task, model.Task, StringComparison.Ordinal))
+            {
+                entries[model.Name] = entry with { Task = model.Task };
+                updatedInPlace++;
+            }
+        }
+
         // Parity figures are measured data too (ModelParityTests against the TF.js fixtures).
         foreach (var (name, parity) in ModelCatalogue.Parity)
         {

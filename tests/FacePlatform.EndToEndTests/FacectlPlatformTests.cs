@@ -85,6 +85,32 @@ public sealed class FacectlPlatformTests(PlatformFixture platform) : IDisposable
     }
 
     [Fact]
+    public async Task A_collection_of_the_face_api_recogniser_enrols_and_searches_at_its_calibrated_threshold()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+        var people = _work.CreateSubdirectory("people");
+        Copy(Identity("amy", "amy1.png"), people, "amy");
+        Copy(Identity("sheldon", "sheldon1.png"), people, "sheldon");
+        Copy(Identity("sheldon", "sheldon2.png"), people, "sheldon");
+
+        var enrolled = await FacectlAsync(key, ["enroll-folder", people.FullName, "--collection", "cast-faceapi", "--model", "faceapi-recognition", "--dimension", "128", "--state", State, "--report", Report("faceapi.csv")]);
+
+        Assert.True(enrolled.ExitCode == 0, enrolled.Output);
+        Assert.Contains("enrolled 3, already enrolled 0, skipped 0 (done before), refused 0, failed 0", enrolled.Output, StringComparison.Ordinal);
+        using var client = new FacePlatformRestClient(Options(key));
+        var gallery = Assert.Single(await client.ListCollectionsAsync());
+        Assert.Equal("faceapi-recognition", gallery.ModelId);
+        Assert.Equal(128, gallery.Dimension);
+        Assert.Equal(3, gallery.FaceCount);
+        // No threshold in the requests: the collection's default comes from the model's calibration (face-api's
+        // cosines run high: impostors of these photos score 0.80–0.91, a fixed 0.5 would accept every stranger).
+        var sheldon = await client.SearchAsync(gallery.Id, await File.ReadAllBytesAsync(Identity("sheldon", "sheldon3.png")), topK: 1);
+        Assert.Equal("sheldon", Assert.Single(Assert.Single(sheldon.Faces).Matches).ExternalId);
+        var stranger = await client.SearchAsync(gallery.Id, await File.ReadAllBytesAsync(Identity("howard", "howard1.png")), topK: 1);
+        Assert.Empty(Assert.Single(stranger.Faces).Matches);
+    }
+
+    [Fact]
     public async Task Collections_search_and_verify_work_with_url_and_key_options()
     {
         var (_, key) = await platform.NewTenantAsync();

@@ -134,4 +134,35 @@ public sealed class CalibrationTests : IDisposable
             Assert.Equal(new ModelStage("faceres", "human-box", "detector-box"), ModelManifest.Load(_directory)[variant.Name].Stage);
         }
     }
+    [Fact]
+    public async Task A_face_api_recogniser_imported_as_a_descriptor_becomes_a_calibrated_face_embedding_model_in_place()
+    {
+        // faceapi-recognition as the first face-api import wrote it: task face-descriptor, no calibration.
+        Directory.CreateDirectory(_directory);
+        File.WriteAllBytes(Path.Combine(_directory, "faceapi-recognition.onnx"), [9, 9, 9]);
+        var catalogued = ModelCatalogue.Get("faceapi-recognition");
+        var package = catalogued.Package;
+        var entry = new ModelEntry(
+            "faceapi-recognition",
+            "face-descriptor",
+            "stand-in",
+            "faceapi-recognition.onnx",
+            ModelManifest.Sha256Of(Path.Combine(_directory, "faceapi-recognition.onnx")),
+            new ModelSource(package.Licence, package.Name, package.Version, package.Integrity),
+            new ModelInput("input", [-1, 150, 150, 3], "NHWC", "RGB", [0, 255], "stand-in", 1, 0),
+            [new ModelOutput("descriptor", [-1, 128], "descriptor")],
+            Stage: new ModelStage("faceapi-recognition"));
+        ModelManifest.Write(_directory, new ModelManifestDocument(ModelManifest.CurrentSchemaVersion, [entry]));
+
+        var report = await new ModelImporter(new ModelImportOptions(_directory, Path.Combine(_directory, "cache"), ["faceapi-recognition"]), _ => { })
+            .ImportAsync();
+
+        Assert.False(Assert.Single(report).Converted);
+        var written = ModelManifest.Load(_directory)["faceapi-recognition"];
+        Assert.Equal("face-embedding", catalogued.Task);
+        Assert.Equal("face-embedding", written.Task);
+        Assert.NotNull(written.Calibration);
+        Assert.Equal(ModelCatalogue.Calibrations["faceapi-recognition"].Thresholds, written.Calibration.Thresholds);
+        Assert.Equal(entry.Sha256, written.Sha256);
+    }
 }

@@ -62,11 +62,23 @@ public sealed class StageSeamTests
             Assert.True(families.IsAttributePredictor(Entry(name, task)), name);
         }
 
-        // face-api.js models are families of their own that no class serves yet, whatever their task says.
-        foreach (var (name, task) in new[] { ("faceapi-ssd", "face-detection"), ("faceapi-expression", "emotion"), ("faceapi-recognition", "face-descriptor") })
+        // face-api.js models are families of their own, whatever their task says: its two detectors and its
+        // recogniser are stages; the 68-point nets are parts of those stages, no stage of their own.
+        foreach (var name in new[] { "faceapi-ssd", "faceapi-tiny-detector" })
         {
-            Assert.Equal(name, ModelFamilies.FamilyOf(Entry(name, task)));
-            Assert.Null(families.FamilyFor(Entry(name, task)));
+            Assert.Equal(name, ModelFamilies.FamilyOf(Entry(name, "face-detection")));
+            Assert.NotNull(families.FamilyFor(Entry(name, "face-detection"))!.Detector);
+        }
+
+        Assert.Equal("faceapi-recognition", ModelFamilies.FamilyOf(Entry("faceapi-recognition", "face-embedding")));
+        Assert.True(families.IsRecogniser(Entry("faceapi-recognition", "face-embedding")));
+        Assert.False(families.IsAttributePredictor(Entry("faceapi-recognition", "face-embedding")));
+        foreach (var name in new[] { "faceapi-landmarks68", "faceapi-landmarks68-tiny" })
+        {
+            var family = families.FamilyFor(Entry(name, "face-landmarks"));
+            Assert.NotNull(family);
+            Assert.Null(family.Detector);
+            Assert.Null(family.Recogniser);
         }
     }
 

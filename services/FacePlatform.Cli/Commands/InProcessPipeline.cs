@@ -27,7 +27,7 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         Description = "Model directory (default: Models__Directory, $FACEPLATFORM_MODELS_DIR or <repo>/.data/models)",
     };
 
-    public static Option<string?> RecogniserOption { get; } = new("--model") { Description = "Recogniser model id (default: faceres)" };
+    public static Option<string?> RecogniserOption { get; } = new("--model") { Description = "Recogniser model id (default: faceres; e.g. faceapi-recognition, mobileface)" };
 
     public static Option<string?> ProfileOption { get; } = new("--profile")
     {
@@ -59,7 +59,7 @@ internal sealed class InProcessPipeline : IAsyncDisposable
         Description = "Smallest face side in pixels to look for (default: 1/24 of the photo's longer side, at least 20)",
     };
 
-    public static Option<string?> DetectorOption { get; } = new("--detector") { Description = "Detector model (default: blazeface-back)" };
+    public static Option<string?> DetectorOption { get; } = new("--detector") { Description = "Detector model: blazeface-back (default), faceapi-ssd or faceapi-tiny-detector" };
 
     public static Option<float?> MinDetectableOption { get; } = new("--min-detectable") { Description = "Smallest face side in detector input pixels the tiling relies on" };
 

@@ -233,10 +233,9 @@ public static class ModelCatalogue
             [new("Identity", "live", "softmax [live, spoof]; Human reports live = round(100 out[0])/100")]),
         new(
             "faceapi-recognition",
-            // Not "face-embedding" yet: the services accept any manifest model of that task as a collection's
-            // recogniser, and this one needs face-api's landmark alignment, which the pipeline does not have (issue 17:
-            // a later step plugs the family in and gives it the task then).
-            "face-descriptor",
+            // A recogniser of its own family (Vision's FaceApiRecogniser: face-api's 68-point alignment), so a
+            // collection may be created with it (issue 17).
+            "face-embedding",
             "face-api.js FaceRecognitionNet: the dlib-derived ResNet-34 face descriptor on a 150x150 crop (face-api aligns it from the 68 landmarks). Weights only in the package; layers written by the importer.",
             FaceApiBytes,
             [new("descriptor", "descriptor", "128-d face descriptor (not normalised; face-api compares by Euclidean distance, match below 0.6)")],

@@ -141,8 +141,7 @@ public sealed record ModelManifestDocument(int SchemaVersion, IReadOnlyList<Mode
 /// <param name="Name">Model id; stored with every embedding the model makes.</param>
 /// <param name="Task">What it does: <c>face-detection</c>, <c>face-landmarks</c>, <c>iris-landmarks</c>,
 /// <c>face-embedding</c>, <c>face-embedding+age+gender</c>, <c>age+gender+race</c>, <c>emotion</c>,
-/// <c>anti-spoofing</c>, <c>liveness</c>; <c>face-descriptor</c> for a recogniser the services do not offer yet
-/// (face-api's, until the pipeline aligns faces its way).</param>
+/// <c>anti-spoofing</c>, <c>liveness</c>.</param>
 /// <param name="Description">One or two sentences for people.</param>
 /// <param name="File">ONNX file name, relative to the model directory.</param>
 /// <param name="Sha256">Lower-case hex SHA-256 of the file.</param>
@@ -235,8 +234,8 @@ public sealed record ModelStage(
     /// The stage a model of <paramref name="task"/> called <paramref name="name"/> has when its entry does not say: the
     /// rule of the models imported before <c>stage</c> existed (the importer writes it for them now; manifests written
     /// earlier are read with it). FaceRes is Human's detector-box crop, other recognisers ArcFace-aligned crops, the
-    /// attribute models Human's framing. face-api.js models (<c>faceapi-*</c>) are each a family of their own that no
-    /// stage class serves yet (issue 17), whatever their task says.
+    /// attribute models Human's framing. face-api.js models (<c>faceapi-*</c>) are each a family of their own, whatever
+    /// their task says (Vision's ModelFamilies registers the ones it serves as stages).
     /// </summary>
     public static ModelStage Implied(string name, string task)
     {

@@ -6,7 +6,10 @@ public sealed class DetectionOptions
     /// <summary>Configuration section.</summary>
     public const string Section = "Detection";
 
-    /// <summary>Detector model (manifest name).</summary>
+    /// <summary>
+    /// Detector model (manifest name): <c>blazeface-back</c> (tiles, mesh check, padded view), or face-api's
+    /// <c>faceapi-ssd</c> / <c>faceapi-tiny-detector</c> (one whole-photo pass each; measured in docs/accuracy.md).
+    /// </summary>
     public string Detector { get; set; } = "blazeface-back";
 
     /// <summary>Landmark/verification model (manifest name); empty = no mesh (BlazeFace keypoints only).</summary>

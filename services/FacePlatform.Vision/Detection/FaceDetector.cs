@@ -129,11 +129,14 @@ public sealed class FaceDetector : IFaceDetector
     /// Human's crop box of a candidate: the detector box enlarged ×<see cref="DetectionOptions.CropScale"/> about its
     /// centre, squared to the longer side, corners rounded half up (<c>floor(x + 0.5)</c>, JavaScript's Math.round).
     /// </summary>
-    public Rectangle CropBoxOf(RectangleF detectorBox)
+    public Rectangle CropBoxOf(RectangleF detectorBox) => CropBoxOf(detectorBox, Options.CropScale);
+
+    /// <summary>Human's crop box of <paramref name="detectorBox"/> at <paramref name="scale"/> (every detector's <see cref="FaceDetection.CropBox"/>).</summary>
+    public static Rectangle CropBoxOf(RectangleF detectorBox, float scale)
     {
         var cx = detectorBox.X + (detectorBox.Width / 2);
         var cy = detectorBox.Y + (detectorBox.Height / 2);
-        var side = MathF.Max(detectorBox.Width, detectorBox.Height) * Options.CropScale;
+        var side = MathF.Max(detectorBox.Width, detectorBox.Height) * scale;
         var x1 = (int)Math.Floor(cx - (side / 2) + 0.5);
         var y1 = (int)Math.Floor(cy - (side / 2) + 0.5);
         var x2 = (int)Math.Floor(cx + (side / 2) + 0.5);

@@ -113,6 +113,15 @@ public sealed class ModelFamilies
         new("emotion", AlignmentTemplate.HumanBox, Attributes: (m, c) => new EmotionPredictor(c.Runner(m.Name))),
         new("antispoof", AlignmentTemplate.HumanBox, Attributes: (m, c) => new SpoofScorePredictor(c.Runner(m.Name), live: false)),
         new("liveness", AlignmentTemplate.HumanBox, Attributes: (m, c) => new SpoofScorePredictor(c.Runner(m.Name), live: true)),
+        // face-api.js (issue 17): its two detectors, each with the family's 68-point net for the five alignment points,
+        // and its ResNet-34 descriptor with face-api's own landmark alignment. The landmark nets are parts of those
+        // stages; the entry's stage parameter "landmarks" names which (default faceapi-landmarks68).
+        new("faceapi-ssd", Detector: (m, c) => new FaceApiDetector(c.Runner(m.Name), c.Catalog.Find(FaceApiLandmarksOf(m)), FaceApiDetectorKind.Ssd, c.Detection)),
+        new("faceapi-tiny-detector", Detector: (m, c) => new FaceApiDetector(c.Runner(m.Name), c.Catalog.Find(FaceApiLandmarksOf(m)), FaceApiDetectorKind.Tiny, c.Detection)),
+        new("faceapi-recognition", AlignmentTemplate.HumanBox, CropMode.DetectorBox,
+            Recogniser: (m, c) => new FaceApiRecogniser(c.Runner(m.Name), c.Runner(FaceApiLandmarksOf(m)), c.Detection.CropScale)),
+        new("faceapi-landmarks68"),
+        new("faceapi-landmarks68-tiny"),
     ]);
 
     /// <summary>The registered families.</summary>
@@ -212,6 +221,10 @@ public sealed class ModelFamilies
         "detector-box" => CropMode.DetectorBox,
         _ => throw new InvalidDataException($"Model '{model.Name}': stage.crop must be aligned, upright or detector-box, not '{crop}'."),
     };
+
+    /// <summary>The 68-point landmark model a face-api stage runs: its stage parameter <c>landmarks</c>, else <c>faceapi-landmarks68</c>.</summary>
+    private static string FaceApiLandmarksOf(ModelEntry model) =>
+        StageContext.ParametersOf(model).GetValueOrDefault("landmarks") is { Length: > 0 } name ? name : "faceapi-landmarks68";
 
     private static FaceRecogniser CreateFaceRecogniser(ModelEntry model, StageContext context) => CreateFaceRecogniser(model, context, null);
 

@@ -8,7 +8,8 @@ namespace FacePlatform.Vision.Pipeline;
 
 /// <summary>
 /// The detection stage: finds the faces of a photo with the five landmarks alignment needs. Implemented once per model
-/// family (<see cref="FaceDetector"/>: BlazeFace tiles verified by the face mesh) and chosen by <see cref="ModelFamilies"/>.
+/// family (<see cref="FaceDetector"/>: BlazeFace tiles verified by the face mesh; <see cref="FaceApiDetector"/>: face-api's
+/// SSD or Tiny Face Detector with its 68-point net) and chosen by <see cref="ModelFamilies"/>.
 /// </summary>
 public interface IFaceDetector
 {
@@ -17,7 +18,9 @@ public interface IFaceDetector
 
     /// <summary>
     /// The detection settings. Every family honours <see cref="DetectionOptions.MinFaceSize"/> (the services' floor),
-    /// <see cref="DetectionOptions.MaxFaces"/> and <see cref="DetectionOptions.MinFaceFor"/>; the rest are BlazeFace's.
+    /// <see cref="DetectionOptions.MaxFaces"/> and <see cref="DetectionOptions.MinFaceFor"/>; face-api's detectors also
+    /// <see cref="DetectionOptions.ScoreThreshold"/>, <see cref="DetectionOptions.MaxCandidates"/> and
+    /// <see cref="DetectionOptions.CropScale"/>; the rest are BlazeFace's.
     /// </summary>
     DetectionOptions Options { get; }
 

@@ -106,10 +106,16 @@ public sealed class FaceRecogniser : IFaceRecogniser
     public RgbImage Align(RgbImage image, FaceDetection face)
     {
         ArgumentNullException.ThrowIfNull(face);
-        var transform = Mode == CropMode.DetectorBox
-            ? new Geometry.SimilarityTransform(face.CropBox.Width / (float)InputSize, 0, face.CropBox.X, face.CropBox.Y)
-            : Template.CropToImage(face.Landmarks, InputSize, Mode);
-        return ImageSampler.WarpToImage(image, transform, InputSize, InputSize);
+        return Mode == CropMode.DetectorBox
+            ? DetectorBoxCrop(image, face, InputSize)
+            : ImageSampler.WarpToImage(image, Template.CropToImage(face.Landmarks, InputSize, Mode), InputSize, InputSize);
+    }
+
+    /// <summary>The <see cref="CropMode.DetectorBox"/> crop: <paramref name="face"/>'s square crop box, axis-aligned, at <paramref name="size"/>².</summary>
+    public static RgbImage DetectorBoxCrop(RgbImage image, FaceDetection face, int size)
+    {
+        ArgumentNullException.ThrowIfNull(face);
+        return ImageSampler.WarpToImage(image, new Geometry.SimilarityTransform(face.CropBox.Width / (float)size, 0, face.CropBox.X, face.CropBox.Y), size, size);
     }
 
     /// <summary>
