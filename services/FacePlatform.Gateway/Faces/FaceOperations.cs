@@ -24,7 +24,7 @@ internal sealed record AnalyzeOptions(string? CollectionId, IReadOnlySet<string>
     public IReadOnlySet<string> Attributes { get; private init; } = AttributeNames.ToHashSet();
 
     /// <summary>
-    /// The named profile (<c>accurate</c>, <c>fast</c>; null = the embedding service's default). The embedding service
+    /// The named profile (<c>accurate</c>, <c>fast</c>; null = the collection's, else the embedding service's default). The embedding service
     /// owns the names (Vision Pipeline/InferenceProfiles.cs) and answers an unknown one with INVALID_ARGUMENT (400).
     /// </summary>
     public string? Profile { get; init; }
