@@ -89,7 +89,7 @@ public sealed class ModelImporter
                 continue;
             }
 
-            if (_options.Force || !IsCurrentVariant(directory, entries.GetValueOrDefault(variant.Name), baseEntry))
+            if (_options.Force || !IsCurrentVariant(directory, entries.GetValueOrDefault(variant.Name), baseEntry, MethodOf(variant)))
             {
                 var (entry, imported) = WriteVariant(variant, baseEntry, directory);
                 entries[variant.Name] = entry;
@@ -231,8 +231,8 @@ public sealed class ModelImporter
         var baseModel = Onnx.ModelProto.Parser.ParseFrom(baseBytes);
         var (model, method, detail) = variant.Precision switch
         {
-            "int8" => ModelVariants.Int8Static(baseModel) is var (q, n)
-                ? (q, ModelVariants.Int8Method, $"{n} convolutions quantised")
+            "int8" => ModelVariants.Int8Static(baseModel, ModelCatalogue.ActivationRanges.GetValueOrDefault(variant.Name)?.Ranges) is var (q, n)
+                ? (q, MethodOf(variant), $"{n} convolutions quantised")
                 : default,
             "fp16" => (ModelVariants.Float16(baseModel), ModelVariants.Float16Method, "float16 weights"),
             _ => throw new InvalidOperationException($"Variant '{variant.Name}': unknown precision '{variant.Precision}'."),
@@ -278,9 +278,21 @@ public sealed class ModelImporter
         return (entry, new ImportedModel(variant.Name, true, clock.Elapsed, bytes.Length));
     }
 
-    private static bool IsCurrentVariant(string directory, ModelEntry? entry, ModelEntry baseEntry) =>
+    /// <summary>How <paramref name="variant"/> is made, in words: the precision's method and, for int8, where its activation ranges came from.</summary>
+    private static string MethodOf(VariantSpec variant) => variant.Precision switch
+    {
+        "int8" => ModelCatalogue.ActivationRanges.GetValueOrDefault(variant.Name) is { } calibrated
+            ? $"{ModelVariants.Int8Method}; activation ranges calibrated on {calibrated.Crops} face crops ({calibrated.Method}) of {calibrated.Data}"
+            : $"{ModelVariants.Int8Method}; activation ranges from the graph's Clip bounds (uncalibrated)",
+        "fp16" => ModelVariants.Float16Method,
+        _ => throw new InvalidOperationException($"Variant '{variant.Name}': unknown precision '{variant.Precision}'."),
+    };
+
+    // A variant is current when its base, its file and the way it is made (a changed calibration) are unchanged.
+    private static bool IsCurrentVariant(string directory, ModelEntry? entry, ModelEntry baseEntry, string method) =>
         entry?.Variant is { } variant
         && string.Equals(variant.OfSha256, baseEntry.Sha256, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(variant.Method, method, StringComparison.Ordinal)
         && File.Exists(Path.Combine(directory, entry.File))
         && string.Equals(ModelManifest.Sha256Of(Path.Combine(directory, entry.File)), entry.Sha256, StringComparison.OrdinalIgnoreCase);
 

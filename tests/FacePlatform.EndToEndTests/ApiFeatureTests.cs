@@ -123,6 +123,64 @@ public sealed class ApiFeatureTests(PlatformFixture platform)
         await AssertRefusedNamingAsync(rest, grpc, "turbo", "accurate, fast");
     }
 
+    [Fact]
+    public async Task A_collection_created_with_a_profile_keeps_it_and_its_recogniser_and_a_request_s_own_profile_wins()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+        var grpcKey = PlatformFixture.WithKey(key);
+
+        // REST: fast without a model id makes the int8 recogniser the collection's; read back as created.
+        var created = await SendJsonAsync(HttpMethod.Post, "/v1/collections", key, new { name = "quick", profile = "fast" });
+        var read = await SendJsonAsync(HttpMethod.Get, $"/v1/collections/{created.GetProperty("id").GetString()}", key);
+        // gRPC: the same; with a model id named, the profile is kept and the model too.
+        var quick = (await platform.FaceClient.CreateCollectionAsync(new CreateCollectionRequest { Name = "quick-grpc", Profile = "fast" }, grpcKey)).Collection;
+        var pinned = (await platform.FaceClient.CreateCollectionAsync(
+            new CreateCollectionRequest { Name = "pinned", Profile = "fast", ModelId = "faceres" }, grpcKey)).Collection;
+        var got = (await platform.FaceClient.GetCollectionAsync(new GetCollectionRequest { CollectionId = quick.Id }, grpcKey)).Collection;
+
+        foreach (var view in new[] { created, read })
+        {
+            Assert.Equal("fast", view.GetProperty("profile").GetString());
+            Assert.Equal("faceres-int8", view.GetProperty("modelId").GetString());
+            Assert.Equal(1024, view.GetProperty("dimension").GetInt32());
+        }
+
+        Assert.Equal(("fast", "faceres-int8", 1024), (got.Profile, got.ModelId, got.Dimension));
+        Assert.Equal(("fast", "faceres"), (pinned.Profile, pinned.ModelId));
+
+        // Enrolment and search in the fast collection: int8 vectors, and Obama's other photo finds him.
+        var subject = (await platform.FaceClient.CreateSubjectAsync(new CreateSubjectRequest { CollectionId = quick.Id, ExternalId = "obama" }, grpcKey)).Subject;
+        var enrolled = await platform.FaceClient.EnrollFaceAsync(
+            new EnrollFaceRequest { CollectionId = quick.Id, SubjectId = subject.Id, Image = Image(Photos.Obama1) }, grpcKey);
+        var found = await platform.FaceClient.SearchAsync(new SearchRequest { CollectionId = quick.Id, Image = Image(Photos.Obama2), Threshold = 0.3f }, grpcKey);
+        Assert.Equal("faceres-int8", Assert.Single(enrolled.Faces).ModelId);
+        Assert.Equal(subject.Id, Assert.Single(Assert.Single(found.Faces).Matches).SubjectId);
+
+        // A request's own profile is the one used (an unknown one is refused although the collection's is known); the
+        // collection's recogniser stays whatever the request's profile is.
+        var ownUnknown = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.SearchAsync(
+            new SearchRequest { CollectionId = quick.Id, Image = Image(Photos.Obama2), Profile = "turbo" }, grpcKey).ResponseAsync);
+        var accurate = await PostAsync($"/v1/analyze?collection={quick.Id}&profile=accurate", key, Photos.Form(Photos.Obama2));
+        Assert.Equal(StatusCode.InvalidArgument, ownUnknown.StatusCode);
+        var models = accurate.GetProperty("modelIds").EnumerateArray().Select(m => m.GetString()).ToList();
+        Assert.Contains("faceres-int8", models);
+        Assert.DoesNotContain("faceres", models);
+    }
+
+    [Fact]
+    public async Task A_collection_with_an_unknown_profile_is_refused_naming_the_known_ones()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+
+        using var rest = await Http.SendAsync(PlatformFixture.Request(HttpMethod.Post, "/v1/collections", key, new { name = "odd", profile = "turbo" }));
+        var grpc = await Assert.ThrowsAsync<RpcException>(() => platform.FaceClient.CreateCollectionAsync(
+            new CreateCollectionRequest { Name = "odd", Profile = "turbo" }, PlatformFixture.WithKey(key)).ResponseAsync);
+
+        await AssertRefusedNamingAsync(rest, grpc, "turbo", "accurate, fast");
+        var listed = await platform.FaceClient.ListCollectionsAsync(new ListCollectionsRequest(), PlatformFixture.WithKey(key));
+        Assert.Empty(listed.Collections);
+    }
+
     /// <summary>
     /// REST answered 400 naming <paramref name="refused"/> and the <paramref name="known"/> values; gRPC answered
     /// INVALID_ARGUMENT naming the known values too.
@@ -191,6 +249,36 @@ public sealed class ApiFeatureTests(PlatformFixture platform)
         Assert.True(face.TryGetProperty("ageRange", out _));
     }
 
+    [Theory]
+    [InlineData("/v1/analyze", "multipart/form-data")]
+    [InlineData("/v1/analyze", "application/json")]
+    [InlineData("/v1/analyze/batch", "multipart/form-data")]
+    [InlineData("/v1/detect", "multipart/form-data")]
+    [InlineData("/v1/detect", "application/json")]
+    [InlineData("/v1/collections/{collectionId}/search", "multipart/form-data")]
+    [InlineData("/v1/collections/{collectionId}/search", "application/json")]
+    [InlineData("/v1/collections/{collectionId}/subjects/{subjectId}/faces", "multipart/form-data")]
+    [InlineData("/v1/collections/{collectionId}/subjects/{subjectId}/faces", "application/json")]
+    public async Task The_openapi_document_names_the_profile_of_every_operation_that_takes_one(string path, string contentType)
+    {
+        var document = await Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var body = document.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty(contentType).GetProperty("schema").GetProperty("properties");
+        Assert.True(body.TryGetProperty("profile", out var profile), $"{path} ({contentType}) has no profile field");
+        Assert.Contains("accurate", profile.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_names_the_profile_of_a_collection()
+    {
+        var document = await Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.GetProperty("CreateCollectionBody").GetProperty("properties").TryGetProperty("profile", out _));
+        Assert.True(schemas.GetProperty("CollectionView").GetProperty("properties").TryGetProperty("profile", out _));
+    }
+
     private static JsonElement Single(JsonElement answer) => Assert.Single(answer.GetProperty("faces").EnumerateArray());
 
     /// <summary>The gateway's calls to the internal RPCs so far (its client metrics).</summary>
@@ -225,6 +313,14 @@ public sealed class ApiFeatureTests(PlatformFixture platform)
         var body = await answer.Content.ReadAsStringAsync();
         Assert.True(answer.IsSuccessStatusCode, $"{path}: {(int)answer.StatusCode} {body}");
         return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private async Task<JsonElement> SendJsonAsync(HttpMethod method, string path, string key, object? body = null)
+    {
+        using var answer = await Http.SendAsync(PlatformFixture.Request(method, path, key, body));
+        var text = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.IsSuccessStatusCode, $"{method} {path}: {(int)answer.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
     }
 
     private static HttpRequestMessage Send(string path, string key, HttpContent content)

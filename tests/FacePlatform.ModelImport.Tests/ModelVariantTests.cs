@@ -76,6 +76,55 @@ public sealed class ModelVariantTests
     }
 
     [Fact]
+    public void Calibrated_int8_takes_each_measured_range_below_the_clip_bound_and_keeps_the_clip_bound_above_it()
+    {
+        var (bytes, entry) = FaceRes();
+        var source = ModelProto.Parser.ParseFrom(bytes);
+        var activations = ModelVariants.QuantisedActivations(source);
+        // One activation measured below its Clip(0, 6), one above (clamped to 6), the rest not measured (6).
+        var ranges = new Dictionary<string, float> { [activations[0]] = 1.5f, [activations[1]] = 9f };
+
+        var (model, quantised) = ModelVariants.Int8Static(source, ranges);
+
+        Assert.Equal(27, activations.Count);
+        Assert.Equal(26, quantised);
+        float ScaleOf(string tensor) => BitConverter.ToSingle(
+            model.Graph.Initializer.Single(t => t.Name == tensor + "/q_scale").RawData.ToByteArray());
+        Assert.Equal(1.5 / 255, ScaleOf(activations[0]), 1e-7);
+        Assert.Equal(6.0 / 255, ScaleOf(activations[1]), 1e-7);
+        Assert.Equal(6.0 / 255, ScaleOf(activations[2]), 1e-7);
+        // The shipped ranges (measured on face crops) name every quantised activation and keep the float model's direction.
+        var shipped = ModelCatalogue.ActivationRanges["faceres-int8"];
+        Assert.Equal(activations.Order(StringComparer.Ordinal), shipped.Ranges.Keys.Order(StringComparer.Ordinal));
+        foreach (var (tensor, bound) in shipped.Ranges)
+        {
+            Assert.True(bound is > 0 and <= 6, $"{tensor}: {bound}");
+        }
+
+        var parity = Parity(bytes, ModelVariants.Int8Static(source, shipped.Ranges).Model, entry);
+        Assert.InRange(parity.MinCosine, 0.98, 1.0);
+    }
+
+    [Fact]
+    public void The_quantised_activations_can_be_read_as_extra_outputs_of_the_float_model()
+    {
+        var (bytes, entry) = FaceRes();
+        var source = ModelProto.Parser.ParseFrom(bytes);
+        var activations = ModelVariants.QuantisedActivations(source);
+
+        var observed = ModelVariants.WithOutputs(source, activations.Take(2));
+
+        Assert.Equal(source.Graph.Output.Count + 2, observed.Graph.Output.Count);
+        using var session = new InferenceSession(observed.ToByteArray());
+        var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>([1, 224, 224, 3]);
+        input.Fill(128f);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(entry.Input.Name, input)]);
+        var first = results.Single(r => r.Name == activations[0]).AsEnumerable<float>().ToList();
+        Assert.InRange(first.Min(), 0f, 6f);
+        Assert.InRange(first.Max(), 0f, 6f);
+    }
+
+    [Fact]
     public void Every_variant_names_a_catalogue_model_and_a_known_precision()
     {
         foreach (var variant in ModelCatalogue.Variants)

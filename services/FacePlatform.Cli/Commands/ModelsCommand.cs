@@ -45,7 +45,7 @@ internal static class ModelsCommand
         bench.SetAction(parse => Bench(
             parse.GetRequiredValue(dir), parse.GetValue(names), parse.GetValue(runs), parse.GetValue(batch), parse.GetValue(threads), parse.GetRequiredValue(provider)));
 
-        return new Command("models", "Pretrained models: import, list and time") { import, list, bench };
+        return new Command("models", "Pretrained models: import, list, time and calibrate int8 variants") { import, list, bench, Int8CalibrationCommand.Create() };
     }
 
     /// <summary>The models one analysed photo goes through, in pipeline order.</summary>

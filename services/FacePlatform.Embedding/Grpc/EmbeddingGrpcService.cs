@@ -29,6 +29,32 @@ internal sealed class EmbeddingGrpcService(EmbeddingModels models, DecodeGate de
     public override Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context) =>
         Guard(() => EmbedCoreAsync(request, context.CancellationToken));
 
+    /// <summary>
+    /// The configured profiles (the gateway checks a collection's profile against them and takes the recogniser of a
+    /// collection created with one); UNAVAILABLE until the manifest is open (the recognisers' dimensions come from it).
+    /// </summary>
+    public override Task<ListProfilesResponse> ListProfiles(ListProfilesRequest request, ServerCallContext context)
+    {
+        if (!models.IsReady)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, models.LoadError is null ? "models are loading" : "models could not be loaded"));
+        }
+
+        var profiles = models.Profiles;
+        var response = new ListProfilesResponse { DefaultProfile = profiles.Default };
+        foreach (var (name, profile) in profiles.Profiles.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            response.Profiles.Add(new ServedProfile
+            {
+                Name = name,
+                Recogniser = profile.Recogniser ?? string.Empty,
+                Dimension = string.IsNullOrEmpty(profile.Recogniser) ? 0 : models.EmbeddingDimension(profile.Recogniser),
+            });
+        }
+
+        return Task.FromResult(response);
+    }
+
     private async Task<DetectResponse> DetectCoreAsync(DetectRequest request, bool embed, CancellationToken cancellationToken)
     {
         if (request.Image is null || request.Image.SourceCase != Image.SourceOneofCase.Content)

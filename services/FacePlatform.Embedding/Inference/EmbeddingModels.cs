@@ -81,6 +81,15 @@ internal sealed class EmbeddingModels(
         && ModelFamilies.BuiltIn.IsRecogniser(entry)
         && (entry.Task != TrainedHeads.Task || recognition.Value.ProjectionModels.Contains(model, StringComparer.Ordinal));
 
+    /// <summary>
+    /// Length of <paramref name="model"/>'s identity vectors, read from its manifest entry (the output called
+    /// <c>embedding</c> or <c>descriptor</c>); 0 when the manifest is not open yet or has no such output.
+    /// </summary>
+    public int EmbeddingDimension(string model) =>
+        _catalog?.Manifest.Find(model)?.Outputs.FirstOrDefault(o => o.Name is "embedding" or "descriptor") is { Shape.Count: > 0 } output
+            ? (int)output.Shape[^1]
+            : 0;
+
     protected override (IAsyncDisposable Resource, string Description) Load()
     {
         var directory = ModelDirectory.Resolve(models.Value.Directory);

@@ -40,6 +40,7 @@ internal static class Extensions
         builder.Services.AddSingleton<QualityGate>();
         builder.Services.AddScoped<FaceOperations>();
         builder.Services.AddSingleton<RecogniserCalibrations>();
+        builder.Services.AddSingleton<CollectionProfiles>();
         builder.Services.AddFaceGrpcService();
         builder.Services.AddScoped<TenantAdministration>();
         builder.AddRequestLimits();

@@ -24,7 +24,7 @@ internal sealed record AnalyzeOptions(string? CollectionId, IReadOnlySet<string>
     public IReadOnlySet<string> Attributes { get; private init; } = AttributeNames.ToHashSet();
 
     /// <summary>
-    /// The named profile (<c>accurate</c>, <c>fast</c>; null = the embedding service's default). The embedding service
+    /// The named profile (<c>accurate</c>, <c>fast</c>; null = the collection's, else the embedding service's default). The embedding service
     /// owns the names (Vision Pipeline/InferenceProfiles.cs) and answers an unknown one with INVALID_ARGUMENT (400).
     /// </summary>
     public string? Profile { get; init; }
@@ -180,7 +180,7 @@ internal sealed partial class FaceOperations(
             MinFaceSize = options.MinFaceSize,
             IncludeCrops = options.Attributes.Count > 0,
             ModelId = collection?.ModelId ?? string.Empty,
-            Profile = options.Profile ?? string.Empty,
+            Profile = ProfileFor(options.Profile, collection),
         };
         var detected = collection is not null || options.WantsEmbeddings || options.WantsAgeOrGender
             ? await embedding.DetectAndEmbedAsync(detectRequest, cancellationToken: cancellationToken)
@@ -402,7 +402,7 @@ internal sealed partial class FaceOperations(
         var thresholds = quality.Thresholds(qualityFilter);
         var collection = await identity.GetCollectionAsync(
             new Internal.GetCollectionRequest { TenantId = tenantId, CollectionId = collectionId }, cancellationToken: cancellationToken);
-        var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken, profile: profile);
+        var detected = await DetectAsync(image, collection.ModelId, includeCrops: false, cancellationToken, profile: ProfileFor(profile, collection));
         var (passed, unindexed) = QualityGate.Split(detected.Faces, thresholds);
         if (passed.Count == 0 && unindexed.Count > 0)
         {
@@ -460,7 +460,7 @@ internal sealed partial class FaceOperations(
             return await SearchByReferenceAsync(tenantId, collection, reference, topK, threshold, cancellationToken);
         }
 
-        var detected = await DetectAsync(image!, collection.ModelId, includeCrops: false, cancellationToken, maxFaces, profile);
+        var detected = await DetectAsync(image!, collection.ModelId, includeCrops: false, cancellationToken, maxFaces, ProfileFor(profile, collection));
         var (passed, unsearched) = QualityGate.Split(detected.Faces, thresholds);
         var response = new SearchResponse { UnsearchedFaces = { unsearched } };
         if (passed.Count == 0)
@@ -501,7 +501,7 @@ internal sealed partial class FaceOperations(
     {
         if (side.Image is { } image)
         {
-            var face = await LargestFaceAsync(image, modelId, side.Name, cancellationToken);
+            var face = await LargestFaceAsync(image, modelId, side.Name, cancellationToken, collection?.Profile);
             return (face.Embedding, face.Box);
         }
 
@@ -545,12 +545,20 @@ internal sealed partial class FaceOperations(
         return detected;
     }
 
-    private async Task<DetectedFace> LargestFaceAsync(GatedImage image, string modelId, string name, CancellationToken cancellationToken)
+    private async Task<DetectedFace> LargestFaceAsync(GatedImage image, string modelId, string name, CancellationToken cancellationToken, string? profile = null)
     {
-        var detected = await DetectAsync(image, modelId, includeCrops: false, cancellationToken);
+        var detected = await DetectAsync(image, modelId, includeCrops: false, cancellationToken, profile: profile);
         return detected.Faces.MaxBy(f => f.Box.Width * f.Box.Height)
             ?? throw ApiProblemException.Unprocessable($"no face was found in {name}");
     }
+
+    /// <summary>
+    /// The profile of a request: its own when it names one, else its collection's (created with one), else empty for
+    /// the embedding service's default. Only detection knobs and the recogniser of collection-less calls follow it; a
+    /// collection's recogniser is always its <c>model_id</c>.
+    /// </summary>
+    internal static string ProfileFor(string? requested, Collection? collection) =>
+        !string.IsNullOrWhiteSpace(requested) ? requested.Trim() : collection?.Profile ?? string.Empty;
 
     /// <summary>The collection's per-search false-accept rate, else the platform's.</summary>
     private double RateOf(Collection collection) =>

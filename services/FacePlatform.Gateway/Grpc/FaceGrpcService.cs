@@ -22,7 +22,8 @@ internal sealed class FaceGrpcService(
     Internal.IdentityService.IdentityServiceClient identity,
     FaceOperations faces,
     ImageGate gate,
-    TenantAdministration tenants) : FaceService.FaceServiceBase
+    TenantAdministration tenants,
+    CollectionProfiles profiles) : FaceService.FaceServiceBase
 {
     public override Task<AnalyzeResponse> Analyze(AnalyzeRequest request, ServerCallContext context) => Guard(() =>
         faces.AnalyzeAsync(TenantOf(context), Photo(request.Image, "image"),
@@ -60,15 +61,16 @@ internal sealed class FaceGrpcService(
             request.CollectionId, request.SubjectId, request.HasThreshold ? request.Threshold : null, context.CancellationToken));
 
     [Authorize(Policies.Write)]
-    public override async Task<CreateCollectionResponse> CreateCollection(CreateCollectionRequest request, ServerCallContext context) =>
-        PublicContract.Created(await identity.CreateCollectionAsync(new Internal.CreateCollectionRequest
+    public override Task<CreateCollectionResponse> CreateCollection(CreateCollectionRequest request, ServerCallContext context) => Guard(async () =>
+        PublicContract.Created(await identity.CreateCollectionAsync(await profiles.ApplyAsync(new Internal.CreateCollectionRequest
         {
             TenantId = TenantOf(context),
             Name = request.Name,
             Description = request.Description,
             ModelId = request.ModelId,
             FalseAcceptRate = request.FalseAcceptRate,
-        }));
+            Profile = request.Profile,
+        }, context.CancellationToken))));
 
     public override async Task<GetCollectionResponse> GetCollection(GetCollectionRequest request, ServerCallContext context) =>
         PublicContract.Got(await identity.GetCollectionAsync(new Internal.GetCollectionRequest

@@ -1,6 +1,7 @@
 using FacePlatform.Contracts.Internal.V1;
 using FacePlatform.Contracts.V1;
 using FacePlatform.Gateway.Auth;
+using FacePlatform.Gateway.Faces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FacePlatform.Gateway.Rest;
@@ -30,10 +31,10 @@ internal static class CollectionEndpoints
     }
 
     private static async Task<Created<CollectionView>> CreateAsync(
-        CreateCollectionBody body, HttpContext http, IdentityService.IdentityServiceClient identity)
+        CreateCollectionBody body, HttpContext http, IdentityService.IdentityServiceClient identity, CollectionProfiles profiles)
     {
         var caller = Caller.From(http.User);
-        var created = await identity.CreateCollectionAsync(new CreateCollectionRequest
+        var created = await identity.CreateCollectionAsync(await profiles.ApplyAsync(new CreateCollectionRequest
         {
             TenantId = caller.TenantId,
             Name = body.Name ?? string.Empty,
@@ -41,7 +42,8 @@ internal static class CollectionEndpoints
             ModelId = body.ModelId ?? string.Empty,
             Dimension = body.Dimension ?? 0,
             FalseAcceptRate = body.FalseAcceptRate ?? 0,
-        }, cancellationToken: http.RequestAborted);
+            Profile = body.Profile ?? string.Empty,
+        }, http.RequestAborted), cancellationToken: http.RequestAborted);
         return TypedResults.Created($"/v1/collections/{created.Id}", CollectionView.From(created));
     }
 

@@ -21,6 +21,11 @@ internal static class FaceEndpoints
         "none, auto, low, medium or high (like Rekognition's QualityFilter; default: the gateway's QualityGate:Default, none). " +
         "Faces below the level are left out, each listed with its reasons: too_small, blurry, not_frontal, low_confidence.");
 
+    /// <summary>The inference profile field of every call that detects or embeds faces.</summary>
+    internal static readonly PhotoField Profile = new("profile",
+        "Inference profile: accurate or fast (fast: the int8 recogniser where no collection fixes the recogniser). Default: the " +
+        "collection's profile when it was created with one, else the platform's (accurate). An unknown name is 400.");
+
     /// <summary>Body of analyse.</summary>
     internal static readonly PhotoBody AnalyzeBody = new(
         Photo,
@@ -28,7 +33,8 @@ internal static class FaceEndpoints
         new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
         new PhotoField("attributes", "Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all). Only what is asked runs."),
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20; smaller sizes cost more time).", Type: JsonSchemaType.Integer));
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20; smaller sizes cost more time).", Type: JsonSchemaType.Integer),
+        Profile);
 
     /// <summary>Body of batch analysis (multipart only: the files are read one at a time).</summary>
     internal static readonly PhotoBody BatchAnalyzeBody = new(
@@ -37,13 +43,15 @@ internal static class FaceEndpoints
         new PhotoField("include", "Comma-separated extras: embeddings, landmarks."),
         new PhotoField("attributes", "Comma-separated attributes to compute: age, gender, emotion, liveness, or none (default: all)."),
         new PhotoField("maxFaces", "At most this many faces per photo, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels.", Type: JsonSchemaType.Integer));
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels.", Type: JsonSchemaType.Integer),
+        Profile);
 
     /// <summary>Body of detect-only.</summary>
     internal static readonly PhotoBody DetectBody = new(
         Photo,
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
-        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20).", Type: JsonSchemaType.Integer));
+        new PhotoField("minFaceSize", "Smallest face to look for, in pixels (default: 1/24 of the photo's longer side, at least 20).", Type: JsonSchemaType.Integer),
+        Profile);
 
     private const string EmbeddingNote =
         " A vector from an earlier answer, as its `embedding` was shown: {\"model\": \"faceres\", \"vector\": [...]} (in multipart, that JSON as text).";
@@ -66,13 +74,15 @@ internal static class FaceEndpoints
         new PhotoField("topK", "Subjects per face (default 3).", Type: JsonSchemaType.Integer),
         new PhotoField("threshold", "Minimum cosine similarity of a match.", Type: JsonSchemaType.Number),
         new PhotoField("maxFaces", "At most this many faces, largest first.", Type: JsonSchemaType.Integer),
-        QualityFilter);
+        QualityFilter,
+        Profile);
 
     /// <summary>Body of enrolment.</summary>
     internal static readonly PhotoBody EnrollBody = new(
         Photo,
         new PhotoField("face", "'largest' takes the largest face of a photo that shows several."),
-        QualityFilter);
+        QualityFilter,
+        Profile);
 
     public static void MapFaceEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -83,7 +93,7 @@ internal static class FaceEndpoints
             .WithDescription("Box, detection score, quality, head pose, age (with a likely age range), gender, emotion and liveness " +
                 "of every face; with `collection`, the best matching subjects of each face or `unknown`. Options (form fields, JSON " +
                 "fields or query): `collection`, `include=embeddings,landmarks`, `attributes=age,gender,emotion,liveness` (or `none`; " +
-                "default all; only the models asked for run, an unknown name is 400), `maxFaces`, `minFaceSize`." + PhotoNote)
+                "default all; only the models asked for run, an unknown name is 400), `maxFaces`, `minFaceSize`, `profile` (accurate or fast; an unknown name is 400)." + PhotoNote)
             .WithMetadata(AnalyzeBody)
             .Produces<AnalyzeView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -97,7 +107,7 @@ internal static class FaceEndpoints
             .WithTags("Faces")
             .WithSummary("Analyse several photos in one call")
             .WithDescription("Up to `Limits:MaxAnalyzeBatchItems` (16) photos as multipart file fields (any names); the analyse options " +
-                "(`collection`, `include`, `attributes`, `maxFaces`, `minFaceSize`) as form fields or query, the same for every photo. " +
+                "(`collection`, `include`, `attributes`, `maxFaces`, `minFaceSize`, `profile`) as form fields or query, the same for every photo. " +
                 "Photos are analysed one after another, each within the gateway's in-flight memory budget on its own. The answer " +
                 "has one item per photo, in order: its analysis, or its own problem (status, title, detail).")
             .WithMetadata(BatchAnalyzeBody)
@@ -112,7 +122,7 @@ internal static class FaceEndpoints
             .WithTags("Faces")
             .WithSummary("Detect faces only")
             .WithDescription("Box, detection score, landmarks, quality and head pose of every face. No embedding is computed and no " +
-                "attribute model runs, so it is the cheapest call. Options: `maxFaces`, `minFaceSize`." + PhotoNote)
+                "attribute model runs, so it is the cheapest call. Options: `maxFaces`, `minFaceSize`, `profile`." + PhotoNote)
             .WithMetadata(DetectBody)
             .Produces<AnalyzeView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)

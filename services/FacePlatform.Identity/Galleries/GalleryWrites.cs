@@ -37,7 +37,7 @@ internal sealed class GalleryWrites(
 {
     /// <summary>Creates a collection and its partition (and code index when <c>Identity:HnswM</c> is set).</summary>
     public async Task<CollectionEntity> CreateCollectionAsync(
-        Guid tenant, string name, string description, string modelId, int dimension, double? falseAcceptRate,
+        Guid tenant, string name, string description, string modelId, int dimension, double? falseAcceptRate, string? profile,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -50,6 +50,7 @@ internal sealed class GalleryWrites(
             ModelId = modelId,
             Dimension = dimension,
             FalseAcceptRate = falseAcceptRate,
+            Profile = profile,
             CodeBits = settings.CodeBits,
             Version = 1,
             CreatedAt = DateTimeOffset.UtcNow,

@@ -34,6 +34,10 @@ internal sealed partial class IdentityGrpcService(
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
     private static partial Regex NamePattern();
 
+    /// <summary>The form of a profile name (which names exist is the embedding service's to say; the gateway asks it).</summary>
+    [GeneratedRegex("^[a-z0-9_-]{1,32}$")]
+    private static partial Regex ProfilePattern();
+
     public override async Task<AuthenticateApiKeyResponse> AuthenticateApiKey(AuthenticateApiKeyRequest request, ServerCallContext context)
     {
         if (string.IsNullOrEmpty(request.Key))
@@ -190,9 +194,16 @@ internal sealed partial class IdentityGrpcService(
                 $"false_accept_rate is the chance per search that a stranger matches someone: a number in (0, {ThresholdCalibration.MaxFalseAcceptRate}], or 0 for the platform's default"));
         }
 
+        if (request.Profile.Length > 0 && !ProfilePattern().IsMatch(request.Profile))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                "profile must be empty (the platform's default) or the name of an inference profile: 1-32 characters of a-z, 0-9, '-' and '_'"));
+        }
+
         return ToMessage(await writes.CreateCollectionAsync(
             tenantId, request.Name, request.Description, modelId, dimension,
-            request.FalseAcceptRate != 0 ? request.FalseAcceptRate : null, context.CancellationToken));
+            request.FalseAcceptRate != 0 ? request.FalseAcceptRate : null,
+            request.Profile.Length > 0 ? request.Profile : null, context.CancellationToken));
     }
 
     public override async Task<Collection> GetCollection(GetCollectionRequest request, ServerCallContext context)
@@ -328,5 +339,6 @@ internal sealed partial class IdentityGrpcService(
         CreatedAt = Timestamp.FromDateTimeOffset(collection.CreatedAt),
         Version = collection.Version,
         FalseAcceptRate = collection.FalseAcceptRate ?? 0,
+        Profile = collection.Profile ?? string.Empty,
     };
 }

@@ -58,6 +58,11 @@ internal sealed class CollectionEntity
     /// the recogniser's calibration); null for the platform's default.
     /// </summary>
     public double? FalseAcceptRate { get; set; }
+    /// <summary>
+    /// Named inference profile of requests on the collection that name none (the gateway checked that the embedding
+    /// service knows it); null for the platform's default.
+    /// </summary>
+    public string? Profile { get; set; }
 }
 
 /// <summary>A known person of a collection.</summary>

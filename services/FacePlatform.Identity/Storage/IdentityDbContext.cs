@@ -45,6 +45,7 @@ internal sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> opti
             collection.Property(c => c.Name).HasMaxLength(100);
             collection.Property(c => c.Description).HasMaxLength(1000);
             collection.Property(c => c.ModelId).HasMaxLength(100);
+            collection.Property(c => c.Profile).HasMaxLength(32);
             collection.Property(c => c.Version).IsConcurrencyToken();
             collection.HasIndex(c => new { c.TenantId, c.Name }).IsUnique();
             collection.HasOne<TenantEntity>().WithMany().HasForeignKey(c => c.TenantId).OnDelete(DeleteBehavior.Cascade);

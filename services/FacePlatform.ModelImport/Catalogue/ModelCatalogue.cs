@@ -317,6 +317,13 @@ public static class ModelCatalogue
     /// </summary>
     public static IReadOnlyDictionary<string, Manifest.ModelParity> Parity { get; } = ReadParity();
 
+    /// <summary>
+    /// Activation ranges of int8 variants (variant name → calibration), measured on face crops by <c>facectl models
+    /// calibrate-int8 --write services/FacePlatform.ModelImport/Catalogue/activation-ranges.json</c>; a variant without
+    /// one takes its ranges from the graph's Clip bounds alone (docs/models.md, "Variants").
+    /// </summary>
+    public static IReadOnlyDictionary<string, Manifest.ActivationCalibration> ActivationRanges { get; } = ReadActivationRanges();
+
     /// <summary>The entry named <paramref name="name"/>.</summary>
     public static CatalogueEntry Get(string name) =>
         Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.Ordinal))
@@ -328,6 +335,14 @@ public static class ModelCatalogue
             ?? throw new InvalidOperationException("parity.json is not embedded in FacePlatform.ModelImport");
         return System.Text.Json.JsonSerializer.Deserialize(stream, Manifest.ManifestJsonContext.Default.DictionaryStringModelParity)
             ?? throw new InvalidDataException("parity.json is empty");
+    }
+
+    private static Dictionary<string, Manifest.ActivationCalibration> ReadActivationRanges()
+    {
+        using var stream = typeof(ModelCatalogue).Assembly.GetManifestResourceStream("FacePlatform.ModelImport.activation-ranges.json")
+            ?? throw new InvalidOperationException("activation-ranges.json is not embedded in FacePlatform.ModelImport");
+        return System.Text.Json.JsonSerializer.Deserialize(stream, Manifest.ManifestJsonContext.Default.DictionaryStringActivationCalibration)
+            ?? throw new InvalidDataException("activation-ranges.json is empty");
     }
 
     private static Dictionary<string, Manifest.ModelCalibration> ReadCalibrations()

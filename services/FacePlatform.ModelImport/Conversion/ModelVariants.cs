@@ -25,9 +25,12 @@ public static class ModelVariants
     /// DequantizeLinear. ONNX Runtime folds <c>Conv → Clip → Q</c> into one <c>QLinearConv</c> (the Clip is exact
     /// under the quantised range). Convolutions fed by anything else (the first, on the normalised photo) stay
     /// float. FaceRes is a chain of 27 <c>Conv → Clip(0, 6)</c>: 26 become QLinearConv.
+    /// With <paramref name="activationRanges"/> (tensor → upper bound measured on real inputs, see
+    /// <see cref="Catalogue.ModelCatalogue.ActivationRanges"/>), a Clip output's scale is bound/255 for the measured bound where it is below the
+    /// Clip's own: values above it saturate (what a percentile bound trades for the finer steps of everything below).
     /// </summary>
     /// <returns>The variant and how many convolutions were quantised.</returns>
-    public static (ModelProto Model, int QuantisedConvolutions) Int8Static(ModelProto model)
+    public static (ModelProto Model, int QuantisedConvolutions) Int8Static(ModelProto model, IReadOnlyDictionary<string, float>? activationRanges = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var result = model.Clone();
@@ -53,7 +56,9 @@ public static class ModelVariants
             if (node.OpType == "Clip" && node.Input.Count == 3 && ScalarOf(initializers, node.Input[1]) is { } low && low >= 0
                 && ScalarOf(initializers, node.Input[2]) is { } high && high > 0)
             {
-                bound[node.Output[0]] = high;
+                bound[node.Output[0]] = activationRanges is not null && activationRanges.TryGetValue(node.Output[0], out var measured) && measured > 0
+                    ? Math.Min(measured, high)
+                    : high;
             }
             else if (node.OpType is "MaxPool" or "Reshape" or "Transpose" or "Flatten" or "Squeeze" or "Unsqueeze" && bound.TryGetValue(node.Input[0], out var passed))
             {
@@ -132,6 +137,40 @@ public static class ModelVariants
         graph.Node.AddRange(nodes);
         graph.ValueInfo.Clear();
         return (result, quantised);
+    }
+
+    /// <summary>
+    /// The activations whose range <see cref="Int8Static"/> quantises: outputs of a <c>Clip(min ≥ 0, max)</c> (the
+    /// pads, pools and reshapes behind them inherit their range). These are what activation calibration measures.
+    /// </summary>
+    public static IReadOnlyList<string> QuantisedActivations(ModelProto model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        return
+        [
+            .. model.Graph.Node
+                .Where(n => n.OpType == "Clip" && n.Input.Count == 3 && ScalarOf(initializers, n.Input[1]) is >= 0 && ScalarOf(initializers, n.Input[2]) is > 0)
+                .Select(n => n.Output[0]),
+        ];
+    }
+
+    /// <summary>A copy of <paramref name="model"/> that also outputs <paramref name="tensors"/> (float), for calibration runs.</summary>
+    public static ModelProto WithOutputs(ModelProto model, IEnumerable<string> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var result = model.Clone();
+        foreach (var tensor in tensors.Where(t => result.Graph.Output.All(o => o.Name != t)))
+        {
+            result.Graph.Output.Add(new ValueInfoProto
+            {
+                Name = tensor,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+            });
+        }
+
+        return result;
     }
 
     /// <summary>

@@ -362,6 +362,16 @@ public sealed record ModelOutput(string Name, IReadOnlyList<long> Shape, string 
 /// <param name="Flops">FLOPs of convolutions and matrix products for one input (2 per multiply-add).</param>
 public sealed record ModelStats(int? Opset = null, long? Parameters = null, long? Flops = null);
 
+/// <summary>
+/// Measured activation ranges of a model's quantised tensors, from which an int8 variant takes its activation scales
+/// (<c>Conversion.ModelVariants.Int8Static</c>); written by <c>facectl models calibrate-int8</c>.
+/// </summary>
+/// <param name="Data">The photos the crops came from (never a data set whose terms forbid fitting to it).</param>
+/// <param name="Method">How each range was chosen, in words (statistic and crop).</param>
+/// <param name="Crops">Number of face crops run through the float model.</param>
+/// <param name="Ranges">Tensor name → upper bound of its values (lower bound 0).</param>
+public sealed record ActivationCalibration(string Data, string Method, int Crops, IReadOnlyDictionary<string, float> Ranges);
+
 /// <summary>Source-generated JSON for the manifest (camelCase, indented, nulls left out).</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -370,4 +380,5 @@ public sealed record ModelStats(int? Opset = null, long? Parameters = null, long
 [JsonSerializable(typeof(ModelManifestDocument))]
 [JsonSerializable(typeof(Dictionary<string, ModelCalibration>))]
 [JsonSerializable(typeof(Dictionary<string, ModelParity>))]
+[JsonSerializable(typeof(Dictionary<string, ActivationCalibration>))]
 public sealed partial class ManifestJsonContext : JsonSerializerContext;

@@ -42,7 +42,8 @@ public sealed class InferenceProfile
 
 /// <summary>
 /// The named profiles (configuration section <c>Profiles</c>) — the one place that maps a profile name to models and
-/// knobs. Requests choose one by name (REST <c>profile</c>, gRPC <c>profile</c>); an unknown name is a client error.
+/// knobs. Requests choose one by name (REST <c>profile</c>, gRPC <c>profile</c>), else their collection's (created with
+/// one; the gateway asks the embedding service's <c>ListProfiles</c> for the names); an unknown name is a client error.
 /// Built in: <see cref="Accurate"/> (the configured defaults) and <see cref="Fast"/> (docs/benchmarks.md, "Profiles",
 /// has the measured frontier behind each choice).
 /// </summary>
@@ -55,7 +56,8 @@ public sealed class ProfileOptions
     public const string Accurate = "accurate";
 
     /// <summary>
-    /// int8 FaceRes for requests without a collection (2–3× faster per face on the CPU, embedding cosine ≥ 0.99 with
+    /// int8 FaceRes for requests without a collection, and the recogniser of a collection created with this profile and no
+    /// model id (2–3× faster per face on the CPU, embedding cosine ≥ 0.99 with
     /// the float model); detection as configured. Dropping the mesh stage was measured too and not kept: ~1.3 ms per
     /// face, a gain lost in the noise of two rounds, and without its face-presence check 90 candidates passed on the
     /// reference photos where the mesh keeps the 78 faces the harness finds (docs/benchmarks.md, "Profiles").

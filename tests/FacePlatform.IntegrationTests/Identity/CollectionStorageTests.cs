@@ -124,6 +124,36 @@ public sealed class CollectionStorageTests(IdentityServiceFixture identity) : IC
         Assert.Equal(0, (await Client.GetCollectionAsync(new GetCollectionRequest { TenantId = tenant, CollectionId = plain.Id })).FalseAcceptRate);
     }
 
+    [Fact]
+    public async Task A_collection_keeps_the_profile_it_was_created_with_and_empty_means_the_default()
+    {
+        var tenant = await identity.NewTenantAsync();
+
+        var quick = await Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "quick", Profile = "fast" });
+        var plain = await Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "plain" });
+
+        Assert.Equal("fast", quick.Profile);
+        Assert.Equal("fast", (await Client.GetCollectionAsync(new GetCollectionRequest { TenantId = tenant, CollectionId = quick.Id })).Profile);
+        Assert.Equal(string.Empty, (await Client.GetCollectionAsync(new GetCollectionRequest { TenantId = tenant, CollectionId = plain.Id })).Profile);
+        var listed = await Client.ListCollectionsAsync(new ListCollectionsRequest { TenantId = tenant });
+        Assert.Equal("fast", Assert.Single(listed.Collections, c => c.Id == quick.Id).Profile);
+    }
+
+    [Theory]
+    [InlineData("Fast")]
+    [InlineData("fast profile")]
+    [InlineData("a-profile-name-longer-than-32-chars")]
+    public async Task A_profile_that_is_not_a_lower_case_name_of_up_to_32_characters_is_an_invalid_argument(string profile)
+    {
+        var tenant = await identity.NewTenantAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.CreateCollectionAsync(new CreateCollectionRequest { TenantId = tenant, Name = "odd", Profile = profile }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("profile", error.Status.Detail, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(-0.01)]
     [InlineData(0.6)]

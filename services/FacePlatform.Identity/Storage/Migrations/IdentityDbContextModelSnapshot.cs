@@ -155,6 +155,10 @@ namespace FacePlatform.Identity.Storage.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("Profile")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<long>("SubjectCount")
                         .HasColumnType("bigint");
 

@@ -21,7 +21,7 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 /**
  * Analyse every face of a photo
  *
- * Box, detection score, quality, head pose, age (with a likely age range), gender, emotion and liveness of every face; with `collection`, the best matching subjects of each face or `unknown`. Options (form fields, JSON fields or query): `collection`, `include=embeddings,landmarks`, `attributes=age,gender,emotion,liveness` (or `none`; default all; only the models asked for run, an unknown name is 400), `maxFaces`, `minFaceSize`. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
+ * Box, detection score, quality, head pose, age (with a likely age range), gender, emotion and liveness of every face; with `collection`, the best matching subjects of each face or `unknown`. Options (form fields, JSON fields or query): `collection`, `include=embeddings,landmarks`, `attributes=age,gender,emotion,liveness` (or `none`; default all; only the models asked for run, an unknown name is 400), `maxFaces`, `minFaceSize`, `profile` (accurate or fast; an unknown name is 400). Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
  */
 export const postV1Analyze = <ThrowOnError extends boolean = false>(options: Options<PostV1AnalyzeData, ThrowOnError>): RequestResult<PostV1AnalyzeResponses, PostV1AnalyzeErrors, ThrowOnError> => (options.client ?? client).post<PostV1AnalyzeResponses, PostV1AnalyzeErrors, ThrowOnError>({
     responseType: 'json',
@@ -37,7 +37,7 @@ export const postV1Analyze = <ThrowOnError extends boolean = false>(options: Opt
 /**
  * Analyse several photos in one call
  *
- * Up to `Limits:MaxAnalyzeBatchItems` (16) photos as multipart file fields (any names); the analyse options (`collection`, `include`, `attributes`, `maxFaces`, `minFaceSize`) as form fields or query, the same for every photo. Photos are analysed one after another, each within the gateway's in-flight memory budget on its own. The answer has one item per photo, in order: its analysis, or its own problem (status, title, detail).
+ * Up to `Limits:MaxAnalyzeBatchItems` (16) photos as multipart file fields (any names); the analyse options (`collection`, `include`, `attributes`, `maxFaces`, `minFaceSize`, `profile`) as form fields or query, the same for every photo. Photos are analysed one after another, each within the gateway's in-flight memory budget on its own. The answer has one item per photo, in order: its analysis, or its own problem (status, title, detail).
  */
 export const postV1AnalyzeBatch = <ThrowOnError extends boolean = false>(options: Options<PostV1AnalyzeBatchData, ThrowOnError>): RequestResult<PostV1AnalyzeBatchResponses, PostV1AnalyzeBatchErrors, ThrowOnError> => (options.client ?? client).post<PostV1AnalyzeBatchResponses, PostV1AnalyzeBatchErrors, ThrowOnError>({
     responseType: 'json',
@@ -53,7 +53,7 @@ export const postV1AnalyzeBatch = <ThrowOnError extends boolean = false>(options
 /**
  * Detect faces only
  *
- * Box, detection score, landmarks, quality and head pose of every face. No embedding is computed and no attribute model runs, so it is the cheapest call. Options: `maxFaces`, `minFaceSize`. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
+ * Box, detection score, landmarks, quality and head pose of every face. No embedding is computed and no attribute model runs, so it is the cheapest call. Options: `maxFaces`, `minFaceSize`, `profile`. Send the photo as multipart/form-data (file field `image`) or as JSON with the photo in base64.
  */
 export const postV1Detect = <ThrowOnError extends boolean = false>(options: Options<PostV1DetectData, ThrowOnError>): RequestResult<PostV1DetectResponses, PostV1DetectErrors, ThrowOnError> => (options.client ?? client).post<PostV1DetectResponses, PostV1DetectErrors, ThrowOnError>({
     responseType: 'json',
