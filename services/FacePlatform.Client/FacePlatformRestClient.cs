@@ -56,7 +56,15 @@ public sealed class FacePlatformRestClient : IDisposable
     /// recogniser: moving a gallery to another model means enrolling the photos again into a new collection.
     /// </summary>
     public Task<CollectionView> CreateCollectionAsync(string name, string? description, string? modelId, int? dimension, CancellationToken cancellationToken = default) =>
-        SendAsync<CollectionView>(HttpMethod.Post, "v1/collections", () => JsonContent.Create(new { name, description, modelId, dimension }, options: Json), cancellationToken);
+        CreateCollectionAsync(name, new CollectionSettings(description, modelId, dimension), cancellationToken);
+
+    /// <summary>Creates a collection with the <paramref name="settings"/> it keeps (see <see cref="CollectionSettings"/>).</summary>
+    public Task<CollectionView> CreateCollectionAsync(string name, CollectionSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return SendAsync<CollectionView>(HttpMethod.Post, "v1/collections", () => JsonContent.Create(
+            new { name, settings.Description, settings.ModelId, settings.Dimension, settings.FalseAcceptRate, settings.Profile }, options: Json), cancellationToken);
+    }
 
     /// <summary>Every collection of the key's tenant, all pages read.</summary>
     public async Task<IReadOnlyList<CollectionView>> ListCollectionsAsync(CancellationToken cancellationToken = default)

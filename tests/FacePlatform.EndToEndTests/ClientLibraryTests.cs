@@ -69,6 +69,24 @@ public sealed class ClientLibraryTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task The_rest_client_creates_a_collection_with_the_settings_it_keeps()
+    {
+        var (_, key) = await platform.NewTenantAsync();
+        using var client = new FacePlatformRestClient(Options(key));
+
+        var strict = await client.CreateCollectionAsync("strict-fast", new Client.Rest.CollectionSettings(FalseAcceptRate: 0.001, Profile: "fast"));
+        var read = await client.GetCollectionAsync(strict.Id);
+        var unknown = await Assert.ThrowsAsync<FacePlatformApiException>(() =>
+            client.CreateCollectionAsync("odd", new Client.Rest.CollectionSettings(Profile: "warp")));
+
+        Assert.Equal(0.001, read.FalseAcceptRate);
+        Assert.Equal("fast", read.Profile);
+        Assert.Equal(strict.ModelId, read.ModelId);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.Status);
+        Assert.Contains("warp", unknown.Message + unknown.Title + unknown.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_refused_rest_call_throws_the_problem_details()
     {
         var (_, key) = await platform.NewTenantAsync();

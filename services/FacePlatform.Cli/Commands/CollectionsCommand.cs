@@ -27,10 +27,16 @@ internal static class CollectionsCommand
 
         var name = new Argument<string>("NAME") { Description = "Name of the new collection (letters, digits, '.', '_', '-')" };
         var description = new Option<string>("--description") { Description = "Free text" };
-        var create = platform.AddTo(new Command("create", "Create a collection") { name, description });
+        var model = new Option<string>("--model") { Description = "Recogniser the collection is bound to (default: the platform's)" };
+        var dimension = new Option<int?>("--dimension") { Description = "Vector length of --model" };
+        var falseAcceptRate = new Option<double?>("--false-accept-rate") { Description = "Per-search false-accept rate of the default threshold (default: the platform's, 0.01)" };
+        var profile = new Option<string>("--profile") { Description = "Profile of requests on the collection that name none: accurate or fast" };
+        var create = platform.AddTo(new Command("create", "Create a collection") { name, description, model, dimension, falseAcceptRate, profile });
         create.SetAction((parse, token) => platform.RunAsync(parse, async client =>
         {
-            var created = await client.CreateCollectionAsync(parse.GetRequiredValue(name), parse.GetValue(description), token);
+            var settings = new CollectionSettings(parse.GetValue(description), parse.GetValue(model), parse.GetValue(dimension),
+                parse.GetValue(falseAcceptRate), parse.GetValue(profile));
+            var created = await client.CreateCollectionAsync(parse.GetRequiredValue(name), settings, token);
             Console.WriteLine(created.Id);
             return 0;
         }));

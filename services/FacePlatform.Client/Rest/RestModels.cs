@@ -6,7 +6,16 @@ namespace FacePlatform.Client.Rest;
 
 /// <summary>A gallery of subjects, bound to one embedding model.</summary>
 public sealed record CollectionView(string Id, string Name, string Description, string ModelId, int Dimension,
-    long SubjectCount, long FaceCount, long Version, DateTimeOffset CreatedAt);
+    long SubjectCount, long FaceCount, long Version, DateTimeOffset CreatedAt, double? FalseAcceptRate = null, string? Profile = null);
+
+/// <summary>
+/// What a new collection is fixed to at creation; every value left null takes the platform's default. The recogniser
+/// (<paramref name="ModelId"/>, <paramref name="Dimension"/>) never changes afterwards; <paramref name="FalseAcceptRate"/>
+/// is the per-search false-accept rate of the default threshold; <paramref name="Profile"/> (accurate, fast) is used by
+/// requests on the collection that name none.
+/// </summary>
+public sealed record CollectionSettings(
+    string? Description = null, string? ModelId = null, int? Dimension = null, double? FalseAcceptRate = null, string? Profile = null);
 
 /// <summary>One page of collections; <paramref name="NextPageToken"/> is null on the last page.</summary>
 public sealed record CollectionPage(IReadOnlyList<CollectionView> Collections, string? NextPageToken);
