@@ -22,12 +22,13 @@ internal static class ServiceClients
         // certificate; the services refuse callers without it (README, trust model).
         builder.AddInternalTls();
         AddClient<IdentityService.IdentityServiceClient>(builder, "Identity", HealthStatus.Unhealthy);
-        AddClient<EmbeddingService.EmbeddingServiceClient>(builder, "Embedding", HealthStatus.Unhealthy);
+        // The only internal service the gateway sends photos to: photo-sized requests are streamed from the message.
+        AddClient<EmbeddingService.EmbeddingServiceClient>(builder, "Embedding", HealthStatus.Unhealthy, streamLargeRequests: true);
         // Attributes are optional: analyse answers without them (with a warning) when the service is down.
         AddClient<AttributesService.AttributesServiceClient>(builder, "Attributes", HealthStatus.Degraded);
     }
 
-    private static void AddClient<TClient>(IHostApplicationBuilder builder, string name, HealthStatus failureStatus)
+    private static void AddClient<TClient>(IHostApplicationBuilder builder, string name, HealthStatus failureStatus, bool streamLargeRequests = false)
         where TClient : ClientBase<TClient>
     {
         var address = new Uri(builder.Configuration[$"Services:{name}:Url"]
@@ -41,7 +42,7 @@ internal static class ServiceClients
                 $"Services:{name}:Url is {address}: internal services are called only over mutual TLS (https:// or dns:///)");
         }
 
-        builder.Services.AddGrpcClient<TClient>(options =>
+        var client = builder.Services.AddGrpcClient<TClient>(options =>
             {
                 options.Address = address;
                 options.ChannelOptionsActions.Add(channel =>
@@ -62,6 +63,12 @@ internal static class ServiceClients
             .AddInterceptor(sp => new RpcClientMetricsInterceptor(sp.GetRequiredService<RpcMetrics>()))
             .AddInterceptor(sp => new DefaultDeadlineInterceptor(
                 TimeSpan.FromSeconds(sp.GetRequiredService<IConfiguration>().GetValue("Services:DeadlineSeconds", 30))));
+        if (streamLargeRequests)
+        {
+            // Last, so that it is nearest the channel: the request it marks is the one the channel sends.
+            client.AddInterceptor(() => new LargeRequestStreaming.Interceptor())
+                .AddHttpMessageHandler(() => new LargeRequestStreaming.Handler());
+        }
 
         builder.Services.AddGrpcClient<Health.HealthClient>(name, options =>
         {

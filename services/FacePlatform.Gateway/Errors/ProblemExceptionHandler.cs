@@ -42,6 +42,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             LogFailure(logger, context.Request.Path, exception);
         }
 
+        // Before the answer, so that a client still sending a refused body reads it instead of a reset.
+        await RefusedBody.DrainAsync(context, cancellationToken);
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status429TooManyRequests && !context.Response.Headers.ContainsKey("Retry-After"))
         {

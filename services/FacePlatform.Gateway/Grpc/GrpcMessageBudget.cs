@@ -91,11 +91,13 @@ internal static class GrpcFrame
         : new(GrpcFrameVerdict.Budget, MemoryFactor * length);
 
     /// <summary>
-    /// Bytes of memory one admitted message byte holds in the gateway, counted per photo: the message as received
-    /// (<see cref="ReceivedMessageReader"/>, until parsed), the parsed photo, the copy of the serialized request to the
-    /// embedding service that gRPC's retry policy keeps, and the buffer it serializes into (a 32-MiB array for a 20-MB
-    /// photo): 4.6 times the photo. The budget counts memory, so a message is charged that, rounded up; a two-photo
-    /// Verify takes the whole budget. (At 3 times, the gateway's large object heap held 220-340 MB during the attack.)
+    /// Bytes of memory one admitted message byte may hold in the gateway, counted per photo: the message as received
+    /// (<see cref="ReceivedMessageReader"/>, until parsed) and the parsed photo — twice its length; the request to the
+    /// embedding service is streamed from the message in 64-KB chunks (<c>LargeRequestStreaming</c>), where gRPC's
+    /// client made a serialized copy for its retry policy and a 32-MiB pooled buffer more (4.6 times a 20-MB photo in
+    /// all). Kept at 5 rather than 2: what the GC has committed runs ahead of what is live (large-object-heap garbage
+    /// waits for a full collection), and at 5 one photo-sized message is admitted at a time (a two-photo Verify takes
+    /// the whole 128-MB budget), which is what the measured peaks (docs/reliability.md) were taken with.
     /// </summary>
     public const int MemoryFactor = 5;
 }

@@ -150,9 +150,10 @@ internal sealed class ImageGate(IOptions<ImageLimitsOptions> options)
     }
 
     /// <summary>
-    /// The shared array pool keeps the large buffers gRPC's client serializes each photo-sized request to the embedding
-    /// service into (32 MiB for a 20-MB photo, one per thread that returned one: 4-7 of them, 130-220 MB of the
-    /// gateway's large object heap after sixteen clients sent photo-sized gRPC messages). Unless memory is scarce it
+    /// The shared array pool keeps large buffers it lent: gRPC's client serialized each photo-sized request to the
+    /// embedding service into one (32 MiB for a 20-MB photo, one per thread that returned one: 4-7 of them, 130-220 MB
+    /// of the gateway's large object heap after sixteen clients sent photo-sized gRPC messages) until those requests
+    /// were streamed (<c>LargeRequestStreaming</c>); smaller photos still go that way. Unless memory is scarce it
     /// lets such a buffer go only when a full collection finds it unused for 30 s since the collection before; the
     /// collection that frees it comes after that. An idle gateway runs none, so this one runs them:
     /// <see cref="PoolTrimDelay"/> after the collection of <see cref="Collected"/>, once no photo is in flight.

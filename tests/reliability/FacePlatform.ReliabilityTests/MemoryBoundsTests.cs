@@ -36,12 +36,13 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
         [StatusCode.Internal, StatusCode.Unknown, StatusCode.Unavailable, StatusCode.DataLoss, StatusCode.Unimplemented];
 
     // REST alone, and REST with the large gRPC messages: two cases, so each figure in docs/reliability.md has its own run.
+    // The gateway's bound with gRPC holds since photos are streamed to the embedding service from the message and the
+    // GC conserves memory (System.GC.ConserveMemory); docs/reliability.md, "Met with gRPC too". Known failure there: on a
+    // quiet machine several 40-MB Verify messages get through, and the embedding service then stays more than 150 MB
+    // above where it was for the whole recovery wait (2026-12-03: 476 and 486 MB against 471 and 483).
     [Theory]
     [InlineData("rest-only")]
-    // "rest-and-grpc" is out of the suite (run it by adding it here): without a heap limit the gateway peaked at 548 MB
-    // in a clean-clone run (bound 512); with a 256-MiB System.GC.HeapHardLimit it stayed at 380-390 MB but answered
-    // some Verify calls with the bombs Internal/Unknown (allocation failures while parsing) and huge JSON bodies 500
-    // (2026-12-03 clean-clone run; docs/reliability.md, "gRPC messages").
+    [InlineData("rest-and-grpc")]
     public async Task Sixteen_hostile_clients_keep_embedding_and_gateway_memory_bounded_without_5xx_and_it_drops_back(string attack)
     {
         var photo = await File.ReadAllBytesAsync(Path.Combine(
