@@ -28,6 +28,26 @@ internal static class OpenSetCommands
         DefaultValueFactory = _ => 1,
     };
 
+    /// <summary>The per-search false-accept rates swept besides the default.</summary>
+    private static readonly double[] SweptRates = [0.001, 0.01, 0.05];
+
+    private static readonly Option<string?> CohortOption = new("--cohort")
+    {
+        Description = "Measure score normalisation (T-norm, adaptive S-norm) against a cohort of impostor faces from this data set folder (e.g. utkface-dev; photos used as --strangers are left out)",
+    };
+
+    private static readonly Option<int> CohortEveryOption = new("--cohort-every")
+    {
+        Description = "Take every N-th photo of --cohort (in manifest order, after leaving out the --strangers photos)",
+        DefaultValueFactory = _ => 4,
+    };
+
+    private static readonly Option<int> CohortSizeOption = new("--cohort-size")
+    {
+        Description = "K: each face is normalised by the mean and spread of its K highest cohort similarities",
+        DefaultValueFactory = _ => 50,
+    };
+
     public static Command Calibrate()
     {
         var data = new Argument<string[]>("DATA") { Description = "Data set folders with identity labels (or a folder of them)", Arity = ArgumentArity.OneOrMore };
@@ -55,7 +75,7 @@ internal static class OpenSetCommands
         var threshold = new Option<float?>("--threshold") { Description = "A fixed cosine threshold instead of the calibrated one" };
         var command = new Command("identify", "Open-set identification: per set, half the people enrolled (one photo each), every other photo searched")
         {
-            data, far, threshold, StrangersOption, StrangersEveryOption,
+            data, far, threshold, StrangersOption, StrangersEveryOption, CohortOption, CohortEveryOption, CohortSizeOption,
         };
         InProcessPipeline.AddTo(command);
         command.SetAction((parse, token) => IdentifyAsync(parse, parse.GetRequiredValue(data), parse.GetValue(far), parse.GetValue(threshold), token));
@@ -72,29 +92,16 @@ internal static class OpenSetCommands
         var n = labelled.Count;
 
         List<float> genuine = [], labelledImpostors = [], strangerImpostors = [];
-        for (var a = 0; a < all.Count; a++)
+        foreach (var (a, b) in ComparablePairs(all, embeddings))
         {
-            if (embeddings[a] is not { } ea)
+            var score = embeddings[a]!.Similarity(embeddings[b]!);
+            if (a < n && b < n)
             {
-                continue;
+                (all[a].Identity == all[b].Identity ? genuine : labelledImpostors).Add(score);
             }
-
-            for (var b = a + 1; b < all.Count; b++)
+            else
             {
-                if (embeddings[b] is not { } eb || (all[a].SamePhotoGroup is { } g && g == all[b].SamePhotoGroup))
-                {
-                    continue;
-                }
-
-                var score = ea.Similarity(eb);
-                if (a < n && b < n)
-                {
-                    (all[a].Identity == all[b].Identity ? genuine : labelledImpostors).Add(score);
-                }
-                else
-                {
-                    strangerImpostors.Add(score);
-                }
+                strangerImpostors.Add(score);
             }
         }
 
@@ -156,9 +163,10 @@ internal static class OpenSetCommands
             .Where(s => s.Photos.Select(p => p.Identity).Distinct().Count() >= 2)
             .ToList();
         var strangers = Strangers(parse);
+        var cohort = Cohort(parse, strangers);
         await using var pipeline = InProcessPipeline.Create(parse);
         var photos = sets.SelectMany(s => s.Photos).Concat(strangers).ToList();
-        var embeddings = await EmbedAsync(pipeline.Analyzer, photos.Select(p => p.Path).ToList(), parse.GetValue(InProcessPipeline.ParallelOption), token);
+        var embeddings = await EmbedAsync(pipeline.Analyzer, photos.Concat(cohort).Select(p => p.Path).ToList(), parse.GetValue(InProcessPipeline.ParallelOption), token);
         var byPath = photos.Select((p, i) => (p.Path, Embedding: embeddings[i])).GroupBy(x => x.Path).ToDictionary(g => g.Key, g => g.First().Embedding);
         var calibration = pipeline.Analyzer.Recogniser.Calibration;
         if (calibration is null && fixedThreshold is null)
@@ -168,7 +176,7 @@ internal static class OpenSetCommands
         }
 
         var thresholds = calibration is null ? null : ToProto(pipeline.Analyzer.Recogniser.ModelId, calibration);
-        var noFace = embeddings.Count(e => e is null);
+        var noFace = embeddings.Take(photos.Count).Count(e => e is null);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"model={pipeline.Analyzer.Recogniser.ModelId} sets={sets.Count} photos={photos.Count} no_face={noFace} default: {(fixedThreshold is { } f ? $"threshold {f:F3}" : $"per-search false-accept rate {far:G3}")}"));
@@ -180,42 +188,100 @@ internal static class OpenSetCommands
         };
         if (thresholds is not null)
         {
-            settings.AddRange(new[] { 0.001, 0.01, 0.05 }.Select(rate => ($"far={rate:G3}", (Func<int, float>)(gallery => thresholds.ThresholdFor(rate, gallery)))));
+            settings.AddRange(SweptRates.Select(rate => ($"far={rate:G3}", (Func<int, float>)(gallery => thresholds.ThresholdFor(rate, gallery)))));
         }
 
         settings.AddRange(new[] { 0.5f, 0.574f }.Select(t => ($"threshold={t:F3}", (Func<int, float>)(_ => t))));
         foreach (var (name, thresholdFor) in settings)
         {
-            Console.WriteLine($"[{name}]");
-            var total = new OpenSetCounts();
-            var perSet = new List<double>();
-            foreach (var (setName, setPhotos) in sets)
-            {
-                var counts = Score(setPhotos, strangers, byPath, thresholdFor, out var threshold, out var gallery);
-                total.Add(counts);
-                perSet.Add(counts.FalseAcceptRate);
-                Console.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"  {setName,-18} gallery={gallery,3} threshold={threshold:F4} enrolled_found={counts.Found}/{counts.EnrolledProbes} ({counts.FoundRate:F3}) wrong_person={counts.WrongPerson} never_enrolled_accepted={counts.StrangersAccepted}/{counts.StrangerProbes} ({counts.FalseAcceptRate:F3}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={counts.ExtraAccepted}/{counts.ExtraProbes} ({counts.ExtraRate:F4})") : string.Empty)}"));
-            }
+            Report(name, sets, strangers, byPath, thresholdFor, (probe, enrolled) => probe.Similarity(enrolled));
+        }
 
-            // All sets as one gallery: half of all people enrolled, a larger gallery than any one set.
-            var pooled = Score(sets.SelectMany(s => s.Photos).ToList(), strangers, byPath, thresholdFor, out var pooledThreshold, out var pooledGallery);
-            Console.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"  {"pooled",-18} gallery={pooledGallery,3} threshold={pooledThreshold:F4} enrolled_found={pooled.Found}/{pooled.EnrolledProbes} ({pooled.FoundRate:F3}) wrong_person={pooled.WrongPerson} never_enrolled_accepted={pooled.StrangersAccepted}/{pooled.StrangerProbes} ({pooled.FalseAcceptRate:F3}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={pooled.ExtraAccepted}/{pooled.ExtraProbes} ({pooled.ExtraRate:F4})") : string.Empty)}"));
-            Console.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"  all sets: enrolled_found={total.FoundRate:F3} ({total.Found}/{total.EnrolledProbes}) never_enrolled_accepted={total.FalseAcceptRate:F3} ({total.StrangersAccepted}/{total.StrangerProbes}; per set {perSet.DefaultIfEmpty().Min():F2}–{perSet.DefaultIfEmpty().Max():F2}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={total.ExtraRate:F4} ({total.ExtraAccepted}/{total.ExtraProbes})") : string.Empty)}"));
+        if (cohort.Count > 0)
+        {
+            var cohortEmbeddings = embeddings.Skip(photos.Count).OfType<FaceEmbedding>().ToList();
+            ReportNormalised(sets, strangers, byPath, cohortEmbeddings, parse.GetValue(CohortSizeOption), pipeline.Analyzer.Recogniser.ModelId);
         }
 
         return 0;
     }
 
+    /// <summary>
+    /// Raw cosine, T-norm and adaptive S-norm against the cohort, each with thresholds calibrated in this run on the
+    /// labelled sets' impostor pairs (the pairs of <c>eval calibrate</c>), so the three are compared at the same
+    /// per-search false-accept rates on the same footing.
+    /// </summary>
+    private static void ReportNormalised(
+        List<(string Name, List<LabelledPhoto> Photos)> sets, List<LabelledPhoto> strangers, Dictionary<string, FaceEmbedding?> byPath,
+        List<FaceEmbedding> cohort, int topK, string modelId)
+    {
+        var statistics = new Dictionary<FaceEmbedding, CohortStatistics>(ReferenceEqualityComparer.Instance);
+        foreach (var embedding in byPath.Values.OfType<FaceEmbedding>())
+        {
+            statistics[embedding] = CohortNormalisation.Statistics(cohort.Select(embedding.Similarity), topK);
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cohort: {cohort.Count} faces, top K={topK}; thresholds calibrated in this run on the labelled impostor pairs"));
+        var scorers = new List<(string Name, Func<FaceEmbedding, FaceEmbedding, float> Score)>
+        {
+            ("raw", (probe, enrolled) => probe.Similarity(enrolled)),
+            ("t-norm", (probe, enrolled) => CohortNormalisation.TNorm(probe.Similarity(enrolled), statistics[probe])),
+            ("as-norm", (probe, enrolled) => CohortNormalisation.AdaptiveSNorm(probe.Similarity(enrolled), statistics[probe], statistics[enrolled])),
+        };
+        var labelled = sets.SelectMany(s => s.Photos).ToList();
+        var labelledEmbeddings = labelled.Select(p => byPath[p.Path]).ToList();
+        foreach (var (scorerName, score) in scorers)
+        {
+            List<float> genuine = [], impostors = [];
+            foreach (var (a, b) in ComparablePairs(labelled, labelledEmbeddings))
+            {
+                (labelled[a].Identity == labelled[b].Identity ? genuine : impostors).Add(score(labelledEmbeddings[a]!, labelledEmbeddings[b]!));
+            }
+
+            var calibration = ThresholdCalibrator.Calibrate(impostors, genuine, $"labelled impostor pairs, {scorerName}");
+            var thresholds = ToProto(modelId, calibration);
+            var tar = string.Join(" ", calibration.Thresholds.Where(t => t.FalseAcceptRate is 1e-2 or 1e-3 or 1e-4)
+                .Select(t => string.Create(CultureInfo.InvariantCulture, $"TAR@{t.FalseAcceptRate:G1}={t.TrueAcceptRate:F3} (threshold {t.Threshold:F3}, {t.Basis})")));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{scorerName}] {impostors.Count} impostor / {genuine.Count} genuine pairs: {tar}"));
+            foreach (var rate in SweptRates)
+            {
+                Report($"{scorerName} far={rate:G3}", sets, strangers, byPath, gallery => thresholds.ThresholdFor(rate, gallery), score);
+            }
+        }
+    }
+
+    /// <summary>One operating point: each set, the pooled gallery and the totals.</summary>
+    private static void Report(
+        string name, List<(string Name, List<LabelledPhoto> Photos)> sets, List<LabelledPhoto> strangers, Dictionary<string, FaceEmbedding?> byPath,
+        Func<int, float> thresholdFor, Func<FaceEmbedding, FaceEmbedding, float> score)
+    {
+        Console.WriteLine($"[{name}]");
+        var total = new OpenSetCounts();
+        var perSet = new List<double>();
+        foreach (var (setName, setPhotos) in sets)
+        {
+            var counts = Score(setPhotos, strangers, byPath, thresholdFor, score, out var threshold, out var gallery);
+            total.Add(counts);
+            perSet.Add(counts.FalseAcceptRate);
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  {setName,-18} gallery={gallery,3} threshold={threshold:F4} enrolled_found={counts.Found}/{counts.EnrolledProbes} ({counts.FoundRate:F3}) wrong_person={counts.WrongPerson} never_enrolled_accepted={counts.StrangersAccepted}/{counts.StrangerProbes} ({counts.FalseAcceptRate:F3}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={counts.ExtraAccepted}/{counts.ExtraProbes} ({counts.ExtraRate:F4})") : string.Empty)}"));
+        }
+
+        // All sets as one gallery: half of all people enrolled, a larger gallery than any one set.
+        var pooled = Score(sets.SelectMany(s => s.Photos).ToList(), strangers, byPath, thresholdFor, score, out var pooledThreshold, out var pooledGallery);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  {"pooled",-18} gallery={pooledGallery,3} threshold={pooledThreshold:F4} enrolled_found={pooled.Found}/{pooled.EnrolledProbes} ({pooled.FoundRate:F3}) wrong_person={pooled.WrongPerson} never_enrolled_accepted={pooled.StrangersAccepted}/{pooled.StrangerProbes} ({pooled.FalseAcceptRate:F3}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={pooled.ExtraAccepted}/{pooled.ExtraProbes} ({pooled.ExtraRate:F4})") : string.Empty)}"));
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  all sets: enrolled_found={total.FoundRate:F3} ({total.Found}/{total.EnrolledProbes}) never_enrolled_accepted={total.FalseAcceptRate:F3} ({total.StrangersAccepted}/{total.StrangerProbes}; per set {perSet.DefaultIfEmpty().Min():F2}–{perSet.DefaultIfEmpty().Max():F2}){(strangers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra_strangers_accepted={total.ExtraRate:F4} ({total.ExtraAccepted}/{total.ExtraProbes})") : string.Empty)}"));
+    }
+
     /// <summary>One set: every other identity (ordinal order) enrolled with its first photo; every other photo searched.</summary>
     private static OpenSetCounts Score(
         IReadOnlyList<LabelledPhoto> photos, IReadOnlyList<LabelledPhoto> strangers, Dictionary<string, FaceEmbedding?> embeddings,
-        Func<int, float> thresholdFor, out float threshold, out int galleryFaces)
+        Func<int, float> thresholdFor, Func<FaceEmbedding, FaceEmbedding, float> score, out float threshold, out int galleryFaces)
     {
         var people = photos.GroupBy(p => p.Identity!).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         var gallery = new List<(string Identity, FaceEmbedding Embedding, LabelledPhoto Photo)>();
@@ -242,7 +308,7 @@ internal static class OpenSetCommands
             }
 
             var enrolled = enrolledIds.Contains(probe.Identity!);
-            var best = embeddings[probe.Path] is { } query ? gallery.Select(g => (g.Identity, Score: query.Similarity(g.Embedding))).MaxBy(x => x.Score) : default;
+            var best = embeddings[probe.Path] is { } query ? gallery.Select(g => (g.Identity, Score: score(query, g.Embedding))).MaxBy(x => x.Score) : default;
             var accepted = best.Identity is not null && best.Score >= limit;
             if (enrolled)
             {
@@ -262,7 +328,7 @@ internal static class OpenSetCommands
             if (embeddings[stranger.Path] is { } query)
             {
                 counts.ExtraProbes++;
-                counts.ExtraAccepted += gallery.Any(g => query.Similarity(g.Embedding) >= limit) ? 1 : 0;
+                counts.ExtraAccepted += gallery.Any(g => score(query, g.Embedding) >= limit) ? 1 : 0;
             }
         }
 
@@ -289,6 +355,42 @@ internal static class OpenSetCommands
             .Where((_, i) => i % every == 0)
             .Select(p => p with { Identity = "stranger:" + p.Path, SamePhotoGroup = null })
             .ToList();
+    }
+
+    /// <summary>Every N-th photo of --cohort that is not a --strangers photo: impostor faces to normalise scores against.</summary>
+    private static List<LabelledPhoto> Cohort(ParseResult parse, IReadOnlyList<LabelledPhoto> strangers)
+    {
+        if (parse.GetValue(CohortOption) is not { Length: > 0 } folder)
+        {
+            return [];
+        }
+
+        var every = Math.Max(1, parse.GetValue(CohortEveryOption));
+        var strangerPaths = strangers.Select(p => Path.GetFullPath(p.Path)).ToHashSet(StringComparer.Ordinal);
+        return LabelledPhoto.Load([folder]).Where(p => !p.IsMalformed && p.FaceCount is null or 1)
+            .Where(p => !strangerPaths.Contains(Path.GetFullPath(p.Path)))
+            .Where((_, i) => i % every == 0)
+            .ToList();
+    }
+
+    /// <summary>Indices (a &lt; b) of the photo pairs that can be compared: both gave a face and they are not copies of one photo.</summary>
+    private static IEnumerable<(int A, int B)> ComparablePairs(List<LabelledPhoto> photos, IReadOnlyList<FaceEmbedding?> embeddings)
+    {
+        for (var a = 0; a < photos.Count; a++)
+        {
+            if (embeddings[a] is null)
+            {
+                continue;
+            }
+
+            for (var b = a + 1; b < photos.Count; b++)
+            {
+                if (embeddings[b] is not null && !(photos[a].SamePhotoGroup is { } g && g == photos[b].SamePhotoGroup))
+                {
+                    yield return (a, b);
+                }
+            }
+        }
     }
 
     private static IEnumerable<string> SetFolders(string folder) =>
