@@ -302,6 +302,7 @@ public static class ModelCatalogue
     [
         new("faceres-int8", "faceres", "int8"),
         new("faceres-fp16", "faceres", "fp16"),
+        new("blazeface-back-int8", "blazeface-back", "int8"),
     ];
 
     /// <summary>
