@@ -113,7 +113,9 @@ internal static class Int8CalibrationCommand
         var entry = pipeline.Catalog.Manifest.Find(spec.Of) ?? throw new InvalidOperationException($"'{spec.Of}' is not in the manifest");
         var directory = ModelDirectory.Resolve(parse.GetValue(InProcessPipeline.ModelsOption) ?? Environment.GetEnvironmentVariable("Models__Directory"));
         var baseModel = Onnx.ModelProto.Parser.ParseFrom(await File.ReadAllBytesAsync(Path.Combine(directory, entry.File), token));
-        var activations = ModelVariants.QuantisedActivations(baseModel);
+        // A recogniser's crops calibrate its Clip outputs only: its signed tensors (the input's transpose) stay float.
+        var signed = ModelVariants.SignedActivations(baseModel.Graph, baseModel.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal));
+        var activations = ModelVariants.QuantisedActivations(baseModel).Where(a => !signed.Contains(a)).ToList();
         const float Top = 6f;
         var embeddingName = entry.Outputs[0].Name;
         var (ranges, _) = MeasureRanges(baseModel, activations, new HashSet<string>(), () => crops.Select(c => Input(entry, c, size)), percentile);

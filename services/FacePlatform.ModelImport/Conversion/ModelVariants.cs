@@ -28,6 +28,10 @@ public static class ModelVariants
     /// With <paramref name="activationRanges"/> (tensor → upper bound measured on real inputs, see
     /// <see cref="Catalogue.ModelCatalogue.ActivationRanges"/>), a Clip output's scale is bound/255 for the measured bound where it is below the
     /// Clip's own: values above it saturate (what a percentile bound trades for the finer steps of everything below).
+    /// Measured ranges also quantise what the graph leaves unbounded (BlazeFace): <c>Relu</c> outputs ([0, bound]) and,
+    /// with <paramref name="lowerBounds"/>, the signed tensors of <see cref="SignedActivations"/> (scale (high − low)/255,
+    /// zero point −low/scale); a residual <c>Add</c> then reads both inputs dequantised and ONNX Runtime makes it a
+    /// <c>QLinearAdd</c> with the ReLU folded into its output's QuantizeLinear.
     /// </summary>
     /// <returns>The variant and how many convolutions were quantised.</returns>
     /// <param name="model">The float model.</param>
@@ -182,6 +186,9 @@ public static class ModelVariants
     /// Convolution outputs with no bound of their own that stay in the int8 chain: every reader is a convolution or an
     /// <c>Add</c> of two computed tensors (a residual), none is a graph output. ONNX Runtime only makes a QLinearConv of
     /// a convolution whose output is quantised; a convolution followed by a Clip or Relu is quantised behind that instead.
+    /// Also the input's NHWC → NCHW transpose when only convolutions read it: with the first convolution quantised the
+    /// whole chain runs in ONNX Runtime's NHWC int8 layout (left float, BlazeFace kept a Transpose pair around every
+    /// residual Add: 1.9× slower than float instead of 1.2×, docs/benchmarks.md).
     /// </summary>
     public static IReadOnlySet<string> SignedActivations(GraphProto graph, IReadOnlyDictionary<string, TensorProto> initializers)
     {
@@ -189,9 +196,12 @@ public static class ModelVariants
         ArgumentNullException.ThrowIfNull(initializers);
         var consumers = graph.Node.SelectMany(n => n.Input.Select(i => (Input: i, Node: n))).ToLookup(p => p.Input, p => p.Node, StringComparer.Ordinal);
         var outputs = graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var inputs = graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         return graph.Node
-            .Where(n => n.OpType == "Conv" && !outputs.Contains(n.Output[0]) && consumers[n.Output[0]].Any()
-                && consumers[n.Output[0]].All(c => c.OpType == "Conv" || (c.OpType == "Add" && c.Input.Count == 2 && c.Input.All(i => !initializers.ContainsKey(i)))))
+            .Where(n => !outputs.Contains(n.Output[0]) && consumers[n.Output[0]].Any()
+                && ((n.OpType == "Conv"
+                        && consumers[n.Output[0]].All(c => c.OpType == "Conv" || (c.OpType == "Add" && c.Input.Count == 2 && c.Input.All(i => !initializers.ContainsKey(i)))))
+                    || (n.OpType == "Transpose" && inputs.Contains(n.Input[0]) && consumers[n.Output[0]].All(c => c.OpType == "Conv"))))
             .Select(n => n.Output[0])
             .ToHashSet(StringComparer.Ordinal);
     }
