@@ -311,7 +311,7 @@ internal static class Int8CalibrationCommand
         var folders = string.Join(", ", data.Select(d => Path.GetFileName(Path.TrimEndingDirectorySeparator(d))));
         all[spec.Name] = new ActivationCalibration(
             $"{what} under {folders} (without {string.Join(", ", exclude)}), cut as {spec.Of} cuts it",
-            string.Create(CultureInfo.InvariantCulture, $"{percentile}th percentile of each activation over all {(lows is { Count: > 0 } ? "tiles" : "crops")}{(lows is { Count: > 0 } ? $", {100 - percentile}th for the signed ones" : "")}"),
+            string.Create(CultureInfo.InvariantCulture, $"{percentile}th percentile of each activation over all {(lows is { Count: > 0 } ? "tiles" : "crops")}{(lows is { Count: > 0 } ? $", {(100 - percentile).ToString("0.####", CultureInfo.InvariantCulture)}th for the signed ones" : "")}"),
             samples,
             ranges.ToDictionary(r => r.Key, r => MathF.Round(r.Value, 4), StringComparer.Ordinal),
             lows is { Count: > 0 } ? lows.ToDictionary(r => r.Key, r => MathF.Round(r.Value, 4), StringComparer.Ordinal) : null);

@@ -164,7 +164,8 @@ public static class ModelVariants
 
     /// <summary>
     /// The activations whose range <see cref="Int8Static"/> quantises: outputs of a <c>Clip(min ≥ 0, max)</c> or a
-    /// <c>Relu</c> (the pads, pools and reshapes behind them inherit their range), and the signed outputs of
+    /// <c>Relu</c> that a convolution, pad, pool or Add reads (FaceRes's age-head ReLU before a MatMul stays float; the
+    /// pads, pools and reshapes behind them inherit their range), and the signed outputs of
     /// convolutions that only a convolution or a residual <c>Add</c> reads (BlazeFace's depthwise → pointwise → Add;
     /// <see cref="SignedActivations"/>). These are what activation calibration measures.
     /// </summary>
@@ -173,11 +174,13 @@ public static class ModelVariants
         ArgumentNullException.ThrowIfNull(model);
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var signed = SignedActivations(model.Graph, initializers);
+        var consumers = model.Graph.Node.SelectMany(n => n.Input.Select(i => (Input: i, Node: n))).ToLookup(p => p.Input, p => p.Node, StringComparer.Ordinal);
         return
         [
             .. model.Graph.Node
                 .Where(n => (n.OpType == "Clip" && n.Input.Count == 3 && ScalarOf(initializers, n.Input[1]) is >= 0 && ScalarOf(initializers, n.Input[2]) is > 0)
-                    || n.OpType == "Relu" || signed.Contains(n.Output[0]))
+                    || (n.OpType == "Relu" && consumers[n.Output[0]].Any(c => c.OpType is "Conv" or "Add" or "MaxPool" or "Pad"))
+                    || signed.Contains(n.Output[0]))
                 .Select(n => n.Output[0]),
         ];
     }
