@@ -231,7 +231,8 @@ public sealed class ModelImporter
         var baseModel = Onnx.ModelProto.Parser.ParseFrom(baseBytes);
         var (model, method, detail) = variant.Precision switch
         {
-            "int8" => ModelVariants.Int8Static(baseModel, ModelCatalogue.ActivationRanges.GetValueOrDefault(variant.Name)?.Ranges) is var (q, n)
+            "int8" => ModelCatalogue.ActivationRanges.GetValueOrDefault(variant.Name) is var ranges
+                && ModelVariants.Int8Static(baseModel, ranges?.Ranges, ranges?.Lows) is var (q, n)
                 ? (q, MethodOf(variant), $"{n} convolutions quantised")
                 : default,
             "fp16" => (ModelVariants.Float16(baseModel), ModelVariants.Float16Method, "float16 weights"),
@@ -282,7 +283,7 @@ public sealed class ModelImporter
     private static string MethodOf(VariantSpec variant) => variant.Precision switch
     {
         "int8" => ModelCatalogue.ActivationRanges.GetValueOrDefault(variant.Name) is { } calibrated
-            ? $"{ModelVariants.Int8Method}; activation ranges calibrated on {calibrated.Crops} face crops ({calibrated.Method}) of {calibrated.Data}"
+            ? $"{ModelVariants.Int8Method}; activation ranges calibrated on {calibrated.Crops} {(ModelCatalogue.Get(variant.Of).Task == "face-detection" ? "photo tiles" : "face crops")} ({calibrated.Method}) of {calibrated.Data}"
             : $"{ModelVariants.Int8Method}; activation ranges from the graph's Clip bounds (uncalibrated)",
         "fp16" => ModelVariants.Float16Method,
         _ => throw new InvalidOperationException($"Variant '{variant.Name}': unknown precision '{variant.Precision}'."),

@@ -80,13 +80,15 @@ public sealed class ModelVariantTests
     {
         var (bytes, entry) = FaceRes();
         var source = ModelProto.Parser.ParseFrom(bytes);
-        var activations = ModelVariants.QuantisedActivations(source);
+        var signed = ModelVariants.SignedActivations(source.Graph, source.Graph.Initializer.ToDictionary(t => t.Name));
+        var activations = ModelVariants.QuantisedActivations(source).Where(a => !signed.Contains(a)).ToList();
         // One activation measured below its Clip(0, 6), one above (clamped to 6), the rest not measured (6).
         var ranges = new Dictionary<string, float> { [activations[0]] = 1.5f, [activations[1]] = 9f };
 
         var (model, quantised) = ModelVariants.Int8Static(source, ranges);
 
-        Assert.Equal(27, activations.Count);
+        Assert.Equal(27, activations.Count); // the Clip outputs
+        Assert.Equal(["input_1/nchw"], signed); // the input's transpose: signed, float without a measured lower bound
         Assert.Equal(26, quantised);
         float ScaleOf(string tensor) => BitConverter.ToSingle(
             model.Graph.Initializer.Single(t => t.Name == tensor + "/q_scale").RawData.ToByteArray());
@@ -110,7 +112,8 @@ public sealed class ModelVariantTests
     {
         var (bytes, entry) = FaceRes();
         var source = ModelProto.Parser.ParseFrom(bytes);
-        var activations = ModelVariants.QuantisedActivations(source);
+        var signed = ModelVariants.SignedActivations(source.Graph, source.Graph.Initializer.ToDictionary(t => t.Name));
+        var activations = ModelVariants.QuantisedActivations(source).Where(a => !signed.Contains(a)).ToList();
 
         var observed = ModelVariants.WithOutputs(source, activations.Take(2));
 
@@ -122,6 +125,43 @@ public sealed class ModelVariantTests
         var first = results.Single(r => r.Name == activations[0]).AsEnumerable<float>().ToList();
         Assert.InRange(first.Min(), 0f, 6f);
         Assert.InRange(first.Max(), 0f, 6f);
+    }
+
+    [Fact]
+    public void Int8_blazeface_stays_float_without_ranges_and_runs_as_qlinearconv_and_qlinearadd_with_the_measured_ones()
+    {
+        var manifest = ModelManifest.Load(TestPaths.ModelsDirectory);
+        var entry = manifest["blazeface-back"];
+        var bytes = File.ReadAllBytes(manifest.PathOf(entry));
+        var source = ModelProto.Parser.ParseFrom(bytes);
+        var shipped = ModelCatalogue.ActivationRanges["blazeface-back-int8"];
+        var signed = ModelVariants.SignedActivations(source.Graph, source.Graph.Initializer.ToDictionary(t => t.Name));
+
+        // Unbounded ReLUs: nothing is quantised without measured ranges.
+        Assert.Equal(0, ModelVariants.Int8Static(source).QuantisedConvolutions);
+        var (model, quantised) = ModelVariants.Int8Static(source, shipped.Ranges, shipped.Lows);
+
+        // 33 ReLU outputs (unsigned), 65 convolution outputs inside residual blocks and the input's transpose (signed).
+        Assert.Equal(66, signed.Count);
+        Assert.Equal(ModelVariants.QuantisedActivations(source).Order(StringComparer.Ordinal), shipped.Ranges.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(signed.Order(StringComparer.Ordinal), shipped.Lows!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(71, quantised); // every convolution; the 4 heads write float outputs, so ONNX Runtime runs them as float Conv
+        var optimised = Path.Combine(Path.GetTempPath(), $"blazeface-int8-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            using (var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED, OptimizedModelFilePath = optimised })
+            using (new InferenceSession(model.ToByteArray(), options))
+            {
+            }
+
+            var ops = ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimised)).Graph.Node.Select(n => n.OpType).ToList();
+            Assert.Equal(67, ops.Count(op => op == "QLinearConv"));
+            Assert.Equal(31, ops.Count(op => op == "QLinearAdd"));
+        }
+        finally
+        {
+            File.Delete(optimised);
+        }
     }
 
     [Fact]

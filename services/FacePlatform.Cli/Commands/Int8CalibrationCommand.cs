@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Text.Json;
 using FacePlatform.ModelImport.Conversion;
 using FacePlatform.ModelImport.Manifest;
+using FacePlatform.Vision.Detection;
 using FacePlatform.Vision.Imaging;
 using FacePlatform.Vision.Inference;
+using FacePlatform.Vision.Tensors;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -77,6 +79,11 @@ internal static class Int8CalibrationCommand
             .ToList();
         await using var pipeline = InProcessPipeline.Create(parse);
         var analyzer = pipeline.Analyzer;
+        if (ModelImport.Catalogue.ModelCatalogue.Get(spec.Of).Task == "face-detection")
+        {
+            return await CalibrateDetectorAsync(parse, pipeline, spec, photos, data, percentile, exclude, write, token);
+        }
+
         if (analyzer.Recogniser.BackboneId != spec.Of)
         {
             Console.Error.WriteLine($"[calibrate-int8] the pipeline's recogniser is '{analyzer.Recogniser.BackboneId}'; pass --model {spec.Of}");
@@ -106,43 +113,13 @@ internal static class Int8CalibrationCommand
         var entry = pipeline.Catalog.Manifest.Find(spec.Of) ?? throw new InvalidOperationException($"'{spec.Of}' is not in the manifest");
         var directory = ModelDirectory.Resolve(parse.GetValue(InProcessPipeline.ModelsOption) ?? Environment.GetEnvironmentVariable("Models__Directory"));
         var baseModel = Onnx.ModelProto.Parser.ParseFrom(await File.ReadAllBytesAsync(Path.Combine(directory, entry.File), token));
-        var activations = ModelVariants.QuantisedActivations(baseModel);
-        var histograms = activations.ToDictionary(a => a, _ => new long[Bins], StringComparer.Ordinal);
-        var largest = activations.ToDictionary(a => a, _ => 0f, StringComparer.Ordinal);
+        // A recogniser's crops calibrate its Clip outputs only: its signed tensors (the input's transpose) stay float.
+        var signed = ModelVariants.SignedActivations(baseModel.Graph, baseModel.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal));
+        var activations = ModelVariants.QuantisedActivations(baseModel).Where(a => !signed.Contains(a)).ToList();
         const float Top = 6f;
         var embeddingName = entry.Outputs[0].Name;
-        var floatEmbeddings = new List<float[]>();
-        using (var session = new InferenceSession(ModelVariants.WithOutputs(baseModel, activations).ToByteArray()))
-        {
-            foreach (var crop in crops)
-            {
-                using var results = session.Run([Input(entry, crop, size)]);
-                foreach (var result in results)
-                {
-                    if (result.Name == embeddingName)
-                    {
-                        floatEmbeddings.Add(result.AsEnumerable<float>().ToArray());
-                    }
-                    else if (histograms.TryGetValue(result.Name, out var histogram))
-                    {
-                        var max = largest[result.Name];
-                        foreach (var value in result.AsEnumerable<float>())
-                        {
-                            histogram[Math.Clamp((int)(value / Top * Bins), 0, Bins - 1)]++;
-                            max = Math.Max(max, value);
-                        }
-
-                        largest[result.Name] = max;
-                    }
-                }
-            }
-        }
-
-        var ranges = new Dictionary<string, float>(StringComparer.Ordinal);
-        foreach (var activation in activations)
-        {
-            ranges[activation] = percentile >= 100 ? largest[activation] : Percentile(histograms[activation], percentile, Top);
-        }
+        var (ranges, _) = MeasureRanges(baseModel, activations, new HashSet<string>(), () => crops.Select(c => Input(entry, c, size)), percentile);
+        var floatEmbeddings = Embeddings(baseModel, entry, crops, size, embeddingName);
 
         var uncalibratedModel = ModelVariants.Int8Static(baseModel).Model;
         var calibratedModel = ModelVariants.Int8Static(baseModel, ranges).Model;
@@ -192,20 +169,154 @@ internal static class Int8CalibrationCommand
 
         if (write is not null)
         {
-            var all = File.Exists(write)
-                ? JsonSerializer.Deserialize(await File.ReadAllTextAsync(write, token), ManifestJsonContext.Default.DictionaryStringActivationCalibration) ?? []
-                : new Dictionary<string, ActivationCalibration>(StringComparer.Ordinal);
-            var folders = string.Join(", ", data.Select(d => Path.GetFileName(Path.TrimEndingDirectorySeparator(d))));
-            all[variantName] = new ActivationCalibration(
-                $"every face of the photos under {folders} (without {string.Join(", ", exclude)}), cut as {spec.Of} cuts it",
-                string.Create(CultureInfo.InvariantCulture, $"{percentile}th percentile of each activation over all crops"),
-                crops.Count,
-                ranges.ToDictionary(r => r.Key, r => MathF.Round(r.Value, 4), StringComparer.Ordinal));
-            await File.WriteAllTextAsync(write, JsonSerializer.Serialize(all, ManifestJsonContext.Default.DictionaryStringActivationCalibration) + "\n", token);
-            Console.WriteLine($"wrote {variantName} to {write}; re-import (facectl models import --only {variantName}) to make the variant with them");
+            await WriteAsync(write, spec, data, exclude, percentile, crops.Count, "every face of the photos", ranges, null, token);
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// A detector's ranges: every tile of every photo, cut as <see cref="FaceDetector.DetectAsync"/> plans it (the
+    /// pipeline's detection options), run through the float model. The convolution outputs inside the residual blocks are
+    /// signed and get a lower bound too ((100 − percentile)th). Accuracy is not judged here: <c>facectl eval detect
+    /// --detector VARIANT</c> and <c>facectl models bench</c> measure the re-imported variant.
+    /// </summary>
+    private static async Task<int> CalibrateDetectorAsync(
+        ParseResult parse, InProcessPipeline pipeline, ModelImport.Catalogue.VariantSpec spec, List<string> photos, string[] data, double percentile, string[] exclude,
+        string? write, CancellationToken token)
+    {
+        if (pipeline.Analyzer.Detector is not FaceDetector detector || !detector.ModelIds.Contains(spec.Of))
+        {
+            Console.Error.WriteLine($"[calibrate-int8] the pipeline's detector is not '{spec.Of}'; pass --detector {spec.Of}");
+            return 2;
+        }
+
+        var entry = pipeline.Catalog.Manifest.Find(spec.Of) ?? throw new InvalidOperationException($"'{spec.Of}' is not in the manifest");
+        var directory = ModelDirectory.Resolve(parse.GetValue(InProcessPipeline.ModelsOption) ?? Environment.GetEnvironmentVariable("Models__Directory"));
+        var baseModel = Onnx.ModelProto.Parser.ParseFrom(await File.ReadAllBytesAsync(Path.Combine(directory, entry.File), token));
+        var size = (int)entry.Input.Shape[1];
+        var format = PixelFormat.From(entry.Input);
+        var options = detector.Options;
+        IEnumerable<NamedOnnxValue> Tiles()
+        {
+            foreach (var path in photos)
+            {
+                RgbImage image;
+                try
+                {
+                    image = ImageDecoder.Decode(File.ReadAllBytes(path));
+                }
+                catch (ImageRejectedException)
+                {
+                    continue;
+                }
+
+                using (image)
+                {
+                    var minFace = options.MinFaceFor(image.Width, image.Height);
+                    foreach (var tile in TilePlan.Plan(image.Width, image.Height, size, minFace, options.MinDetectableInput, maxTiles: options.MaxTiles))
+                    {
+                        var tensor = new DenseTensor<float>([1, size, size, 3]);
+                        ImageSampler.ResampleAxisAligned(image, tile.X, tile.Width / size, tile.Y, tile.Height / size, size, size, EdgeMode.Zero, format, tensor.Buffer.Span);
+                        yield return NamedOnnxValue.CreateFromTensor(entry.Input.Name, tensor);
+                    }
+                }
+            }
+        }
+
+        var activations = ModelVariants.QuantisedActivations(baseModel);
+        var signed = ModelVariants.SignedActivations(baseModel.Graph, baseModel.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal));
+        var (ranges, lows) = MeasureRanges(baseModel, activations, signed, Tiles, percentile);
+        var tiles = Tiles().Count();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"variant={spec.Name} photos={photos.Count} tiles={tiles} activations={activations.Count} (signed {signed.Count}) percentile={percentile} " +
+            $"upper bounds {ranges.Values.Min():F3}..{ranges.Values.Max():F3}, lower bounds {(lows.Count > 0 ? lows.Values.Min() : 0):F3}..{(lows.Count > 0 ? lows.Values.Max() : 0):F3}"));
+        if (write is not null)
+        {
+            await WriteAsync(write, spec, data, exclude, percentile, tiles, "every detector tile of the photos", ranges, lows, token);
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Each activation's range over <paramref name="samples"/> (run twice: the extremes, then a histogram of
+    /// <see cref="Bins"/> bins between them): the upper bound is the <paramref name="percentile"/>th percentile, and for
+    /// <paramref name="signed"/> tensors the lower bound the (100 − percentile)th; 100 takes the extremes.
+    /// </summary>
+    private static (Dictionary<string, float> Ranges, Dictionary<string, float> Lows) MeasureRanges(
+        Onnx.ModelProto model, IReadOnlyList<string> activations, IReadOnlySet<string> signed, Func<IEnumerable<NamedOnnxValue>> samples, double percentile)
+    {
+        var lowest = activations.ToDictionary(a => a, _ => 0f, StringComparer.Ordinal);
+        var largest = activations.ToDictionary(a => a, _ => 0f, StringComparer.Ordinal);
+        var histograms = activations.ToDictionary(a => a, _ => new long[Bins], StringComparer.Ordinal);
+        using var session = new InferenceSession(ModelVariants.WithOutputs(model, activations).ToByteArray());
+        for (var pass = 0; pass < 2; pass++)
+        {
+            foreach (var sample in samples())
+            {
+                using var results = session.Run([sample]);
+                foreach (var result in results.Where(r => largest.ContainsKey(r.Name)))
+                {
+                    var (low, high) = (lowest[result.Name], largest[result.Name]);
+                    if (pass == 0)
+                    {
+                        foreach (var value in result.AsEnumerable<float>())
+                        {
+                            (low, high) = (Math.Min(low, value), Math.Max(high, value));
+                        }
+
+                        (lowest[result.Name], largest[result.Name]) = (low, high);
+                    }
+                    else
+                    {
+                        var histogram = histograms[result.Name];
+                        var width = Math.Max(high - low, 1e-6f);
+                        foreach (var value in result.AsEnumerable<float>())
+                        {
+                            histogram[Math.Clamp((int)((value - low) / width * Bins), 0, Bins - 1)]++;
+                        }
+                    }
+                }
+            }
+
+            if (percentile >= 100)
+            {
+                break;
+            }
+        }
+
+        var ranges = new Dictionary<string, float>(StringComparer.Ordinal);
+        var lows = new Dictionary<string, float>(StringComparer.Ordinal);
+        foreach (var activation in activations)
+        {
+            var (low, high) = (lowest[activation], largest[activation]);
+            ranges[activation] = percentile >= 100 ? high : low + Percentile(histograms[activation], percentile, high - low);
+            if (signed.Contains(activation))
+            {
+                lows[activation] = percentile >= 100 ? low : low + Percentile(histograms[activation], 100 - percentile, high - low) - ((high - low) / Bins);
+            }
+        }
+
+        return (ranges, lows);
+    }
+
+    private static async Task WriteAsync(
+        string write, ModelImport.Catalogue.VariantSpec spec, string[] data, string[] exclude, double percentile, int samples, string what,
+        Dictionary<string, float> ranges, Dictionary<string, float>? lows, CancellationToken token)
+    {
+        var all = File.Exists(write)
+            ? JsonSerializer.Deserialize(await File.ReadAllTextAsync(write, token), ManifestJsonContext.Default.DictionaryStringActivationCalibration) ?? []
+            : new Dictionary<string, ActivationCalibration>(StringComparer.Ordinal);
+        var folders = string.Join(", ", data.Select(d => Path.GetFileName(Path.TrimEndingDirectorySeparator(d))));
+        all[spec.Name] = new ActivationCalibration(
+            $"{what} under {folders} (without {string.Join(", ", exclude)}), cut as {spec.Of} cuts it",
+            string.Create(CultureInfo.InvariantCulture, $"{percentile}th percentile of each activation over all {(lows is { Count: > 0 } ? "tiles" : "crops")}{(lows is { Count: > 0 } ? $", {(100 - percentile).ToString("0.####", CultureInfo.InvariantCulture)}th for the signed ones" : "")}"),
+            samples,
+            ranges.ToDictionary(r => r.Key, r => MathF.Round(r.Value, 4), StringComparer.Ordinal),
+            lows is { Count: > 0 } ? lows.ToDictionary(r => r.Key, r => MathF.Round(r.Value, 4), StringComparer.Ordinal) : null);
+        await File.WriteAllTextAsync(write, JsonSerializer.Serialize(all, ManifestJsonContext.Default.DictionaryStringActivationCalibration) + "\n", token);
+        Console.WriteLine($"wrote {spec.Name} to {write}; re-import (facectl models import --only {spec.Name}) to make the variant with them");
     }
 
     /// <summary>The model's input for one crop (size² RGB bytes), as its manifest entry says: NHWC, value·scale + offset.</summary>
@@ -221,6 +332,7 @@ internal static class Int8CalibrationCommand
         return NamedOnnxValue.CreateFromTensor(entry.Input.Name, tensor);
     }
 
+    /// <summary>The value below which <paramref name="percentile"/>% of the histogram's counts lie, over 0..<paramref name="top"/>.</summary>
     private static float Percentile(long[] histogram, double percentile, float top)
     {
         var total = histogram.Sum();

@@ -291,17 +291,19 @@ public static class ModelCatalogue
     ];
 
     /// <summary>
-    /// Reduced-precision variants, written after their base models. Only FaceRes: it is a chain of
-    /// <c>Conv → Clip(0, 6)</c>, so every activation range is known without calibration data and 26 of its 27
-    /// convolutions run as QLinearConv (2× faster at batch 1 on this CPU). BlazeFace's activations are unbounded ReLUs
-    /// (no int8 without calibration photos), and on ONNX Runtime's CPU provider fp16 ran slower than float for both
-    /// (no fp16 convolution kernels on x86: docs/benchmarks.md, "Precision variants"); the fp16 FaceRes is kept for GPU
-    /// nodes and for the measurement.
+    /// Reduced-precision variants, written after their base models. FaceRes is a chain of <c>Conv → Clip(0, 6)</c>,
+    /// so every activation range is known without calibration data and 26 of its 27 convolutions run as QLinearConv
+    /// (2× faster at batch 1 on this CPU). BlazeFace's activations are unbounded ReLUs: its int8 variant takes every
+    /// range from photo tiles (<see cref="ActivationRanges"/>), runs fully as QLinearConv/QLinearAdd, and was measured
+    /// 1.2× slower than float and far less accurate, so no profile uses it. On ONNX Runtime's CPU provider fp16 ran
+    /// slower than float for both (no fp16 convolution kernels on x86: docs/benchmarks.md, "Precision variants"); the
+    /// fp16 FaceRes is kept for GPU nodes, it and the int8 BlazeFace for the measurement.
     /// </summary>
     public static IReadOnlyList<VariantSpec> Variants { get; } =
     [
         new("faceres-int8", "faceres", "int8"),
         new("faceres-fp16", "faceres", "fp16"),
+        new("blazeface-back-int8", "blazeface-back", "int8"),
     ];
 
     /// <summary>

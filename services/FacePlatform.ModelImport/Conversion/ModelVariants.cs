@@ -28,9 +28,19 @@ public static class ModelVariants
     /// With <paramref name="activationRanges"/> (tensor → upper bound measured on real inputs, see
     /// <see cref="Catalogue.ModelCatalogue.ActivationRanges"/>), a Clip output's scale is bound/255 for the measured bound where it is below the
     /// Clip's own: values above it saturate (what a percentile bound trades for the finer steps of everything below).
+    /// Measured ranges also quantise what the graph leaves unbounded (BlazeFace): <c>Relu</c> outputs ([0, bound]) and,
+    /// with <paramref name="lowerBounds"/>, the signed tensors of <see cref="SignedActivations"/> (scale (high − low)/255,
+    /// zero point −low/scale); a residual <c>Add</c> then reads both inputs dequantised and ONNX Runtime makes it a
+    /// <c>QLinearAdd</c> with the ReLU folded into its output's QuantizeLinear.
     /// </summary>
     /// <returns>The variant and how many convolutions were quantised.</returns>
-    public static (ModelProto Model, int QuantisedConvolutions) Int8Static(ModelProto model, IReadOnlyDictionary<string, float>? activationRanges = null)
+    /// <param name="model">The float model.</param>
+    /// <param name="activationRanges">Measured upper bounds (tensor → bound); also the only source of ranges for
+    /// <c>Relu</c> outputs and for convolution outputs (see <see cref="QuantisedActivations"/>), which the graph leaves unbounded.</param>
+    /// <param name="lowerBounds">Measured lower bounds of the signed tensors among them (convolution outputs read by a
+    /// convolution or a residual <c>Add</c>, BlazeFace); those get an asymmetric uint8 range with a zero point.</param>
+    public static (ModelProto Model, int QuantisedConvolutions) Int8Static(
+        ModelProto model, IReadOnlyDictionary<string, float>? activationRanges = null, IReadOnlyDictionary<string, float>? lowerBounds = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var result = model.Clone();
@@ -49,16 +59,27 @@ public static class ModelVariants
             return name;
         }
 
-        // Known upper bounds (lower bound 0) of tensors, in graph order (the converter writes nodes topologically).
-        var bound = new Dictionary<string, float>(StringComparer.Ordinal);
+        // Known ranges of tensors, in graph order (the converter writes nodes topologically).
+        var bound = new Dictionary<string, (float Low, float High)>(StringComparer.Ordinal);
+        var signed = SignedActivations(graph, initializers);
         foreach (var node in graph.Node)
         {
             if (node.OpType == "Clip" && node.Input.Count == 3 && ScalarOf(initializers, node.Input[1]) is { } low && low >= 0
                 && ScalarOf(initializers, node.Input[2]) is { } high && high > 0)
             {
-                bound[node.Output[0]] = activationRanges is not null && activationRanges.TryGetValue(node.Output[0], out var measured) && measured > 0
+                bound[node.Output[0]] = (0, activationRanges is not null && activationRanges.TryGetValue(node.Output[0], out var measured) && measured > 0
                     ? Math.Min(measured, high)
-                    : high;
+                    : high);
+            }
+            else if (node.OpType == "Relu" && activationRanges is not null && activationRanges.TryGetValue(node.Output[0], out var reluHigh) && reluHigh > 0)
+            {
+                bound[node.Output[0]] = (0, reluHigh);
+            }
+            else if (signed.Contains(node.Output[0]) && activationRanges is not null && lowerBounds is not null
+                && activationRanges.TryGetValue(node.Output[0], out var convHigh) && lowerBounds.TryGetValue(node.Output[0], out var convLow))
+            {
+                // Zero must be exact (the convolutions' zero padding): the range always spans it.
+                bound[node.Output[0]] = (Math.Min(convLow, 0), Math.Max(convHigh, 0));
             }
             else if (node.OpType is "MaxPool" or "Reshape" or "Transpose" or "Flatten" or "Squeeze" or "Unsqueeze" && bound.TryGetValue(node.Input[0], out var passed))
             {
@@ -73,14 +94,15 @@ public static class ModelVariants
         var nodes = new List<NodeProto>(graph.Node.Count * 2);
         var dequantised = new Dictionary<string, (string Name, float Scale)>(StringComparer.Ordinal);
         var quantised = 0;
-        (string Name, float Scale) Dequantised(string tensor, float max)
+        (string Name, float Scale) Dequantised(string tensor, (float Low, float High) range)
         {
             if (!dequantised.TryGetValue(tensor, out var value))
             {
-                var scale = max / 255f;
+                var scale = (range.High - range.Low) / 255f;
+                var zeroPoint = (byte)Math.Clamp(MathF.Round(-range.Low / scale), 0, 255);
                 var scaleName = AddFloats(graph, names, Unique(tensor + "/q_scale"), [], [scale]);
                 var zeroName = Unique(tensor + "/q_zero");
-                graph.Initializer.Add(new TensorProto { Name = zeroName, DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom([0]) });
+                graph.Initializer.Add(new TensorProto { Name = zeroName, DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom([zeroPoint]) });
                 var q = Unique(tensor + "/q");
                 var dq = Unique(tensor + "/dq");
                 nodes.Add(NodeOf("QuantizeLinear", q, [tensor, scaleName, zeroName]));
@@ -94,12 +116,13 @@ public static class ModelVariants
 
         foreach (var node in graph.Node)
         {
-            // Inputs of known range are read through their quantised copy: the next Conv, Pad or MaxPool joins the int8 chain.
+            // Inputs of known range are read through their quantised copy: the next Conv, Pad or MaxPool joins the int8
+            // chain, and so does a residual Add (ONNX Runtime: DQ, DQ → Add → Relu → Q becomes QLinearAdd).
             for (var i = 0; i < node.Input.Count; i++)
             {
-                if (node.OpType is "Conv" or "Pad" or "MaxPool" && i == 0 && bound.TryGetValue(node.Input[i], out var max))
+                if (((node.OpType is "Conv" or "Pad" or "MaxPool" && i == 0) || node.OpType == "Add") && bound.TryGetValue(node.Input[i], out var range))
                 {
-                    var (dq, scale) = Dequantised(node.Input[i], max);
+                    var (dq, scale) = Dequantised(node.Input[i], range);
                     node.Input[i] = dq;
                     if (node.OpType == "Conv" && QuantiseConvolution(node, scale, initializers, graph, names, Unique, nodes))
                     {
@@ -109,9 +132,9 @@ public static class ModelVariants
             }
 
             nodes.Add(node);
-            if (node.OpType == "Clip" && bound.TryGetValue(node.Output[0], out var clipped))
+            if (node.OpType is "Clip" or "Relu" or "Conv" && bound.TryGetValue(node.Output[0], out var produced))
             {
-                Dequantised(node.Output[0], clipped);
+                Dequantised(node.Output[0], produced);
             }
         }
 
@@ -140,19 +163,50 @@ public static class ModelVariants
     }
 
     /// <summary>
-    /// The activations whose range <see cref="Int8Static"/> quantises: outputs of a <c>Clip(min ≥ 0, max)</c> (the
-    /// pads, pools and reshapes behind them inherit their range). These are what activation calibration measures.
+    /// The activations whose range <see cref="Int8Static"/> quantises: outputs of a <c>Clip(min ≥ 0, max)</c> or a
+    /// <c>Relu</c> that a convolution, pad, pool or Add reads (FaceRes's age-head ReLU before a MatMul stays float; the
+    /// pads, pools and reshapes behind them inherit their range), and the signed outputs of
+    /// convolutions that only a convolution or a residual <c>Add</c> reads (BlazeFace's depthwise → pointwise → Add;
+    /// <see cref="SignedActivations"/>). These are what activation calibration measures.
     /// </summary>
     public static IReadOnlyList<string> QuantisedActivations(ModelProto model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var signed = SignedActivations(model.Graph, initializers);
+        var consumers = model.Graph.Node.SelectMany(n => n.Input.Select(i => (Input: i, Node: n))).ToLookup(p => p.Input, p => p.Node, StringComparer.Ordinal);
         return
         [
             .. model.Graph.Node
-                .Where(n => n.OpType == "Clip" && n.Input.Count == 3 && ScalarOf(initializers, n.Input[1]) is >= 0 && ScalarOf(initializers, n.Input[2]) is > 0)
+                .Where(n => (n.OpType == "Clip" && n.Input.Count == 3 && ScalarOf(initializers, n.Input[1]) is >= 0 && ScalarOf(initializers, n.Input[2]) is > 0)
+                    || (n.OpType == "Relu" && consumers[n.Output[0]].Any(c => c.OpType is "Conv" or "Add" or "MaxPool" or "Pad"))
+                    || signed.Contains(n.Output[0]))
                 .Select(n => n.Output[0]),
         ];
+    }
+
+    /// <summary>
+    /// Convolution outputs with no bound of their own that stay in the int8 chain: every reader is a convolution or an
+    /// <c>Add</c> of two computed tensors (a residual), none is a graph output. ONNX Runtime only makes a QLinearConv of
+    /// a convolution whose output is quantised; a convolution followed by a Clip or Relu is quantised behind that instead.
+    /// Also the input's NHWC → NCHW transpose when only convolutions read it: with the first convolution quantised the
+    /// whole chain runs in ONNX Runtime's NHWC int8 layout (left float, BlazeFace kept a Transpose pair around every
+    /// residual Add: 1.9× slower than float instead of 1.2×, docs/benchmarks.md).
+    /// </summary>
+    public static IReadOnlySet<string> SignedActivations(GraphProto graph, IReadOnlyDictionary<string, TensorProto> initializers)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(initializers);
+        var consumers = graph.Node.SelectMany(n => n.Input.Select(i => (Input: i, Node: n))).ToLookup(p => p.Input, p => p.Node, StringComparer.Ordinal);
+        var outputs = graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var inputs = graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        return graph.Node
+            .Where(n => !outputs.Contains(n.Output[0]) && consumers[n.Output[0]].Any()
+                && ((n.OpType == "Conv"
+                        && consumers[n.Output[0]].All(c => c.OpType == "Conv" || (c.OpType == "Add" && c.Input.Count == 2 && c.Input.All(i => !initializers.ContainsKey(i)))))
+                    || (n.OpType == "Transpose" && inputs.Contains(n.Input[0]) && consumers[n.Output[0]].All(c => c.OpType == "Conv"))))
+            .Select(n => n.Output[0])
+            .ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>A copy of <paramref name="model"/> that also outputs <paramref name="tensors"/> (float), for calibration runs.</summary>

@@ -368,9 +368,11 @@ public sealed record ModelStats(int? Opset = null, long? Parameters = null, long
 /// </summary>
 /// <param name="Data">The photos the crops came from (never a data set whose terms forbid fitting to it).</param>
 /// <param name="Method">How each range was chosen, in words (statistic and crop).</param>
-/// <param name="Crops">Number of face crops run through the float model.</param>
-/// <param name="Ranges">Tensor name → upper bound of its values (lower bound 0).</param>
-public sealed record ActivationCalibration(string Data, string Method, int Crops, IReadOnlyDictionary<string, float> Ranges);
+/// <param name="Crops">Number of face crops (a detector: photo tiles) run through the float model.</param>
+/// <param name="Ranges">Tensor name → upper bound of its values (lower bound 0 unless <paramref name="Lows"/> names it).</param>
+/// <param name="Lows">Tensor name → lower bound, for the signed tensors (convolution outputs inside BlazeFace's residual blocks).</param>
+public sealed record ActivationCalibration(
+    string Data, string Method, int Crops, IReadOnlyDictionary<string, float> Ranges, IReadOnlyDictionary<string, float>? Lows = null);
 
 /// <summary>Source-generated JSON for the manifest (camelCase, indented, nulls left out).</summary>
 [JsonSourceGenerationOptions(

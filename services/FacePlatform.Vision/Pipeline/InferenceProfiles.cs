@@ -60,7 +60,9 @@ public sealed class ProfileOptions
     /// model id (2–3× faster per face on the CPU, embedding cosine ≥ 0.99 with
     /// the float model); detection as configured. Dropping the mesh stage was measured too and not kept: ~1.3 ms per
     /// face, a gain lost in the noise of two rounds, and without its face-presence check 90 candidates passed on the
-    /// reference photos where the mesh keeps the 78 faces the harness finds (docs/benchmarks.md, "Profiles").
+    /// reference photos where the mesh keeps the 78 faces the harness finds (docs/benchmarks.md, "Profiles"). The detector
+    /// stays float: <c>blazeface-back-int8</c> was measured 1.2× slower per tile and far less precise (docs/benchmarks.md,
+    /// "Precision variants and profiles").
     /// </summary>
     public const string Fast = "fast";
 
