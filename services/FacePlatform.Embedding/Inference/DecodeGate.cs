@@ -36,7 +36,7 @@ internal sealed class DecodeGate
     /// <summary>Decodes <paramref name="encoded"/> once its pixels fit the budget; dispose the result to give them back.</summary>
     public async Task<AdmittedImage> DecodeAsync(ReadOnlyMemory<byte> encoded, CancellationToken cancellationToken)
     {
-        using var opened = ImageDecoder.Open(encoded.Span, _limits);
+        using var opened = ImageDecoder.Open(encoded, _limits);
         var pixels = opened.Header.Pixels;
         if (pixels > _budget.Capacity)
         {

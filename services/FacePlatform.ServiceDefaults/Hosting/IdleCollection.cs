@@ -3,8 +3,8 @@ namespace FacePlatform.ServiceDefaults.Hosting;
 /// <summary>
 /// Gives back the memory of a burst of large requests once the process goes idle: wraps the leases of an
 /// <see cref="InFlightBudget"/>, and when the last one is given back after at least <c>collectAfter</c> units since the
-/// last collection, runs a full compacting collection, then <see cref="PoolTrimDelay"/> later two more for what the
-/// shared array pool let go. Used by the gateway's image gate (photo bytes) and the embedding's decode gate (pixels).
+/// last collection, runs a full compacting collection; and <see cref="PoolTrimDelay"/> after any work went idle, once
+/// idle again, two more for what came since and what the shared array pool let go. Used by the gateway's image gate (photo bytes) and the embedding's decode gate (pixels).
 /// </summary>
 /// <remarks>
 /// Why: photos, their messages and decode buffers are large-object-heap arrays (and Kestrel's pinned blocks are on the
@@ -13,7 +13,8 @@ namespace FacePlatform.ServiceDefaults.Hosting;
 /// after, with workstation and server GC alike; docs/reliability.md). The shared array pool lets a large buffer go only
 /// when a full collection finds it unused for 30 s since the collection before; the collection that frees it comes
 /// after that, and an idle process runs none. A compacting collection on a heap of small live data takes a few tens of
-/// milliseconds: at most one per <c>collectAfter</c> units, never while work is in flight.
+/// milliseconds: at most one per <c>collectAfter</c> units and two per <see cref="PoolTrimDelay"/>, never while work is
+/// in flight.
 /// </remarks>
 public sealed class IdleCollection(InFlightBudget budget, long collectAfter)
 {
@@ -38,13 +39,19 @@ public sealed class IdleCollection(InFlightBudget budget, long collectAfter)
 
     private void Released()
     {
-        if (budget.InFlight != 0 || Interlocked.Read(ref _sinceCollection) < collectAfter
-            || Interlocked.Exchange(ref _sinceCollection, 0) < collectAfter)
+        if (budget.InFlight != 0 || Interlocked.Read(ref _sinceCollection) == 0)
         {
             return;
         }
 
-        CollectCompacting();
+        if (Interlocked.Read(ref _sinceCollection) >= collectAfter && Interlocked.Exchange(ref _sinceCollection, 0) >= collectAfter)
+        {
+            CollectCompacting();
+        }
+
+        // Also after less than collectAfter: what came after the last collection of a burst is otherwise kept until
+        // the next burst (measured in the embedding service: 110 MB of GC-committed memory a minute after sixteen
+        // hostile clients, its large object heap 75 MB against 21 MB before). At most one per PoolTrimDelay.
         if (Interlocked.Exchange(ref _poolCollectionScheduled, 1) == 0)
         {
             _ = CollectWhatPoolsLetGoAsync();
@@ -61,6 +68,7 @@ public sealed class IdleCollection(InFlightBudget budget, long collectAfter)
                 await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             }
 
+            Interlocked.Exchange(ref _sinceCollection, 0);
             CollectCompacting();
             // The pool trims on the finalizer thread after a full collection; the next collection takes what it let go.
             GC.WaitForPendingFinalizers();
