@@ -72,7 +72,10 @@ public sealed class IdleCollection(InFlightBudget budget, long collectAfter)
             CollectCompacting();
             // The pool trims on the finalizer thread after a full collection; the next collection takes what it let go.
             GC.WaitForPendingFinalizers();
-            CollectCompacting();
+            // Aggressive: the GC also gives back the free memory it keeps committed for later allocations (measured in
+            // the embedding service: 163 MB committed over a 45-MB heap a minute after sixteen hostile clients, with
+            // ConserveMemory too). Next allocations commit again; this runs at most once per PoolTrimDelay.
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
         finally
         {
