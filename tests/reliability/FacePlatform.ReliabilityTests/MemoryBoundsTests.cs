@@ -40,7 +40,7 @@ public sealed class MemoryBoundsTests(ReliabilityPlatform platform, ITestOutputH
     // GC conserves memory (System.GC.ConserveMemory); docs/reliability.md, "Met with gRPC too". On a quiet machine many
     // 40-MB Verify messages get through; the embedding service then stayed 150+ MB above where it was (476 and 486 MB
     // against 471 and 483) until it received them into arrays of its own, opened photos pinned instead of copied and
-    // collected aggressively once idle (265 MB against 223 before, twelve admitted; one quiet run so far).
+    // collected aggressively once idle (265-366 MB against 223-234 in three quiet runs; a fourth: gateway peak 523 MB).
     [Theory]
     [InlineData("rest-only")]
     [InlineData("rest-and-grpc")]
