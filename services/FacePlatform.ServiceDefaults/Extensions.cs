@@ -23,6 +23,9 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public const string DependencyTag = "dependency";
 
+    /// <summary>Largest message the internal gRPC endpoints receive; the gateway checks the public limits before anything is sent on.</summary>
+    public const int MaxReceiveMessageBytes = 64 * 1024 * 1024;
+
     /// <summary>Registers telemetry, health checks, gRPC, gRPC reflection and gRPC health, and problem details.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -37,8 +40,7 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddGrpc(options =>
         {
-            // Limits of the internal gRPC endpoints; the gateway checks the public limits before anything is sent on.
-            options.MaxReceiveMessageSize = 64 * 1024 * 1024;
+            options.MaxReceiveMessageSize = MaxReceiveMessageBytes;
             options.EnableDetailedErrors = builder.Environment.IsDevelopment();
             // Outermost: it records the status every interceptor and handler below ends a call with.
             options.Interceptors.Add<RpcServerMetricsInterceptor>();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using FacePlatform.Gateway.Grpc;
+using FacePlatform.ServiceDefaults.Grpc;
 
 namespace FacePlatform.Gateway.Tests;
 
@@ -14,7 +15,7 @@ public sealed class GrpcFrameTests
         // 0x01_02_03_04 bytes, compressed, the header cut after its second byte as a network read may cut it.
         var buffer = Sequence([1, 0x01], [0x02, 0x03, 0x04, 0xAA]);
 
-        Assert.True(GrpcFrame.TryReadHeader(buffer, out var compressed, out var length));
+        Assert.True(GrpcFrameHeader.TryReadHeader(buffer, out var compressed, out var length));
         Assert.True(compressed);
         Assert.Equal(0x01020304, length);
     }
@@ -22,13 +23,13 @@ public sealed class GrpcFrameTests
     [Fact]
     public void Fewer_than_five_bytes_are_no_header_yet()
     {
-        Assert.False(GrpcFrame.TryReadHeader(Sequence([0, 0, 0, 1]), out _, out _));
+        Assert.False(GrpcFrameHeader.TryReadHeader(Sequence([0, 0, 0, 1]), out _, out _));
     }
 
     [Fact]
     public void The_largest_length_a_header_can_say_is_read_unsigned()
     {
-        Assert.True(GrpcFrame.TryReadHeader(Sequence([0, 0xFF, 0xFF, 0xFF, 0xFF]), out var compressed, out var length));
+        Assert.True(GrpcFrameHeader.TryReadHeader(Sequence([0, 0xFF, 0xFF, 0xFF, 0xFF]), out var compressed, out var length));
         Assert.False(compressed);
         Assert.Equal(uint.MaxValue, length);
         Assert.Equal(GrpcFrameVerdict.TooLarge, GrpcFrame.Decide(compressed, length, Max).Verdict);
@@ -56,7 +57,7 @@ public sealed class GrpcFrameTests
         var pipe = new Pipe();
         byte[] frame = [0, 0, 0, 0, 3, 7, 8, 9];
         await pipe.Writer.WriteAsync(frame.AsMemory(0, 2));
-        var peek = GrpcFrame.PeekHeaderAsync(pipe.Reader, CancellationToken.None);
+        var peek = GrpcFrameHeader.PeekHeaderAsync(pipe.Reader, CancellationToken.None);
         Assert.False(peek.IsCompleted);
         await pipe.Writer.WriteAsync(frame.AsMemory(2));
         await pipe.Writer.CompleteAsync();
@@ -75,7 +76,7 @@ public sealed class GrpcFrameTests
         await pipe.Writer.WriteAsync(new byte[] { 0, 0 });
         await pipe.Writer.CompleteAsync();
 
-        var header = await GrpcFrame.PeekHeaderAsync(pipe.Reader, CancellationToken.None);
+        var header = await GrpcFrameHeader.PeekHeaderAsync(pipe.Reader, CancellationToken.None);
         var rest = await pipe.Reader.ReadAsync();
 
         Assert.Null(header);

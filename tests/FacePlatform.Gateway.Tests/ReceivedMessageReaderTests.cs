@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using FacePlatform.Gateway.Grpc;
+using FacePlatform.ServiceDefaults.Grpc;
 
 namespace FacePlatform.Gateway.Tests;
 

@@ -1,3 +1,4 @@
+using FacePlatform.ServiceDefaults.Grpc;
 using FacePlatform.ServiceDefaults.Hosting;
 using FacePlatform.Embedding.Grpc;
 using FacePlatform.Embedding.Inference;
@@ -24,5 +25,12 @@ internal static class Extensions
         services.AddBackgroundLoader<EmbeddingModels>();
     }
 
-    public static void MapEmbeddingEndpoints(this WebApplication app) => app.MapGrpcService<EmbeddingGrpcService>();
+    public static void MapEmbeddingEndpoints(this WebApplication app)
+    {
+        // Photo-sized messages are received into arrays of their own, not Kestrel's pinned blocks: after one two-photo
+        // Verify of 20-MB padded bombs the pinned heap held 42 MB that Kestrel's pool gives back over minutes
+        // (docs/reliability.md, "Met with gRPC too"). Smaller messages (crops, small photos) go as before.
+        app.UseReceivedMessages(minBytes: 1024 * 1024, maxBytes: ServiceDefaultsExtensions.MaxReceiveMessageBytes);
+        app.MapGrpcService<EmbeddingGrpcService>();
+    }
 }

@@ -1,9 +1,7 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.IO.Pipelines;
 using FacePlatform.Gateway.Errors;
 using FacePlatform.Gateway.Imaging;
 using FacePlatform.Gateway.Limits;
+using FacePlatform.ServiceDefaults.Grpc;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -25,59 +23,11 @@ internal enum GrpcFrameVerdict
 /// <summary>The verdict on a message and the bytes it will hold once buffered.</summary>
 internal readonly record struct GrpcFrameDecision(GrpcFrameVerdict Verdict, long Bytes);
 
-/// <summary>
-/// The gRPC length-prefixed frame: one byte compressed flag, then the message length as a big-endian unsigned 32-bit
-/// integer, then the message.
-/// </summary>
+/// <summary>The gateway's decision on a gRPC frame (its header: <see cref="GrpcFrameHeader"/>).</summary>
 internal static class GrpcFrame
 {
-    public const int HeaderBytes = 5;
-
     /// <summary>Messages below this are buffered without asking the budget: every non-photo call is this small.</summary>
     public const long SmallMessageBytes = 64 * 1024;
-
-    /// <summary>Reads the header at the start of <paramref name="buffer"/>; false while fewer than 5 bytes have come.</summary>
-    public static bool TryReadHeader(in ReadOnlySequence<byte> buffer, out bool compressed, out long length)
-    {
-        if (buffer.Length < HeaderBytes)
-        {
-            (compressed, length) = (false, 0);
-            return false;
-        }
-
-        Span<byte> header = stackalloc byte[HeaderBytes];
-        buffer.Slice(0, HeaderBytes).CopyTo(header);
-        compressed = header[0] != 0;
-        length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
-        return true;
-    }
-
-    /// <summary>
-    /// The first frame header, left unconsumed (grpc-dotnet reads the same bytes again); null when the body ended before
-    /// five bytes, which grpc-dotnet answers itself.
-    /// </summary>
-    public static async Task<(bool Compressed, long Length)?> PeekHeaderAsync(PipeReader reader, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var result = await reader.ReadAsync(cancellationToken);
-            var buffer = result.Buffer;
-            if (TryReadHeader(buffer, out var compressed, out var length))
-            {
-                reader.AdvanceTo(buffer.Start);
-                return (compressed, length);
-            }
-
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                reader.AdvanceTo(buffer.Start);
-                return null;
-            }
-
-            // Examined all of it: the next read waits for more bytes instead of returning these again.
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
 
     /// <summary>
     /// Over <paramref name="maxMessageBytes"/> is refused; a compressed message may inflate up to
@@ -160,7 +110,7 @@ internal sealed class GrpcMessageBudget(RequestDelegate next, ImageGate gate)
                 if (!IsWebText(http))
                 {
                     var received = await ReceivedMessageReader.ReceiveAsync(
-                        http.Request.BodyReader, GrpcFrame.HeaderBytes + header.Length, http.RequestAborted);
+                        http.Request.BodyReader, GrpcFrameHeader.HeaderBytes + header.Length, http.RequestAborted);
                     received.ReplaceBodyOf(http);
                 }
             }
@@ -178,10 +128,10 @@ internal sealed class GrpcMessageBudget(RequestDelegate next, ImageGate gate)
     {
         if (IsWebText(http))
         {
-            return http.Request.ContentLength is { } length ? (false, Math.Max(0, (length * 3 / 4) - GrpcFrame.HeaderBytes)) : (true, 0);
+            return http.Request.ContentLength is { } length ? (false, Math.Max(0, (length * 3 / 4) - GrpcFrameHeader.HeaderBytes)) : (true, 0);
         }
 
-        return await GrpcFrame.PeekHeaderAsync(http.Request.BodyReader, http.RequestAborted);
+        return await GrpcFrameHeader.PeekHeaderAsync(http.Request.BodyReader, http.RequestAborted);
     }
 
     private static bool IsWebText(HttpContext http) =>

@@ -19,7 +19,7 @@ internal sealed record GatedImage(byte[] Bytes, int Width, int Height, string Fo
 /// Checks a photo before it costs anything downstream: size in bytes, a format we decode (JPEG, PNG, WebP, BMP, GIF),
 /// and the pixel count from the header alone — a 100-megapixel bomb is refused without decoding a single row.
 /// </summary>
-internal sealed class ImageGate(IOptions<ImageLimitsOptions> options)
+internal sealed class ImageGate
 {
     private static readonly HashSet<SKEncodedImageFormat> Supported =
     [
@@ -27,19 +27,21 @@ internal sealed class ImageGate(IOptions<ImageLimitsOptions> options)
         SKEncodedImageFormat.Gif,
     ];
 
-    // Photo bytes received since the last collection the gate asked for; see Collected.
+    // Photo bytes received after which the gate, once idle, runs a full collection (IdleCollection): at most one per
+    // 256 MB received.
     private const long CollectAfterBytes = 256L * 1024 * 1024;
-    private readonly InFlightBudget _inFlight = new(options.Value.MaxImageBytesInFlight);
-    private long _admittedSinceCollection;
-    private int _poolCollectionScheduled;
+    private readonly IOptions<ImageLimitsOptions> _options;
+    private readonly InFlightBudget _inFlight;
+    private readonly IdleCollection _collection;
 
-    /// <summary>
-    /// Wait before the collection that returns the shared array pool's idle buffers: a little over the 30 s the pool
-    /// waits between the full collection that first sees a buffer unused and the one that lets it go.
-    /// </summary>
-    private static readonly TimeSpan PoolTrimDelay = TimeSpan.FromSeconds(32);
+    public ImageGate(IOptions<ImageLimitsOptions> options)
+    {
+        _options = options;
+        _inFlight = new(options.Value.MaxImageBytesInFlight);
+        _collection = new(_inFlight, CollectAfterBytes);
+    }
 
-    public ImageLimitsOptions Limits => options.Value;
+    public ImageLimitsOptions Limits => _options.Value;
 
     /// <summary>
     /// Largest JSON body: two photos (verify) of <see cref="ImageLimitsOptions.MaxImageBytes"/> in base64, plus 64 KB
@@ -60,8 +62,7 @@ internal sealed class ImageGate(IOptions<ImageLimitsOptions> options)
         try
         {
             var lease = await _inFlight.AcquireAsync(bytes, TimeSpan.FromMilliseconds(Limits.InFlightWaitMilliseconds), cancellationToken);
-            Interlocked.Add(ref _admittedSinceCollection, bytes);
-            return new CollectingLease(this, lease);
+            return _collection.Track(lease, bytes);
         }
         catch (InFlightBudgetExhaustedException)
         {
@@ -125,77 +126,5 @@ internal sealed class ImageGate(IOptions<ImageLimitsOptions> options)
         }
 
         return new GatedImage(bytes, codec.Info.Width, codec.Info.Height, codec.EncodedFormat.ToString().ToLowerInvariant());
-    }
-
-    /// <summary>
-    /// Photos are large-object-heap arrays: once a burst of them is garbage, only a full collection gives the memory
-    /// back, and a gateway serving small requests afterwards may not run one for a long time (measured: 136 MB before
-    /// sixteen hostile clients, 300 MB thirty seconds after, with workstation and server GC alike). So when the gate
-    /// goes idle after at least <see cref="CollectAfterBytes"/> of photos, it runs a full collection that compacts the
-    /// large object heap once (a few tens of milliseconds on a heap of small live data): at most one per 256 MB received, never while photos are in flight.
-    /// </summary>
-    private void Collected()
-    {
-        if (_inFlight.InFlight != 0 || Interlocked.Read(ref _admittedSinceCollection) < CollectAfterBytes
-            || Interlocked.Exchange(ref _admittedSinceCollection, 0) < CollectAfterBytes)
-        {
-            return;
-        }
-
-        CollectCompacting();
-        if (Interlocked.Exchange(ref _poolCollectionScheduled, 1) == 0)
-        {
-            _ = CollectWhatPoolsLetGoAsync();
-        }
-    }
-
-    /// <summary>
-    /// The shared array pool keeps large buffers it lent: gRPC's client serialized each photo-sized request to the
-    /// embedding service into one (32 MiB for a 20-MB photo, one per thread that returned one: 4-7 of them, 130-220 MB
-    /// of the gateway's large object heap after sixteen clients sent photo-sized gRPC messages) until those requests
-    /// were streamed (<c>LargeRequestStreaming</c>); smaller photos still go that way. Unless memory is scarce it
-    /// lets such a buffer go only when a full collection finds it unused for 30 s since the collection before; the
-    /// collection that frees it comes after that. An idle gateway runs none, so this one runs them:
-    /// <see cref="PoolTrimDelay"/> after the collection of <see cref="Collected"/>, once no photo is in flight.
-    /// </summary>
-    private async Task CollectWhatPoolsLetGoAsync()
-    {
-        try
-        {
-            await Task.Delay(PoolTrimDelay);
-            while (_inFlight.InFlight != 0)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1));
-            }
-
-            CollectCompacting();
-            // The pool trims on the finalizer thread after a full collection; the next collection takes what it let go.
-            GC.WaitForPendingFinalizers();
-            CollectCompacting();
-        }
-        finally
-        {
-            Volatile.Write(ref _poolCollectionScheduled, 0);
-        }
-    }
-
-    private static void CollectCompacting()
-    {
-        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-    }
-
-    private sealed class CollectingLease(ImageGate gate, IDisposable lease) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                lease.Dispose();
-                gate.Collected();
-            }
-        }
     }
 }

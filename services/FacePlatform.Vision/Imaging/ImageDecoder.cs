@@ -39,7 +39,26 @@ public static class ImageDecoder
     {
         limits ??= ImageLimits.Default;
         CheckBytes(encoded.Length, limits);
-        var data = SKData.CreateCopy(encoded);
+        return Open(SKData.CreateCopy(encoded), default, limits);
+    }
+
+    /// <summary>
+    /// As <see cref="Open(ReadOnlySpan{byte}, ImageLimits?)"/>, reading <paramref name="encoded"/> where it lies (pinned
+    /// until the result is disposed; nothing may write to it meanwhile) instead of from a native copy: a 20-MB copy
+    /// per photo went through glibc's malloc, whose arenas kept the freed memory (the embedding service stayed
+    /// 130 MB of native memory above its start after photo-sized gRPC messages; docs/reliability.md).
+    /// </summary>
+    /// <exception cref="ImageRejectedException">The image is empty, too large, of an unsupported format or its header is broken.</exception>
+    public static unsafe EncodedImage Open(ReadOnlyMemory<byte> encoded, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        CheckBytes(encoded.Length, limits);
+        var pinned = encoded.Pin();
+        return Open(SKData.Create((IntPtr)pinned.Pointer, encoded.Length), pinned, limits);
+    }
+
+    private static EncodedImage Open(SKData data, System.Buffers.MemoryHandle pinned, ImageLimits limits)
+    {
         try
         {
             var codec = OpenCodec(data);
@@ -53,7 +72,7 @@ public static class ImageDecoder
                         $"The image is {header.StoredWidth}x{header.StoredHeight} ({header.Pixels / 1e6:F1} MP); the limit is {limits.MaxPixels / 1e6:F1} MP.");
                 }
 
-                return new EncodedImage(data, codec, header);
+                return new EncodedImage(data, codec, header, pinned);
             }
             catch
             {
@@ -64,6 +83,7 @@ public static class ImageDecoder
         catch
         {
             data.Dispose();
+            pinned.Dispose();
             throw;
         }
     }
@@ -307,19 +327,21 @@ public readonly record struct ImageHeader(string Format, int StoredWidth, int St
 }
 
 /// <summary>
-/// An image whose header was read and checked but not one pixel decoded (<see cref="ImageDecoder.Open"/>): the cost of
+/// An image whose header was read and checked but not one pixel decoded (<see cref="ImageDecoder.Open(ReadOnlySpan{byte}, ImageLimits?)"/>): the cost of
 /// decoding is known (<see cref="Header"/>) before it is paid.
 /// </summary>
 public sealed class EncodedImage : IDisposable
 {
     private readonly SKData _data;
     private readonly SKCodec _codec;
+    private System.Buffers.MemoryHandle _pinned;
 
-    internal EncodedImage(SKData data, SKCodec codec, ImageHeader header)
+    internal EncodedImage(SKData data, SKCodec codec, ImageHeader header, System.Buffers.MemoryHandle pinned)
     {
         _data = data;
         _codec = codec;
         Header = header;
+        _pinned = pinned;
     }
 
     /// <summary>What the header says.</summary>
@@ -334,5 +356,7 @@ public sealed class EncodedImage : IDisposable
     {
         _codec.Dispose();
         _data.Dispose();
+        // After Skia let go of the bytes (a default handle, from a copied span, frees nothing).
+        _pinned.Dispose();
     }
 }

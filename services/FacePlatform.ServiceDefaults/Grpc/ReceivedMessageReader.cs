@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace FacePlatform.Gateway.Grpc;
+namespace FacePlatform.ServiceDefaults.Grpc;
 
 /// <summary>
 /// A request body whose first gRPC message has already been received into one array of its own size: grpc-dotnet reads
@@ -13,10 +14,11 @@ namespace FacePlatform.Gateway.Grpc;
 /// Why: grpc-dotnet waits until a whole message is in Kestrel's pipe before it parses it, so a 20-MB message held
 /// 5,120 of Kestrel's 4-KB pinned blocks; the pool keeps every block it ever lent and gives back 5 % of them per
 /// 10 s when idle, so after sixteen clients sent photo-sized messages the gateway kept 90 MB of pinned blocks
-/// (docs/reliability.md, "gRPC messages"). Copied out as they arrive, the blocks go back at once and Kestrel needs
+/// (docs/reliability.md, "gRPC messages"), and the embedding service 42 MB of pinned heap after one two-photo Verify
+/// ("Met with gRPC too"). Copied out as they arrive, the blocks go back at once and Kestrel needs
 /// only a flow-control window's worth per stream.
 /// </remarks>
-internal sealed class ReceivedMessageReader(byte[] received, int length, bool bodyEnded, PipeReader rest) : PipeReader
+public sealed class ReceivedMessageReader(byte[] received, int length, bool bodyEnded, PipeReader rest) : PipeReader
 {
     private byte[]? _received = received;
     private int _consumed;
@@ -50,6 +52,7 @@ internal sealed class ReceivedMessageReader(byte[] received, int length, bool bo
     private ReadResult Received(byte[] received) =>
         new(new ReadOnlySequence<byte>(received, _consumed, length - _consumed), isCanceled: false, isCompleted: bodyEnded);
 
+    /// <inheritdoc />
     public override bool TryRead(out ReadResult result)
     {
         if (_received is { } received)
@@ -61,11 +64,14 @@ internal sealed class ReceivedMessageReader(byte[] received, int length, bool bo
         return rest.TryRead(out result);
     }
 
+    /// <inheritdoc />
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default) =>
         _received is { } received ? ValueTask.FromResult(Received(received)) : rest.ReadAsync(cancellationToken);
 
+    /// <inheritdoc />
     public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
 
+    /// <inheritdoc />
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
         if (_received is null)
@@ -82,8 +88,10 @@ internal sealed class ReceivedMessageReader(byte[] received, int length, bool bo
         }
     }
 
+    /// <inheritdoc />
     public override void CancelPendingRead() => rest.CancelPendingRead();
 
+    /// <inheritdoc />
     public override void Complete(Exception? exception = null)
     {
         _received = null;
