@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using FacePlatform.Client;
 
@@ -164,27 +163,11 @@ public sealed class FacectlPlatformTests(PlatformFixture platform) : IDisposable
     /// <summary>Runs the built facectl with the platform in FACEPLATFORM_URL and <paramref name="key"/> in FACEPLATFORM_API_KEY (when given).</summary>
     private async Task<(int ExitCode, string Output)> FacectlAsync(string? key, string[] arguments)
     {
-        var facectl = Path.Combine(RepositoryPaths.Root, "services", "FacePlatform.Cli", "bin", ServiceProcess.Configuration, "net10.0", "facectl.dll");
-        Assert.True(File.Exists(facectl), $"{facectl} is missing: build the solution first");
-        var start = new ProcessStartInfo("dotnet", [facectl, .. arguments])
+        var run = await Facectl.RunAsync(arguments, _work.FullName, new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _work.FullName,
-        };
-        start.Environment[FacePlatformClientOptions.UrlVariable] = platform.Gateway.HttpAddress.ToString();
-        start.Environment.Remove(FacePlatformClientOptions.ApiKeyVariable);
-        if (key is not null)
-        {
-            start.Environment[FacePlatformClientOptions.ApiKeyVariable] = key;
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("facectl did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
+            [FacePlatformClientOptions.UrlVariable] = platform.Gateway.HttpAddress.ToString(),
+            [FacePlatformClientOptions.ApiKeyVariable] = key,
+        });
+        return (run.ExitCode, run.Stdout + run.Stderr);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using FacePlatform.Testing;
 using Xunit.Abstractions;
@@ -90,14 +89,7 @@ public sealed class AgeGenderEvalTests(ITestOutputHelper output) : IDisposable
 
     private async Task FacectlAsync(string[] arguments)
     {
-        var facectl = Path.Combine(RepositoryPaths.Root, "services", "FacePlatform.Cli", "bin", ServiceProcess.Configuration, "net10.0", "facectl.dll");
-        Assert.True(File.Exists(facectl), $"{facectl} is missing: build the solution first (dotnet build -c {ServiceProcess.Configuration})");
-        var start = new ProcessStartInfo("dotnet", [facectl, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"facectl {string.Join(' ', arguments)} exited {process.ExitCode}: {await stderr}\n{await stdout}");
-        output.WriteLine((await stdout).Split('\n').Where(l => !l.StartsWith('[')).Aggregate(string.Empty, (a, l) => a + l + "\n"));
+        var run = await Facectl.SucceedAsync(arguments);
+        output.WriteLine(string.Concat(run.Stdout.Split('\n').Where(l => !l.StartsWith('[')).Select(l => l + "\n")));
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -127,16 +126,9 @@ public sealed partial class EvalReportTests(ITestOutputHelper output) : IDisposa
 
     private async Task<string> FacectlAsync(string[] arguments)
     {
-        var facectl = Path.Combine(RepositoryPaths.Root, "services", "FacePlatform.Cli", "bin", ServiceProcess.Configuration, "net10.0", "facectl.dll");
-        Assert.True(File.Exists(facectl), $"{facectl} is missing: build the solution first (dotnet build -c {ServiceProcess.Configuration})");
-        var start = new ProcessStartInfo("dotnet", [facectl, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"facectl {string.Join(' ', arguments)} exited {process.ExitCode}: {await stderr}\n{await stdout}");
+        var run = await Facectl.SucceedAsync(arguments);
         output.WriteLine($"facectl {string.Join(' ', arguments[..2])}: done");
-        return await stdout;
+        return run.Stdout;
     }
 
     private static string Line(string text, string start) =>
