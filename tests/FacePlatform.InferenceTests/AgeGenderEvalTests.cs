@@ -63,9 +63,13 @@ public sealed class AgeGenderEvalTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private static Dictionary<string, string> ReadLabels() =>
-        File.ReadAllLines(Labels).Skip(1).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split(',', 3))
+    private static Dictionary<string, string> ReadLabels()
+    {
+        var lines = File.ReadAllLines(Labels);
+        Assert.Equal("identity,gender,source", lines[0]);
+        return lines[1..].Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split(',', 3))
             .ToDictionary(c => c[0], c => c[1], StringComparer.Ordinal);
+    }
 
     /// <summary>The one-face photos of a manifest labelled with a person, as eval age-gender counts them.</summary>
     private static List<(string File, string Identity, string? Gender)> IdentitiesOf(string manifest)
