@@ -25,10 +25,11 @@ internal sealed class ImageLimitsOptions
     public long MaxImageBytesInFlight { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>
-    /// The in-flight budget fits at most half the GC heap the process may use (the machine's or container's memory, or
-    /// a <c>DOTNET_GCHeapHardLimit</c> an operator sets), since the photos admitted are live objects of that heap; a
+    /// The in-flight budget fits at most half the GC heap the process may use (320 MiB by the gateway's runtimeconfig,
+    /// or a <c>DOTNET_GCHeapHardLimit</c> an operator sets), since the photos admitted are live objects of that heap; a
     /// larger budget would turn a burst into out-of-memory failures instead of 429s, so the gateway does not start
-    /// with it. A 256-MiB limit was measured too tight for the 128-MB budget (docs/reliability.md, "gRPC messages").
+    /// with it. 256 MiB was measured too tight while a gRPC photo cost 4.6 times its length; at twice its length
+    /// 320 MiB holds (docs/reliability.md, "Met with gRPC too").
     /// </summary>
     public static bool FitsTheHeap(ImageLimitsOptions options) =>
         options.MaxImageBytesInFlight <= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
